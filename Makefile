@@ -1,0 +1,42 @@
+# Two commands: `make run` and `make test`. Both set up everything they need and are quick the
+# second time (each step is skipped when its stamp file is newer than what it depends on).
+PY_SYS ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+DEBS   := chromium chromium-driver fonts-noto-cjk poppler-utils
+
+.PHONY: run test lint setup debs demo bench clean
+
+run: setup
+	$(PY) app.py
+
+test: setup
+	$(PY) -m ruff check .
+	$(PY) -m pytest
+
+lint: setup
+	$(PY) -m ruff check .
+
+setup: debs $(VENV)/.installed
+
+# Debian packages for headless Chromium (browser tests, PDF/figure export) and CJK fonts.
+# Installed only when running as root and only when one is missing.
+debs:
+	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "warning: missing Debian packages:$$missing (run as root or install them)"; fi; \
+	fi
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PY_SYS) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+bench: setup
+	for b in bench/*.py; do $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,41 @@
+-- Reference tables: the geography and the catalogues. Idempotent: safe to run on every start.
+CREATE TABLE IF NOT EXISTS areas (
+    area_id        VARCHAR PRIMARY KEY,
+    level          VARCHAR NOT NULL,          -- district | street | community | grid | microgrid
+    name           VARCHAR NOT NULL,          -- zh-CN display name
+    name_en        VARCHAR NOT NULL,
+    parent_id      VARCHAR,                   -- NULL for the district
+    street_id      VARCHAR,                   -- ancestors (and the area itself at its own level)
+    community_id   VARCHAR,
+    grid_id        VARCHAR,
+    residents      BIGINT NOT NULL,
+    land_use       VARCHAR,                   -- residential | mixed | commercial | industrial | park
+    area_km2       DOUBLE NOT NULL,
+    centroid_lon   DOUBLE NOT NULL,           -- a point inside the polygon, for labels
+    centroid_lat   DOUBLE NOT NULL,
+    geometry_wkb   BLOB NOT NULL,             -- full-precision polygon, WGS84
+    geojson        VARCHAR NOT NULL,          -- same geometry as GeoJSON text
+    geojson_simple VARCHAR NOT NULL           -- simplified per level for the web tier
+);
+
+CREATE TABLE IF NOT EXISTS categories (
+    category_id    VARCHAR PRIMARY KEY,
+    parent_id      VARCHAR,                   -- NULL for a top-level category
+    level          TINYINT NOT NULL,          -- 1 top level, 2 sub-category (cases use level 2)
+    name           VARCHAR NOT NULL,
+    name_en        VARCHAR NOT NULL,
+    department_id  VARCHAR                    -- default responsible department
+);
+
+CREATE TABLE IF NOT EXISTS departments (
+    department_id  VARCHAR PRIMARY KEY,
+    name           VARCHAR NOT NULL,
+    name_en        VARCHAR NOT NULL,
+    kind           VARCHAR NOT NULL           -- bureau | street
+);
+
+CREATE TABLE IF NOT EXISTS channels (
+    channel        VARCHAR PRIMARY KEY,       -- qr | hotline | patrol | camera | other
+    name           VARCHAR NOT NULL,
+    name_en        VARCHAR NOT NULL
+);

@@ -1,0 +1,35 @@
+-- Marts: what the pages read, rebuilt (or refreshed incrementally) after each load.
+-- Cases received / closed / cancelled per local day x micro-grid x category x channel.
+CREATE TABLE IF NOT EXISTS mart_daily_counts (
+    day            DATE NOT NULL,
+    microgrid_id   VARCHAR NOT NULL,
+    grid_id        VARCHAR NOT NULL,
+    community_id   VARCHAR NOT NULL,
+    street_id      VARCHAR NOT NULL,
+    category_id    VARCHAR NOT NULL,
+    category_l1    VARCHAR NOT NULL,
+    channel        VARCHAR NOT NULL,
+    received       INTEGER NOT NULL,
+    closed         INTEGER NOT NULL,
+    cancelled      INTEGER NOT NULL
+);
+
+-- Backlog at the end of each local day, per street and top-level category.
+CREATE TABLE IF NOT EXISTS mart_backlog_daily (
+    day            DATE NOT NULL,
+    street_id      VARCHAR NOT NULL,
+    category_l1    VARCHAR NOT NULL,
+    inflow         INTEGER NOT NULL,
+    outflow        INTEGER NOT NULL,
+    open_end       INTEGER NOT NULL
+);
+
+-- Per-area aggregates at every level (last 30 days and now).
+CREATE TABLE IF NOT EXISTS mart_area_stats (
+    area_id        VARCHAR NOT NULL,
+    level          VARCHAR NOT NULL,
+    cases_30d      INTEGER NOT NULL,
+    open_now       INTEGER NOT NULL,
+    residents      BIGINT NOT NULL,
+    per_10k_30d    DOUBLE
+);

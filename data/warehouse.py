@@ -1,0 +1,52 @@
+"""Opening the warehouse and applying its schema.
+
+The ETL process is the only writer of ``work.duckdb``; everything else reads published snapshots
+through :mod:`data.snapshot`. Every connection sets ``TimeZone`` to the deployment's zone so that
+local days and hours come out of plain SQL.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+__all__ = ["SCHEMA_DIR", "connect", "apply_schema", "schema_sql", "TABLES"]
+
+SCHEMA_DIR = Path(__file__).resolve().parent / "schema"
+# Every table of the contract, in dependency order.
+TABLES = (
+    "areas", "categories", "departments", "channels",
+    "events", "people", "housing", "enterprises", "assets",
+    "etl_runs", "etl_files", "quarantine",
+    "mart_daily_counts", "mart_backlog_daily", "mart_area_stats",
+)
+
+
+def schema_sql() -> str:
+    """All DDL files, in file-name order, as one script."""
+    return "\n".join(p.read_text(encoding="utf-8") for p in sorted(SCHEMA_DIR.glob("*.sql")))
+
+
+def connect(path: Path | str, timezone: str, read_only: bool = False, threads: int | None = None
+            ) -> duckdb.DuckDBPyConnection:
+    """Open a DuckDB database with the deployment's time zone set.
+
+    Args:
+        path: database file (``":memory:"`` for tests).
+        timezone: IANA zone, e.g. ``Asia/Shanghai``.
+        read_only: open read-only (the web tier always does).
+        threads: DuckDB worker threads (default: DuckDB's own choice).
+    """
+    config = {"threads": threads} if threads else {}
+    if str(path) != ":memory:" and not read_only:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only, config=config)
+    # TimeZone cannot go in the connect config: it needs ICU, which loads after the config is read.
+    con.execute("SET TimeZone = ?", [timezone])
+    return con
+
+
+def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every table that does not exist yet (idempotent)."""
+    con.execute(schema_sql())

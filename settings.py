@@ -1,0 +1,271 @@
+"""GridPulse settings: one typed object, defaults in code, overridden by a TOML file and by
+``GRIDPULSE_*`` environment variables (environment wins).
+
+Every setting is a field of :class:`Settings`. Its environment variable is ``GRIDPULSE_`` plus the
+upper-cased field name (``GRIDPULSE_PORT``, ``GRIDPULSE_ETL_INTERVAL_SECONDS``). The TOML file is
+named by ``GRIDPULSE_CONFIG`` (default ``gridpulse.toml`` in the working directory if present) and
+uses the field names as keys, top level, plus an optional ``[sla.<category_id>]`` table (see
+``docs/settings.md``). A wrong value stops start-up with a :class:`SettingsError` that names the
+setting and says what was expected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Settings", "SettingsError", "load_settings", "get_settings", "use_settings", "ENV_PREFIX"]
+
+ENV_PREFIX = "GRIDPULSE_"
+_ROOT = Path(__file__).resolve().parent
+
+
+class SettingsError(ValueError):
+    """A setting has a value GridPulse cannot use; the message names the setting."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All runtime settings. Paths are resolved against the project root when relative."""
+
+    # --- deployment -------------------------------------------------------------------------
+    # Root of all runtime state: landing/, warehouse/, quarantine/, reports/, logs/.
+    var_dir: Path = _ROOT / "var"
+    # Local zone of the deployment: days, hours and working days are computed in it.
+    timezone: str = "Asia/Shanghai"
+    district_id: str = "330108"
+    district_name: str = "滨江区"
+    district_name_en: str = "Binjiang District"
+    host: str = "127.0.0.1"
+    port: int = 8050
+    # Interface language by default: "zh" (zh-CN) or "en".
+    language: str = "zh"
+    debug: bool = False
+
+    # --- demo data ----------------------------------------------------------------------------
+    demo_events: int = 300_000
+    demo_days: int = 365
+    demo_seed: int = 20261129
+    # Optional GeoJSON polygon tessellated instead of the built-in approximate outline.
+    demo_boundary: Path | None = None
+
+    # --- ETL and schedules ------------------------------------------------------------------------
+    etl_interval_seconds: int = 60
+    # Cron expression (minute hour day month day-of-week) for the nightly reference tables.
+    reference_cron: str = "0 2 * * *"  # every day 02:00
+    briefing_cron: str = "0 8 * * 1"  # Mondays 08:00
+    snapshots_keep: int = 3
+    # Run the scheduler (ETL + live simulator) inside `serve`.
+    scheduler_in_serve: bool = True
+    # Cases a day dropped into the landing zone by the live simulator (0 switches it off).
+    simulate_cases_per_day: int = 2000
+    # Key of the keyed hash that replaces national ID numbers. Never commit it: set it with
+    # GRIDPULSE_PII_HASH_KEY. When empty, a random key is created once under var/secrets/.
+    pii_hash_key: str = ""
+
+    # --- service promises (SLA) defaults; per-category overrides in TOML [sla.<category>] ------
+    sla_accept_seconds: int = 60
+    sla_dispatch_seconds: int = 300
+    sla_urgent_close_hours: int = 24
+    sla_other_close_working_days: int = 3
+
+    # --- vital-sign status thresholds (score = value / target, direction-adjusted) ----------------
+    status_amber_below: float = 0.95
+    status_red_below: float = 0.85
+
+    # --- wall screen ----------------------------------------------------------------------------
+    wall_refresh_seconds: int = 60
+    # The dashboard warns "data is stale" when the snapshot is older than this many ETL cycles.
+    stale_after_cycles: int = 2
+    # Optional raster tile URL template for a basemap; empty means none (works offline).
+    basemap_tiles: str = ""
+
+    # Per-category SLA overrides from the TOML file: {category_id: {stage: limit}}.
+    sla_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    # --- derived paths --------------------------------------------------------------------------
+    @property
+    def landing_dir(self) -> Path:
+        return self.var_dir / "landing"
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.var_dir / "warehouse"
+
+    @property
+    def work_db(self) -> Path:
+        return self.warehouse_dir / "work.duckdb"
+
+    @property
+    def snapshots_dir(self) -> Path:
+        return self.warehouse_dir / "snapshots"
+
+    @property
+    def current_file(self) -> Path:
+        return self.warehouse_dir / "CURRENT"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.var_dir / "quarantine"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.var_dir / "reports"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.var_dir / "logs"
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some fields changed (validated like any other settings)."""
+        new = dataclasses.replace(self, **changes)
+        _validate(new)
+        return new
+
+
+def _convert(name: str, raw: Any, default: Any, annotation: str) -> Any:
+    """Turn a raw TOML or environment value into the field's type, or raise SettingsError."""
+    env = ENV_PREFIX + name.upper()
+    try:
+        if "Mapping" in annotation:
+            if not isinstance(raw, Mapping):
+                raise TypeError
+            return raw
+        if annotation.startswith("bool"):
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError
+        if annotation.startswith("int"):
+            if isinstance(raw, bool):
+                raise ValueError
+            return int(str(raw).replace("_", ""))
+        if annotation.startswith("float"):
+            return float(raw)
+        if "Path" in annotation:
+            if raw in (None, ""):
+                if "None" in annotation:
+                    return None
+                raise ValueError
+            path = Path(str(raw)).expanduser()
+            return path if path.is_absolute() else (_ROOT / path)
+        return str(raw)
+    except (TypeError, ValueError):
+        kind = annotation.split("|")[0].strip()
+        raise SettingsError(f"setting {name} ({env}): expected {kind}, got {raw!r}") from None
+
+
+def _validate(s: Settings) -> None:
+    def bad(name: str, why: str) -> SettingsError:
+        return SettingsError(f"setting {name} ({ENV_PREFIX}{name.upper()}): {why}, got {getattr(s, name)!r}")
+
+    try:
+        zoneinfo.ZoneInfo(s.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise bad("timezone", "expected an IANA time zone such as Asia/Shanghai") from None
+    if not 1 <= s.port <= 65535:
+        raise bad("port", "expected a TCP port 1-65535")
+    if s.language not in {"zh", "en"}:
+        raise bad("language", "expected 'zh' or 'en'")
+    positive = ["demo_events", "demo_days", "etl_interval_seconds", "snapshots_keep", "sla_accept_seconds",
+                "sla_dispatch_seconds", "sla_urgent_close_hours", "sla_other_close_working_days",
+                "wall_refresh_seconds", "stale_after_cycles"]
+    for name in positive:
+        if getattr(s, name) <= 0:
+            raise bad(name, "expected a positive number")
+    if s.simulate_cases_per_day < 0:
+        raise bad("simulate_cases_per_day", "expected 0 or more")
+    if not 0 < s.status_red_below <= s.status_amber_below <= 1.5:
+        raise bad("status_red_below", "expected 0 < status_red_below <= status_amber_below <= 1.5")
+    for name in ("reference_cron", "briefing_cron"):
+        if len(getattr(s, name).split()) != 5:
+            raise bad(name, "expected a 5-field cron expression like '0 2 * * *'")
+    if s.demo_boundary is not None and not s.demo_boundary.exists():
+        raise bad("demo_boundary", "file does not exist")
+    for cat, rules in s.sla_overrides.items():
+        for stage, limit in rules.items():
+            if stage not in {"accept_seconds", "dispatch_seconds", "close_hours", "close_working_days"}:
+                raise SettingsError(f"setting sla.{cat}.{stage}: unknown stage; expected accept_seconds, "
+                                    "dispatch_seconds, close_hours or close_working_days")
+            if not isinstance(limit, (int, float)) or isinstance(limit, bool) or limit <= 0:
+                raise SettingsError(f"setting sla.{cat}.{stage}: expected a positive number, got {limit!r}")
+
+
+def load_settings(env: Mapping[str, str] | None = None, toml_path: Path | str | None = None) -> Settings:
+    """Build settings from defaults, then the TOML file, then ``GRIDPULSE_*`` variables.
+
+    Args:
+        env: environment to read (default ``os.environ``).
+        toml_path: TOML file; default ``$GRIDPULSE_CONFIG`` or ``./gridpulse.toml`` if it exists.
+
+    Raises:
+        SettingsError: an unknown ``GRIDPULSE_*`` variable or TOML key, or a value of the wrong
+            type or out of range; the message names the setting.
+    """
+    env = os.environ if env is None else env
+    known = {f.name: f for f in fields(Settings)}
+    raw: dict[str, Any] = {}
+
+    path = toml_path or env.get(ENV_PREFIX + "CONFIG")
+    if path is None and Path("gridpulse.toml").exists():
+        path = "gridpulse.toml"
+    if path is not None:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise SettingsError(f"setting CONFIG ({ENV_PREFIX}CONFIG): file {path} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"setting CONFIG ({ENV_PREFIX}CONFIG): {path} is not valid TOML: {exc}") from None
+        if "sla" in data:
+            raw["sla_overrides"] = data.pop("sla")
+        for key, value in data.items():
+            if key not in known or key == "sla_overrides":
+                raise SettingsError(f"setting {key} in {path}: unknown setting")
+            raw[key] = value
+
+    for key, value in env.items():
+        if not key.startswith(ENV_PREFIX) or key == ENV_PREFIX + "CONFIG":
+            continue
+        name = key[len(ENV_PREFIX):].lower()
+        if name not in known or name == "sla_overrides":
+            raise SettingsError(f"setting {key}: unknown GRIDPULSE_ variable")
+        raw[name] = value
+
+    values = {}
+    for name, value in raw.items():
+        f = known[name]
+        values[name] = _convert(name, value, f.default, str(f.type))
+    settings = Settings(**values)
+    _validate(settings)
+    return settings
+
+
+_cached: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """The process-wide settings, loaded once from the environment."""
+    global _cached
+    if _cached is None:
+        _cached = load_settings()
+    return _cached
+
+
+def use_settings(settings: Settings) -> None:
+    """Make ``settings`` the process-wide settings (the app factory and tests call this)."""
+    global _cached
+    _cached = settings

@@ -1,0 +1,20 @@
+"""The placeholder home page shows real counts from the current snapshot, with an empty console."""
+
+from __future__ import annotations
+
+import duckdb
+
+from dashboard.app import create_app
+from data.snapshot import read_current
+
+
+def test_home_shows_table_counts(dash_duo, small_demo):
+    app = create_app(small_demo)
+    dash_duo.start_server(app)
+    dash_duo.wait_for_element("#home-counts", timeout=20)
+    con = duckdb.connect(str(read_current(small_demo.current_file).path), read_only=True)
+    events = con.execute("SELECT count(*) FROM events").fetchone()[0]
+    con.close()
+    cell = dash_duo.find_element('td[data-table="events"]')
+    assert cell.text.replace(",", "") == str(events)
+    assert dash_duo.get_logs() == []

@@ -1,0 +1,54 @@
+"""Shared fixtures: a small demo warehouse built once per test session.
+
+``small_demo`` is read-only for the tests that use it (they open snapshots read-only); a test
+that writes copies it with ``fresh_demo`` first.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from settings import Settings, load_settings
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+# A fixed "now" so fixture numbers do not depend on the day the tests run:
+# Wednesday 2026-11-25 10:30 Asia/Shanghai.
+FIXTURE_NOW = datetime(2026, 11, 25, 10, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def settings_for(var_dir: Path, **env: str) -> Settings:
+    """Settings whose runtime state lives under ``var_dir`` (no environment leaks in)."""
+    values = {"GRIDPULSE_VAR_DIR": str(var_dir), **{f"GRIDPULSE_{k.upper()}": str(v) for k, v in env.items()}}
+    return load_settings(env=values, toml_path=None)
+
+
+@pytest.fixture(scope="session")
+def small_demo(tmp_path_factory) -> Settings:
+    """A 20 000-case, 60-day demo warehouse with a published snapshot (built once)."""
+    from data.generate import DemoSpec, build_demo
+
+    settings = settings_for(tmp_path_factory.mktemp("small_demo") / "var")
+    build_demo(settings, DemoSpec(events=20_000, days=60, seed=7, now=FIXTURE_NOW, people=20_000,
+                                  enterprises=2_000, cameras=1_000), progress=False)
+    return settings
+
+
+@pytest.fixture
+def fresh_demo(small_demo, tmp_path) -> Settings:
+    """A private copy of the small demo that a test may write to."""
+    target = tmp_path / "var"
+    shutil.copytree(small_demo.var_dir, target)
+    return small_demo.replace(var_dir=target)
+
+
+def shared_data(*parts: str) -> Path:
+    """A file under ../shared/data, or skip the test when that folder is absent (a user's clone)."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real data not available: {path} is absent (it lives in ../shared/data, outside the repo)")
+    return path

@@ -1,0 +1,50 @@
+"""Schema: DDL is idempotent and the data dictionary documents every column."""
+
+import re
+from pathlib import Path
+
+from data.warehouse import TABLES, apply_schema, connect
+
+DICTIONARY = Path(__file__).resolve().parents[2] / "docs" / "data-dictionary.md"
+
+
+def _columns(con):
+    rows = con.execute("SELECT table_name, column_name FROM information_schema.columns").fetchall()
+    out = {}
+    for table, column in rows:
+        out.setdefault(table, set()).add(column)
+    return out
+
+
+def test_ddl_applies_twice_and_creates_every_table():
+    con = connect(":memory:", "Asia/Shanghai")
+    apply_schema(con)
+    apply_schema(con)
+    assert set(_columns(con)) == set(TABLES)
+
+
+def test_data_dictionary_lists_every_column_and_nothing_else():
+    con = connect(":memory:", "Asia/Shanghai")
+    apply_schema(con)
+    text = DICTIONARY.read_text(encoding="utf-8")
+    documented: dict[str, set[str]] = {}
+    table = None
+    for line in text.splitlines():
+        if m := re.match(r"^### `(\w+)`", line):
+            table = m.group(1)
+            documented[table] = set()
+        elif table and (m := re.match(r"^\| `(\w+)` \|", line)):
+            documented[table].add(m.group(1))
+    actual = _columns(con)
+    assert set(documented) == set(actual), "tables in the dictionary differ from the schema"
+    for name, cols in actual.items():
+        assert documented[name] == cols, f"{name}: undocumented {cols - documented[name]}, stale {documented[name] - cols}"
+
+
+def test_no_personal_data_columns():
+    con = connect(":memory:", "Asia/Shanghai")
+    apply_schema(con)
+    forbidden = re.compile(r"(^|_)(name_zh_person|full_name|person_name|phone|mobile|id_number|national_id|id_card)")
+    for table, cols in _columns(con).items():
+        for col in cols:
+            assert not forbidden.search(col), f"{table}.{col} looks like personal data"

@@ -1,0 +1,69 @@
+"""Settings: defaults, TOML and environment overrides, and errors that name the setting."""
+
+from pathlib import Path
+
+import pytest
+
+from settings import Settings, SettingsError, load_settings
+
+
+def test_defaults_without_overrides(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    s = load_settings(env={})
+    assert s.port == 8050 and s.host == "127.0.0.1"
+    assert s.timezone == "Asia/Shanghai"
+    assert s.current_file == s.var_dir / "warehouse" / "CURRENT"
+    assert s.sla_accept_seconds == 60 and s.sla_other_close_working_days == 3
+
+
+def test_environment_overrides_and_converts_types():
+    s = load_settings(env={"GRIDPULSE_PORT": "9000", "GRIDPULSE_DEBUG": "true", "GRIDPULSE_VAR_DIR": "/tmp/gp",
+                           "GRIDPULSE_STATUS_AMBER_BELOW": "0.9"})
+    assert s.port == 9000 and s.debug is True and s.var_dir == Path("/tmp/gp") and s.status_amber_below == 0.9
+
+
+def test_toml_file_then_environment_wins(tmp_path):
+    cfg = tmp_path / "gp.toml"
+    cfg.write_text('port = 8100\nlanguage = "en"\n[sla."ENV-01"]\nclose_hours = 12\n', encoding="utf-8")
+    s = load_settings(env={"GRIDPULSE_CONFIG": str(cfg), "GRIDPULSE_PORT": "8200"})
+    assert s.port == 8200 and s.language == "en"
+    assert s.sla_overrides == {"ENV-01": {"close_hours": 12}}
+
+
+@pytest.mark.parametrize("env, named", [
+    ({"GRIDPULSE_PORT": "eighty"}, "GRIDPULSE_PORT"),
+    ({"GRIDPULSE_PORT": "70000"}, "GRIDPULSE_PORT"),
+    ({"GRIDPULSE_TIMEZONE": "Mars/Olympus"}, "GRIDPULSE_TIMEZONE"),
+    ({"GRIDPULSE_LANGUAGE": "fr"}, "GRIDPULSE_LANGUAGE"),
+    ({"GRIDPULSE_ETL_INTERVAL_SECONDS": "0"}, "GRIDPULSE_ETL_INTERVAL_SECONDS"),
+    ({"GRIDPULSE_REFERENCE_CRON": "at two"}, "GRIDPULSE_REFERENCE_CRON"),
+    ({"GRIDPULSE_DEBUG": "maybe"}, "GRIDPULSE_DEBUG"),
+    ({"GRIDPULSE_PROT": "8050"}, "GRIDPULSE_PROT"),
+    ({"GRIDPULSE_DEMO_BOUNDARY": "/no/such/file.geojson"}, "GRIDPULSE_DEMO_BOUNDARY"),
+])
+def test_bad_value_stops_with_the_setting_named(env, named):
+    with pytest.raises(SettingsError, match=named):
+        load_settings(env=env)
+
+
+def test_bad_toml_names_the_key(tmp_path):
+    cfg = tmp_path / "gp.toml"
+    cfg.write_text('[sla."ENV-01"]\nclose_days = 2\n', encoding="utf-8")
+    with pytest.raises(SettingsError, match=r"sla\.ENV-01\.close_days"):
+        load_settings(env={"GRIDPULSE_CONFIG": str(cfg)})
+    cfg.write_text("port = [1\n", encoding="utf-8")
+    with pytest.raises(SettingsError, match="GRIDPULSE_CONFIG"):
+        load_settings(env={"GRIDPULSE_CONFIG": str(cfg)})
+
+
+def test_replace_validates():
+    with pytest.raises(SettingsError, match="port"):
+        Settings().replace(port=0)
+
+
+def test_app_refuses_to_start_on_a_bad_setting(monkeypatch, capsys):
+    import app
+
+    monkeypatch.setenv("GRIDPULSE_PORT", "not-a-port")
+    assert app.main(["demo"]) == 2
+    assert "GRIDPULSE_PORT" in capsys.readouterr().err
