@@ -67,3 +67,11 @@ def test_app_refuses_to_start_on_a_bad_setting(monkeypatch, capsys):
     monkeypatch.setenv("GRIDPULSE_PORT", "not-a-port")
     assert app.main(["demo"]) == 2
     assert "GRIDPULSE_PORT" in capsys.readouterr().err
+
+
+def test_every_setting_is_documented():
+    from dataclasses import fields
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "settings.md").read_text(encoding="utf-8")
+    missing = [f.name for f in fields(Settings) if f"| `{f.name}` |" not in text]
+    assert missing == []
