@@ -201,8 +201,11 @@ def _validate(s: Settings) -> None:
             if stage not in {"accept_seconds", "dispatch_seconds", "close_hours", "close_working_days"}:
                 raise SettingsError(f"setting sla.{cat}.{stage}: unknown stage; expected accept_seconds, "
                                     "dispatch_seconds, close_hours or close_working_days")
-            if not isinstance(limit, (int, float)) or isinstance(limit, bool) or limit <= 0:
-                raise SettingsError(f"setting sla.{cat}.{stage}: expected a positive number, got {limit!r}")
+            whole = stage != "close_hours"  # hours may be fractional; seconds and working days may not
+            kinds = (int,) if whole else (int, float)
+            if not isinstance(limit, kinds) or isinstance(limit, bool) or limit <= 0:
+                what = "a positive whole number" if whole else "a positive number"
+                raise SettingsError(f"setting sla.{cat}.{stage}: expected {what}, got {limit!r}")
 
 
 def load_settings(env: Mapping[str, str] | None = None, toml_path: Path | str | None = None) -> Settings:

@@ -331,7 +331,11 @@ def generate_events(places: _Places, weights: np.ndarray, bins: pd.DatetimeIndex
         hour_idx = np.repeat(np.arange(lo, hi), c_counts)
         t0 = bin_start[hour_idx] + rng.random(n) * 3600
         month = bins.month.to_numpy()[hour_idx] - 1
-        ci = (rng.random(n)[:, None] > month_cum[month]).sum(axis=1)
+        u = rng.random(n)
+        ci = np.empty(n, dtype=np.int64)
+        for m in np.unique(month):  # inverse CDF per month: no (n x categories) temporary
+            sel = month == m
+            ci[sel] = np.searchsorted(month_cum[m], u[sel], side="right")
         ci = np.minimum(ci, len(cats) - 1)
         mi = np.empty(n, dtype=np.int64)
         for c in range(len(cats)):
@@ -580,6 +584,9 @@ def build_demo(settings, spec: DemoSpec | None = None, progress: bool = True) ->
     tmp = settings.warehouse_dir / f".work.{os.getpid()}.building.duckdb"
     tmp.unlink(missing_ok=True)
     con = connect(tmp, settings.timezone)
+    # DuckDB would otherwise cache up to 80% of RAM; 2 GB keeps a 10-million-case build under 4 GB
+    # in all (it spills to a temp folder beside the warehouse when it needs more).
+    con.execute("SET memory_limit = '2GB'")
     try:
         apply_schema(con)
         bar = tqdm(total=spec.events, unit=" cases", disable=not progress, desc="demo", smoothing=0.1)

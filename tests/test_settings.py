@@ -51,6 +51,9 @@ def test_bad_toml_names_the_key(tmp_path):
     cfg.write_text('[sla."ENV-01"]\nclose_days = 2\n', encoding="utf-8")
     with pytest.raises(SettingsError, match=r"sla\.ENV-01\.close_days"):
         load_settings(env={"GRIDPULSE_CONFIG": str(cfg)})
+    cfg.write_text('[sla."ENV-01"]\nclose_working_days = 1.5\n', encoding="utf-8")
+    with pytest.raises(SettingsError, match=r"sla\.ENV-01\.close_working_days: expected a positive whole number"):
+        load_settings(env={"GRIDPULSE_CONFIG": str(cfg)})
     cfg.write_text("port = [1\n", encoding="utf-8")
     with pytest.raises(SettingsError, match="GRIDPULSE_CONFIG"):
         load_settings(env={"GRIDPULSE_CONFIG": str(cfg)})

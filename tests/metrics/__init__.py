@@ -1,0 +1,1 @@
+"""Tests of metrics/: the working-day calendar and the SLA deadlines."""
