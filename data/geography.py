@@ -243,7 +243,7 @@ class _Field:
         mean_raw = float(self.density(probe).mean())
         self._scale = total_residents / (mean_raw * outline.area)
         self.mean_density = total_residents / outline.area
-        self.floor = _FLOOR_SHARE * self.mean_density
+        self.floor = _FLOOR_SHARE * self.mean_density if total_residents > 0 else 1.0
 
     @staticmethod
     def _mask(xy: np.ndarray, zones: list[tuple[float, ...]]) -> np.ndarray:
