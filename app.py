@@ -6,7 +6,6 @@
     python app.py etl             run one ETL cycle and print a summary (--status: last runs)
     python app.py scheduler       run the ETL schedules alone (for multi-process web tiers)
     python app.py simulate        drop live cases into the landing zone in real time
-    python app.py report          build the weekly PDF briefing
 """
 
 from __future__ import annotations
@@ -44,9 +43,6 @@ def _parser() -> argparse.ArgumentParser:
     m = sub.add_parser("simulate", help="drop realistic new cases and updates into the landing zone")
     m.add_argument("--per-day", type=int, help="cases a day (default: setting simulate_cases_per_day)")
     m.add_argument("--seconds", type=float, default=0, help="stop after this many seconds (0 = run forever)")
-
-    r = sub.add_parser("report", help="build the weekly PDF briefing")
-    r.add_argument("--week", help="ISO week like 2026-W48 (default: the last full week)")
     return p
 
 
@@ -68,12 +64,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     _ensure_demo(settings)
     scheduler = None
     if settings.scheduler_in_serve and not getattr(args, "no_scheduler", False):
-        try:
-            from data.schedule import start_background_scheduler
-        except ImportError:  # the scheduler arrives with the ETL
-            start_background_scheduler = None
-        if start_background_scheduler is not None:
-            scheduler = start_background_scheduler(settings)
+        from data.schedule import start_background_scheduler
+
+        scheduler = start_background_scheduler(settings)
     app = create_app(settings)
     print(f"GridPulse serving on http://{settings.host}:{settings.port}/", file=sys.stderr)
     try:
@@ -111,20 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command or "serve"
     if args.command is None:
         args = _parser().parse_args(["serve"])
-    handlers = {"serve": cmd_serve, "demo": cmd_demo}
-    try:
-        from data import cli as data_cli  # ETL, scheduler and simulator commands
-        handlers.update(data_cli.HANDLERS)
-    except ImportError:
-        pass
-    try:
-        from dashboard import briefing_cli
-        handlers.update(briefing_cli.HANDLERS)
-    except ImportError:
-        pass
-    if command not in handlers:
-        print(f"error: '{command}' is not available in this build yet", file=sys.stderr)
-        return 2
+    from data import cli as data_cli  # etl, scheduler and simulate
+
+    handlers = {"serve": cmd_serve, "demo": cmd_demo, **data_cli.HANDLERS}
     return handlers[command](settings, args)
 
 

@@ -51,12 +51,12 @@ EVENT_COLUMNS = (
 
 # Share of the day's cases in each local hour (0..23): quiet at night, peaks mid-morning and early
 # afternoon, a smaller evening peak from residents scanning QR codes after work.
-_DIURNAL = np.array([0.8, 0.5, 0.35, 0.3, 0.3, 0.5, 1.2, 2.6, 4.6, 6.4, 7.0, 6.4,
+DIURNAL = np.array([0.8, 0.5, 0.35, 0.3, 0.3, 0.5, 1.2, 2.6, 4.6, 6.4, 7.0, 6.4,
                      5.0, 5.6, 6.4, 6.6, 6.2, 5.6, 5.0, 5.2, 5.0, 3.8, 2.4, 1.4])
-_WEEKDAY = np.array([1.08, 1.05, 1.04, 1.03, 1.0, 0.82, 0.78])  # Mon..Sun
+WEEKDAY = np.array([1.08, 1.05, 1.04, 1.03, 1.0, 0.82, 0.78])  # Mon..Sun
 _HOLIDAY_FACTOR = 0.7  # statutory holidays: fewer reports
 # Channel mix per top-level category: qr, hotline, patrol, camera, other.
-_CHANNEL_MIX = {
+CHANNEL_MIX = {
     "CITY": (0.30, 0.15, 0.30, 0.22, 0.03), "ENV": (0.45, 0.35, 0.12, 0.05, 0.03),
     "CONS": (0.35, 0.30, 0.25, 0.07, 0.03), "TRAF": (0.30, 0.15, 0.20, 0.32, 0.03),
     "SAFE": (0.30, 0.30, 0.25, 0.12, 0.03), "WATER": (0.30, 0.35, 0.20, 0.12, 0.03),
@@ -64,7 +64,7 @@ _CHANNEL_MIX = {
     "LIFE": (0.40, 0.45, 0.10, 0.02, 0.03), "PROP": (0.50, 0.40, 0.07, 0.00, 0.03),
 }
 # Categories handled by the high-frequency "one thing" flow (fast, standard procedure).
-_ONE_THING = {"CITY-01", "TRAF-01", "TRAF-02", "PROP-01", "LIFE-01", "CITY-02"}
+ONE_THING = {"CITY-01", "TRAF-01", "TRAF-02", "PROP-01", "LIFE-01", "CITY-02"}
 _CANCEL_SHARE = 0.02  # duplicates and withdrawn reports
 _RATED_SHARE = 0.65  # closed cases whose reporter gives a satisfaction score
 _CHUNK_EVENTS = 400_000
@@ -173,9 +173,9 @@ def _day_factors(days: pd.DatetimeIndex) -> np.ndarray:
         except NotImplementedError:
             workday, named_holiday = d.weekday() < 5, False
         if workday:
-            out[i] = _WEEKDAY[min(d.weekday(), 4)]
+            out[i] = WEEKDAY[min(d.weekday(), 4)]
         else:
-            out[i] = _HOLIDAY_FACTOR if named_holiday else _WEEKDAY[d.weekday()] if d.weekday() >= 5 else 0.8
+            out[i] = _HOLIDAY_FACTOR if named_holiday else WEEKDAY[d.weekday()] if d.weekday() >= 5 else 0.8
     return out
 
 
@@ -190,7 +190,7 @@ def _hour_weights(bins: pd.DatetimeIndex, now: datetime) -> np.ndarray:
     days = bins.floor("D")
     uniq = pd.DatetimeIndex(days.unique())
     factor = pd.Series(_day_factors(uniq), index=uniq)
-    w = _DIURNAL[bins.hour] * factor.reindex(days).to_numpy()
+    w = DIURNAL[bins.hour] * factor.reindex(days).to_numpy()
     # a slow upward trend over the year (more residents use the QR code): +15% across the window
     w = w * np.linspace(0.93, 1.07, len(bins))
     # the current hour is only partly over
@@ -306,7 +306,7 @@ def generate_events(places: _Places, weights: np.ndarray, bins: pd.DatetimeIndex
     urgent_share = np.array([c.urgent for c in cats])
     dispatch_share = np.array([c.dispatch for c in cats])
     top_ids = list(cat.TOP_CATEGORIES)
-    chan_cum = np.cumsum(np.array([_CHANNEL_MIX[c.parent_id] for c in cats]), axis=1)
+    chan_cum = np.cumsum(np.array([CHANNEL_MIX[c.parent_id] for c in cats]), axis=1)
     dept_ids = [d.department_id for d in cat.DEPARTMENTS]
     dept_speed_all = np.array([d.speed for d in cat.DEPARTMENTS])
     cat_dept = np.array([dept_ids.index(c.department_id) for c in cats])
@@ -314,7 +314,7 @@ def generate_events(places: _Places, weights: np.ndarray, bins: pd.DatetimeIndex
     streets = np.unique(places.street)
     street_office = np.array([dept_ids.index(cat.STREET_OFFICES.get(s, "S-XX")) for s in streets])
     mg_street_idx = np.searchsorted(streets, places.street)
-    one_thing = np.array([c.category_id in _ONE_THING for c in cats])
+    one_thing = np.array([c.category_id in ONE_THING for c in cats])
 
     day_breaks = np.flatnonzero(np.diff(local_day)) + 1
     day_starts = np.concatenate([[0], day_breaks])

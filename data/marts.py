@@ -2,24 +2,37 @@
 
 Each mart is one SQL file under ``data/sql/`` (``mart_<name>.sql``) that returns the mart's rows;
 :func:`refresh_marts` replaces each mart's contents with it inside the caller's transaction.
+
+The ETL refreshes them after every load. A full rebuild reads every case (seconds at a million
+cases), so after a small load :func:`refresh_marts_for_days` recomputes only the local days whose
+rows can have changed, from ``mart_<name>_days.sql`` / ``mart_<name>_since.sql``: the same query
+restricted to those days (a test checks that both give the same tables).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 import duckdb
 
-__all__ = ["MARTS", "refresh_marts"]
+__all__ = ["MARTS", "refresh_marts", "rebuild_marts", "refresh_marts_for_days", "INCREMENTAL_MAX_DAYS"]
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 MARTS = ("mart_daily_counts", "mart_backlog_daily", "mart_area_stats")
+# Above this many changed days an incremental refresh is no cheaper than a rebuild.
+INCREMENTAL_MAX_DAYS = 60
+
+
+def _sql(name: str) -> str:
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
 def refresh_marts(con: duckdb.DuckDBPyConnection) -> None:
     """Rebuild every mart from the core tables (one transaction per mart)."""
     for mart in MARTS:
-        query = (SQL_DIR / f"{mart}.sql").read_text(encoding="utf-8")
+        query = _sql(mart)
         con.execute("BEGIN")
         try:
             con.execute(f"DELETE FROM {mart}")
@@ -28,3 +41,53 @@ def refresh_marts(con: duckdb.DuckDBPyConnection) -> None:
         except Exception:
             con.execute("ROLLBACK")
             raise
+
+
+def rebuild_marts(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild every mart inside the caller's open transaction (the ETL's one-transaction cycle)."""
+    for mart in MARTS:
+        con.execute(f"DELETE FROM {mart}")
+        con.execute(f"INSERT INTO {mart} {_sql(mart)}")
+
+
+def refresh_marts_for_days(con: duckdb.DuckDBPyConnection, days: Sequence[date]) -> None:
+    """Refresh the marts inside the caller's transaction after cases changed on ``days`` only.
+
+    ``days`` are the local days of the received and closed times of every changed case, before and
+    after the change. ``mart_daily_counts`` rows of those days are recomputed; ``mart_backlog_daily``
+    from the earliest of them on (a backlog carries forward); ``mart_area_stats`` is rebuilt (one row
+    per area, and its 30-day window moves with every new case). Falls back to :func:`rebuild_marts`
+    when there are more than :data:`INCREMENTAL_MAX_DAYS` days.
+    """
+    days = sorted(set(days))
+    if not days:
+        return
+    if len(days) > INCREMENTAL_MAX_DAYS:
+        rebuild_marts(con)
+        return
+    con.execute("CREATE OR REPLACE TEMP TABLE mart_days AS SELECT unnest(?::DATE[]) AS day", [days])
+    try:
+        since = days[0]
+        midnight = con.execute("SELECT ?::DATE::TIMESTAMPTZ", [since]).fetchone()[0]
+        con.execute("DELETE FROM mart_daily_counts WHERE day IN (SELECT day FROM mart_days)")
+        con.execute(f"INSERT INTO mart_daily_counts {_sql('mart_daily_counts_days')}", [midnight])
+        _refresh_backlog(con, midnight, since)
+        con.execute("DELETE FROM mart_area_stats")
+        con.execute(f"INSERT INTO mart_area_stats {_sql('mart_area_stats')}")
+    finally:
+        con.execute("DROP TABLE IF EXISTS temp.mart_days")
+
+
+def _refresh_backlog(con: duckdb.DuckDBPyConnection, midnight, since: date) -> None:
+    """Replace the backlog rows from ``since`` on.
+
+    The new rows continue from the mart's rows before ``since``; those are kept by the delete, so the
+    order (compute, delete, insert) only matters for clarity.
+    """
+    con.execute(f"CREATE OR REPLACE TEMP TABLE mart_backlog_new AS {_sql('mart_backlog_daily_since')}",
+                [midnight, since])
+    try:
+        con.execute("DELETE FROM mart_backlog_daily WHERE day >= ?", [since])
+        con.execute("INSERT INTO mart_backlog_daily SELECT * FROM mart_backlog_new")
+    finally:
+        con.execute("DROP TABLE IF EXISTS temp.mart_backlog_new")

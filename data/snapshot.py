@@ -6,6 +6,15 @@ small pointer file ``CURRENT`` atomically (temp file + ``os.replace``). Readers 
 named in ``CURRENT`` read-only and switch when it changes. A cycle that fails before the swap
 leaves the previous snapshot serving.
 
+The copy is a ``CHECKPOINT`` followed by a byte copy of the database file, not the design's
+``ATTACH`` + ``COPY FROM DATABASE``: the writer is the only process with the file open and is idle
+while it copies, so the checkpointed file is a complete database, and copying bytes costs about
+0.1 s at a million cases where re-encoding every table took 4-10 s (``bench/etl.py``,
+``docs/decisions.md``).
+
+``CURRENT`` also carries ``checked_at``: the last time the ETL looked for new data, moved by
+:func:`touch` on cycles with nothing to publish, so a quiet night is not shown as stale data.
+
 Write side: :func:`publish`. Read side: :class:`SnapshotReader` (one per process, see
 :func:`reader`).
 """
@@ -14,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import threading
 import time
 from dataclasses import dataclass
@@ -24,7 +34,7 @@ import duckdb
 
 from data.warehouse import connect
 
-__all__ = ["SnapshotInfo", "publish", "read_current", "SnapshotReader", "reader", "NoSnapshotError"]
+__all__ = ["SnapshotInfo", "publish", "touch", "read_current", "SnapshotReader", "reader", "NoSnapshotError"]
 
 
 class NoSnapshotError(RuntimeError):
@@ -39,6 +49,12 @@ class SnapshotInfo:
     path: Path
     published_at: datetime  # UTC
     run_id: int | None
+    checked_at: datetime | None = None  # UTC; last ETL cycle that found the data current
+
+    @property
+    def fresh_at(self) -> datetime:
+        """When the data was last known current: the later of publication and the last check."""
+        return max(self.published_at, self.checked_at or self.published_at)
 
 
 def read_current(current_file: Path) -> SnapshotInfo | None:
@@ -48,7 +64,29 @@ def read_current(current_file: Path) -> SnapshotInfo | None:
     except FileNotFoundError:
         return None
     path = current_file.parent / "snapshots" / data["snapshot"]
-    return SnapshotInfo(data["snapshot"], path, datetime.fromisoformat(data["published_at"]), data.get("run_id"))
+    checked = data.get("checked_at")
+    return SnapshotInfo(data["snapshot"], path, datetime.fromisoformat(data["published_at"]), data.get("run_id"),
+                        datetime.fromisoformat(checked) if checked else None)
+
+
+def _write_current(warehouse_dir: Path, info: SnapshotInfo) -> None:
+    """Replace ``CURRENT`` atomically: readers see the old pointer or the new one, never half."""
+    record = {"snapshot": info.name, "published_at": info.published_at.isoformat(), "run_id": info.run_id}
+    if info.checked_at is not None:
+        record["checked_at"] = info.checked_at.isoformat()
+    tmp = warehouse_dir / f".CURRENT.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(record), encoding="utf-8")
+    os.replace(tmp, warehouse_dir / "CURRENT")
+
+
+def touch(warehouse_dir: Path) -> SnapshotInfo | None:
+    """Record that an ETL cycle found nothing new: the current snapshot is still the latest data."""
+    info = read_current(warehouse_dir / "CURRENT")
+    if info is None:
+        return None
+    info = SnapshotInfo(info.name, info.path, info.published_at, info.run_id, datetime.now(UTC))
+    _write_current(warehouse_dir, info)
+    return info
 
 
 def publish(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, keep: int = 3, run_id: int | None = None,
@@ -56,7 +94,7 @@ def publish(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, keep: int = 3, 
     """Copy the open work database into a new snapshot file and point ``CURRENT`` at it.
 
     Args:
-        con: the writer's connection to ``work.duckdb`` (its catalog is copied whole).
+        con: the writer's connection to ``work.duckdb``; it must have no open transaction.
         warehouse_dir: folder holding ``CURRENT`` and ``snapshots/``.
         keep: snapshots to keep; older files are deleted after the swap.
         run_id: ETL run recorded in the pointer.
@@ -70,20 +108,21 @@ def publish(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, keep: int = 3, 
     now = datetime.now(UTC)
     name = f"{now:%Y%m%dT%H%M%S%f}-{run_id or 0}.duckdb"
     target = snapshots / name
-    source = con.execute("SELECT current_database()").fetchone()[0]
-    con.execute(f"ATTACH '{target}' AS snap_out")
+    con.execute("CHECKPOINT")
+    source = Path(con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+                              ).fetchone()[0])
+    partial = snapshots / f".{name}.partial"
     try:
-        con.execute(f'COPY FROM DATABASE "{source}" TO snap_out')
+        shutil.copyfile(source, partial)
+        os.replace(partial, target)
     finally:
-        con.execute("DETACH snap_out")
+        partial.unlink(missing_ok=True)
     if _before_swap is not None:
         _before_swap()
-    tmp = warehouse_dir / f".CURRENT.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps({"snapshot": name, "published_at": now.isoformat(), "run_id": run_id}),
-                   encoding="utf-8")
-    os.replace(tmp, warehouse_dir / "CURRENT")
+    info = SnapshotInfo(name, target, now, run_id)
+    _write_current(warehouse_dir, info)
     _prune(snapshots, name, keep)
-    return SnapshotInfo(name, target, now, run_id)
+    return info
 
 
 def _prune(snapshots: Path, current: str, keep: int) -> None:
@@ -125,7 +164,8 @@ class SnapshotReader:
             con = connect(info.path, self._timezone, read_only=True)
             if self._previous is not None:
                 self._previous.close()
-            self._previous, self._con, self._info = self._con, con, info
+            self._previous, self._con = self._con, con
+        self._info = info  # same file, maybe a newer checked_at
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor on the current snapshot (switching first if ``CURRENT`` changed)."""

@@ -9,8 +9,8 @@ WITH moves AS (
            0, (status = 'closed')::INT, (status = 'cancelled')::INT
     FROM events WHERE closed_at IS NOT NULL
 )
-SELECT day, microgrid_id, grid_id, community_id, street_id, category_id, category_l1, channel,
-       sum(received)::INT, sum(closed)::INT, sum(cancelled)::INT
+SELECT day, microgrid_id, any_value(grid_id), any_value(community_id), any_value(street_id), category_id,
+       any_value(category_l1), channel, sum(received)::INT, sum(closed)::INT, sum(cancelled)::INT
 FROM moves
-GROUP BY ALL
+GROUP BY day, microgrid_id, category_id, channel  -- the others follow from micro-grid and category
 ORDER BY day

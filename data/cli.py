@@ -1,0 +1,133 @@
+"""The data commands of ``app.py``: ``etl``, ``scheduler`` and ``simulate``.
+
+``app.py`` merges :data:`HANDLERS` into its own; each handler takes the settings and the parsed
+arguments and returns the process exit code. This is the one module of ``data/`` that prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import datetime
+
+from data.etl import CycleResult, last_runs, run_cycle
+
+__all__ = ["HANDLERS", "cmd_etl", "cmd_scheduler", "cmd_simulate", "format_result", "format_runs"]
+
+
+def _n(value: int | None) -> str:
+    return "" if value is None else f"{value:,}"
+
+
+def format_result(result: CycleResult) -> str:
+    """The summary ``python app.py etl`` prints: totals, quarantine by reason, then one line per file."""
+    head = f"ETL {result.kind} run {result.run_id}: {result.status} in {result.duration_s:.2f} s"
+    if result.snapshot:
+        head += f", published {result.snapshot}"
+    elif result.status == "ok":
+        head += ", nothing new to publish"
+    lines = [head]
+    if result.error:
+        lines.append(f"  error: {result.error}")
+    rejected = len(result.rejected)
+    lines.append(f"  files        {len(result.files):>10,}  ({rejected} rejected, {result.waiting} waiting for the "
+                 "next cycle)")
+    lines.append(f"  rows in      {result.rows_in:>10,}")
+    lines.append(f"  loaded       {result.rows_loaded:>10,}")
+    lines.append(f"  quarantined  {result.rows_quarantined:>10,}")
+    for reason, count in sorted(result.reasons.items(), key=lambda kv: (-kv[1], kv[0])):
+        lines.append(f"    {reason:<22} {count:>8,}")
+    if result.timings:
+        lines.append("  seconds      " + ", ".join(f"{k} {v:.2f}" for k, v in result.timings.items()))
+    if result.files:
+        width = max(24, *(len(f.path) for f in result.files[:50]))
+        lines.append(f"  {'file':<{width}}  {'table':<11} {'mode':<6} {'in':>9} {'loaded':>9} {'quar.':>7}  status")
+        for f in result.files[:50]:
+            lines.append(f"  {f.path:<{width}}  {f.table:<11} {f.mode:<6} {f.rows_in:>9,} {f.rows_loaded:>9,} "
+                         f"{f.rows_quarantined:>7,}  {f.status}" + (f": {f.error}" if f.error else ""))
+        if len(result.files) > 50:
+            lines.append(f"  ... and {len(result.files) - 50} more files")
+    return "\n".join(lines)
+
+
+def format_runs(runs: list[dict]) -> str:
+    """The table ``python app.py etl --status`` prints (newest first)."""
+    if not runs:
+        return "no ETL runs recorded yet"
+    header = (f"{'run':>6}  {'kind':<9} {'started':<19} {'secs':>7} {'files':>6} {'rows in':>10} {'loaded':>10} "
+              f"{'quar.':>8}  {'status':<7} snapshot / error")
+    lines = [header, "-" * len(header)]
+    for r in runs:
+        started = r["started_at"].strftime("%Y-%m-%d %H:%M:%S") if isinstance(r["started_at"], datetime) else ""
+        secs = f"{r['duration_s']:.2f}" if r["duration_s"] is not None else ""
+        tail = r["error"] if r["status"] == "failed" else (r["snapshot"] or "")
+        if r["status"] == "ok" and r["error"]:
+            tail = f"{tail}  ({r['error']})" if tail else r["error"]
+        lines.append(f"{r['run_id']:>6}  {r['kind']:<9} {started:<19} {secs:>7} {_n(r['files']):>6} "
+                     f"{_n(r['rows_in']):>10} {_n(r['rows_loaded']):>10} {_n(r['rows_quarantined']):>8}  "
+                     f"{r['status']:<7} {(tail or '')[:120]}")
+    return "\n".join(lines)
+
+
+def cmd_etl(settings, args: argparse.Namespace) -> int:
+    """``python app.py etl``: one cycle and its summary; ``--status``: the last runs."""
+    if getattr(args, "status", False):
+        print(format_runs(last_runs(settings)))  # noqa: T201
+        return 0
+    kind = "reference" if getattr(args, "reference", False) else "events"
+    try:
+        result = run_cycle(settings, kind)
+    except RuntimeError as exc:  # the warehouse is held by another process
+        print(f"error: {exc}", file=sys.stderr)  # noqa: T201
+        return 1
+    print(format_result(result))  # noqa: T201
+    return 0 if result.status == "ok" else 1
+
+
+def cmd_scheduler(settings, args: argparse.Namespace) -> int:
+    """``python app.py scheduler``: the ETL schedules (and the simulator) alone, until Ctrl-C."""
+    from data.schedule import start_background_scheduler
+
+    scheduler = start_background_scheduler(settings)
+    print(f"scheduler running: events every {settings.etl_interval_seconds} s, reference tables at cron "  # noqa: T201
+          f"'{settings.reference_cron}' ({settings.timezone}); Ctrl-C stops", file=sys.stderr)
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        scheduler.shutdown(wait=True)
+    return 0
+
+
+def cmd_simulate(settings, args: argparse.Namespace) -> int:
+    """``python app.py simulate``: drop live cases into the landing zone in real time."""
+    from data.simulate import Simulator
+
+    per_day = getattr(args, "per_day", None) or settings.simulate_cases_per_day or 2000
+    seconds = float(getattr(args, "seconds", 0) or 0)
+    try:
+        sim = Simulator(settings, per_day=per_day)
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)  # noqa: T201
+        return 1
+    print(f"simulating {per_day:,} cases a day into {settings.landing_dir / 'events'}; Ctrl-C stops",  # noqa: T201
+          file=sys.stderr)
+    started = time.monotonic()
+    written = 0
+    try:
+        while not seconds or time.monotonic() - started < seconds:
+            path = sim.tick()
+            if path is not None:
+                written += 1
+                print(f"{path.relative_to(settings.landing_dir)}: {sim.last_counts}", file=sys.stderr)  # noqa: T201
+            time.sleep(min(sim.tick_seconds, max(seconds - (time.monotonic() - started), 0.1) if seconds else 1e9))
+    except KeyboardInterrupt:
+        pass
+    print(f"{written} files written", file=sys.stderr)  # noqa: T201
+    return 0
+
+
+HANDLERS = {"etl": cmd_etl, "scheduler": cmd_scheduler, "simulate": cmd_simulate}
