@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from data import simulate
-from data.generate import _DIURNAL
+from data.generate import DIURNAL
 from data.simulate import SIM_COLUMNS, Simulator
 from tests.conftest import FIXTURE_NOW
 from tests.data.conftest import assert_counts_add_up, cycle, query
@@ -79,8 +79,8 @@ def test_the_rate_follows_the_daily_rhythm(etl_env):
     sim = Simulator(etl_env, per_day=2000, seed=1)
     day = FIXTURE_NOW.replace(hour=0, minute=0)
     hourly = np.array([sim._rate(day + timedelta(hours=h), day + timedelta(hours=h + 1)) for h in range(24)])
-    assert hourly.argmax() == int(_DIURNAL.argmax()) and hourly.argmin() == int(_DIURNAL.argmin())
-    assert hourly[10] / hourly[3] == pytest.approx(_DIURNAL[10] / _DIURNAL[3])
+    assert hourly.argmax() == int(DIURNAL.argmax()) and hourly.argmin() == int(DIURNAL.argmin())
+    assert hourly[10] / hourly[3] == pytest.approx(DIURNAL[10] / DIURNAL[3])
     assert 1700 < hourly.sum() < 2300  # a Wednesday: about the daily rate
 
 
