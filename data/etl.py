@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import logging
+import os
 import re
 import threading
 import time
@@ -534,7 +536,24 @@ def run_cycle(settings, kind: str = "events", *, settle_seconds: float = SETTLE_
                 log.exception("could not drop the staging tables (closing the connection drops them)")
             finally:
                 con.close()
+        _write_last_run(settings, result)
         return result
+
+
+def _write_last_run(settings, result: CycleResult) -> None:
+    """Tell the web tier how the last cycle went, even when it failed and published nothing.
+
+    A failed cycle leaves the previous snapshot serving, whose ``etl_runs`` cannot know about the
+    failure; ``LAST_RUN.json`` beside ``CURRENT`` (written atomically) can.
+    """
+    record = {"run_id": result.run_id, "kind": result.kind, "status": result.status, "error": result.error,
+              "finished_at": datetime.now(UTC).isoformat()}
+    tmp = settings.warehouse_dir / f".LAST_RUN.{os.getpid()}.tmp"
+    try:
+        tmp.write_text(json.dumps(record), encoding="utf-8")
+        os.replace(tmp, settings.warehouse_dir / "LAST_RUN.json")
+    except OSError:
+        log.exception("could not write LAST_RUN.json")
 
 
 def _todo(con: duckdb.DuckDBPyConnection, settings, tables: tuple[str, ...], settle_seconds: float,

@@ -329,7 +329,9 @@ def generate_events(places: _Places, weights: np.ndarray, bins: pd.DatetimeIndex
         c_counts = counts[lo:hi]
         n = int(c_counts.sum())
         hour_idx = np.repeat(np.arange(lo, hi), c_counts)
-        t0 = bin_start[hour_idx] + rng.random(n) * 3600
+        # the current hour is only partly over: draw its cases within [hour start, now)
+        span = np.minimum(3600.0, now_s - bin_start[hour_idx])
+        t0 = bin_start[hour_idx] + rng.random(n) * span
         month = bins.month.to_numpy()[hour_idx] - 1
         u = rng.random(n)
         ci = np.empty(n, dtype=np.int64)

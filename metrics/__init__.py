@@ -1,8 +1,9 @@
-"""Metrics: the working-day calendar, the SLA rules and deadlines, and (later) every KPI and warning.
+"""Metrics: the working-day calendar, the SLA rules and deadlines, every KPI and every warning.
 
 Public names are re-exported here so callers write ``from metrics import deadlines_sql``.
 """
 
+from metrics.backlog import backlog_by, backlog_daily, backlog_hourly, open_age
 from metrics.calendar import (
     CalendarNotice,
     HolidayFileError,
@@ -12,6 +13,9 @@ from metrics.calendar import (
     default_holiday_file,
     read_holiday_file,
 )
+from metrics.freshness import Freshness, freshness
+from metrics.grids import grid_aggregates
+from metrics.scope import Scope, Window, area_level
 from metrics.sla import (
     CASE_COLUMNS,
     DEADLINE_COLUMNS,
@@ -23,8 +27,13 @@ from metrics.sla import (
     deadlines,
     deadlines_sql,
 )
+from metrics.vitals import Metric, VitalSigns, vital_signs
+from metrics.warnings import EfficiencyModel, SurgeModel, Warning, efficiency_warnings, sla_risk, surges
 
 __all__ = [
+    "EfficiencyModel", "Freshness", "Metric", "Scope", "SurgeModel", "VitalSigns", "Warning", "Window",
+    "area_level", "backlog_by", "backlog_daily", "backlog_hourly", "efficiency_warnings", "freshness",
+    "grid_aggregates", "open_age", "sla_risk", "surges", "vital_signs",
     "CASE_COLUMNS",
     "DEADLINE_COLUMNS",
     "OUTCOMES",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import stat
 import time
@@ -223,11 +224,15 @@ def test_a_failure_before_the_commit_rolls_everything_back_and_the_next_cycle_re
     assert query(etl_env, "SELECT count(*) FROM etl_files")[0][0] == 0
     assert query(etl_env, "SELECT count(*) FROM quarantine")[0][0] == 0
     assert query(etl_env, "SELECT count(*) FROM events WHERE case_id LIKE 'TEST%'")[0][0] == 0
+    # the web tier learns of the failure although no snapshot was published
+    last = json.loads((etl_env.warehouse_dir / "LAST_RUN.json").read_text(encoding="utf-8"))
+    assert (last["run_id"], last["status"]) == (result.run_id, "failed") and "disk on fire" in last["error"]
 
     monkeypatch.undo()
     retry = cycle(etl_env)
     assert_counts_add_up(etl_env, retry)
     assert (retry.rows_loaded, retry.rows_quarantined) == (4, 1) and retry.snapshot
+    assert json.loads((etl_env.warehouse_dir / "LAST_RUN.json").read_text(encoding="utf-8"))["status"] == "ok"
     assert snapshot_query(etl_env, "SELECT count(*) FROM events WHERE case_id LIKE 'TEST%'")[0][0] == 4
 
 

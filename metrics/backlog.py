@@ -1,0 +1,212 @@
+"""Backlog and trends: is the work keeping up?
+
+Daily and hourly inflow (cases received), outflow (closed or cancelled) and the open backlog,
+the overdue backlog, the age of open cases, and the backlog split by street, category or
+department. All series use one definition of "open at time t" (see ``docs/metrics.md``):
+
+    received_at < t  and  (closed_at is NULL or closed_at >= t)
+
+so that ``open(end of day) = open(start of day) + inflow - outflow`` holds exactly, and a case
+is overdue at t when it is open and its closure deadline is before t. Everything is computed by
+DuckDB over the snapshot for an explicit ``now``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pandas as pd
+
+from metrics import queries
+from metrics.scope import LEVEL_COLUMNS, LEVELS, Scope
+
+__all__ = ["AGE_BUCKETS", "BACKLOG_BY", "backlog_by", "backlog_daily", "backlog_hourly", "open_age"]
+
+# Age buckets of open cases: (key, lower bound in seconds, zh, en). Chosen around the promises:
+# the first hour (acceptance and dispatch), the first day (urgent closure), 3 days (about 3
+# working days), then a week and a month.
+AGE_BUCKETS: tuple[tuple[str, int, str, str], ...] = (
+    ("0-1h", 0, "1小时内", "< 1 h"),
+    ("1-4h", 3_600, "1–4小时", "1–4 h"),
+    ("4-24h", 4 * 3_600, "4–24小时", "4–24 h"),
+    ("1-3d", 86_400, "1–3天", "1–3 days"),
+    ("3-7d", 3 * 86_400, "3–7天", "3–7 days"),
+    ("7-30d", 7 * 86_400, "7–30天", "7–30 days"),
+    ("30d+", 30 * 86_400, "30天以上", "> 30 days"),
+)
+# What backlog_by can split by: the key column of events and where the names come from.
+BACKLOG_BY = {
+    "street": "street_id", "community": "community_id", "grid": "grid_id", "microgrid": "microgrid_id",
+    "category": "category_id", "category_l1": "category_l1", "department": "department_id", "channel": "channel",
+}
+_EPOCH = date(1970, 1, 1)
+
+
+def backlog_daily(con: duckdb.DuckDBPyConnection, scope: Scope, now: datetime, days: int = 30,
+                  settings: Any = None) -> pd.DataFrame:
+    """The daily backlog series of the last ``days`` local days, today last (up to ``now``).
+
+    Args:
+        con: a cursor on a snapshot.
+        scope: area and filters.
+        now: the as-of time; today's row counts up to it.
+        days: number of days, today included.
+        settings: deployment settings (zone, SLA rules); default the process-wide settings.
+
+    Returns:
+        One row per day with ``day`` (date), ``inflow``, ``outflow``, ``open_end`` (open at the
+        end of the day; today at ``now``), ``overdue_end``, ``inflow_ma7`` (mean inflow of the 7
+        days ending that day; today is partial) and ``inflow_last_year`` (the same day 52 weeks
+        earlier, up to the same time of day for today; ``None`` where the data does not reach).
+    """
+    ctx = queries.prepare(con, now, _settings(settings))
+    today = ctx.now.date()
+    first_day = today - timedelta(days=days - 1)
+    d0, d1 = (first_day - _EPOCH).days, (today - _EPOCH).days
+    data_d0 = (ctx.facts.first_day - _EPOCH).days if ctx.facts.first_day else d1 + 1
+    midnight = _midnight(today, ctx.tz)
+    # Days before today are over: their values no longer change when new snapshots arrive, so
+    # they are computed once a day (with "now" at midnight) and only today's row is live.
+    past = queries.memo(ctx, ("backlog_days", scope, d0, d1, data_d0, ctx.tables.sla_key), lambda: ctx.run(
+        "backlog_daily", {"first": _midnight(first_day, ctx.tz), "now": midnight, "d0": d0, "d1": d1 - 1,
+                          "off_us": ctx.off_us, "data_d0": data_d0}, scope=scope))
+    live = ctx.run("backlog_today", {"midnight": midnight}, scope=scope).iloc[0]
+    open_now = ctx.open_now(scope)
+    six_before = past[past["day_no"] >= d1 - 6]["inflow"].astype(float).tolist()
+    today_row = pd.DataFrame([{
+        "day_no": d1, "inflow": int(live["inflow"]), "outflow": int(live["outflow"]),
+        "open_end": int(open_now["open"].sum()), "overdue_end": int(open_now["overdue"].sum()),
+        "inflow_ma7": (sum(six_before) + int(live["inflow"])) / (len(six_before) + 1),
+        "inflow_last_year": int(live["inflow_last_year"]) if d1 - 364 >= data_d0 else None,
+    }])
+    df = pd.concat([past[past["day_no"] >= d0], today_row], ignore_index=True)
+    out = pd.DataFrame({
+        "day": [_EPOCH + timedelta(days=int(d)) for d in df["day_no"]],
+        "inflow": df["inflow"].astype("int64"),
+        "outflow": df["outflow"].astype("int64"),
+        "open_end": df["open_end"].astype("int64"),
+        "overdue_end": df["overdue_end"].astype("int64"),
+        "inflow_ma7": df["inflow_ma7"].astype(float),
+        "inflow_last_year": pd.array(df["inflow_last_year"].tolist(), dtype="Int64"),
+    })
+    return out
+
+
+def backlog_hourly(con: duckdb.DuckDBPyConnection, scope: Scope, now: datetime, settings: Any = None) -> pd.DataFrame:
+    """Today's hourly inflow, outflow and open backlog, from local midnight to the hour of ``now``.
+
+    Returns:
+        One row per hour with ``hour`` (timezone-aware start of the local hour), ``inflow``,
+        ``outflow`` and ``open`` (open at the end of the hour; the current hour at ``now``).
+    """
+    ctx = queries.prepare(con, now, _settings(settings))
+    midnight = _midnight(ctx.now.date(), ctx.tz)
+    h1 = int((ctx.now - midnight).total_seconds() // 3600)
+    df = ctx.run("backlog_hourly", {"midnight": midnight, "h1": h1}, scope=scope)
+    return pd.DataFrame({
+        "hour": [midnight + timedelta(hours=int(h)) for h in df["h"]],
+        "inflow": df["inflow"].astype("int64"),
+        "outflow": df["outflow"].astype("int64"),
+        "open": df["open"].astype("int64"),
+    })
+
+
+def open_age(con: duckdb.DuckDBPyConnection, scope: Scope, now: datetime, settings: Any = None) -> pd.DataFrame:
+    """Open cases at ``now`` by age (time since receipt), every bucket present.
+
+    Returns:
+        Columns ``bucket`` (key such as ``"1-4h"``), ``bucket_order`` (0 = youngest), ``n``,
+        ``label_zh``, ``label_en``, in bucket order.
+    """
+    ctx = queries.prepare(con, now, _settings(settings))
+    edges = [float(b[1]) for b in AGE_BUCKETS]
+    df = ctx.run("open_age", {"edges": edges}, scope=scope)
+    counts = dict(zip(df["bucket_order"].astype(int), df["n"].astype(int), strict=True))
+    return pd.DataFrame({
+        "bucket": [b[0] for b in AGE_BUCKETS],
+        "bucket_order": list(range(len(AGE_BUCKETS))),
+        "n": [counts.get(i, 0) for i in range(len(AGE_BUCKETS))],
+        "label_zh": [b[2] for b in AGE_BUCKETS],
+        "label_en": [b[3] for b in AGE_BUCKETS],
+    })
+
+
+def backlog_by(con: duckdb.DuckDBPyConnection, scope: Scope, now: datetime, by: str, settings: Any = None) -> pd.DataFrame:
+    """Open and overdue cases at ``now`` split by street, category or department (or another key).
+
+    Every member of the split is listed, with zeros where nothing is open: the streets (or
+    communities, grids, micro-grids) inside the scope's area, the categories and departments of
+    the catalogue (narrowed by the scope's own filters).
+
+    Args:
+        by: ``"street"``, ``"category"`` (level 2), ``"department"``; also ``"community"``,
+            ``"grid"``, ``"microgrid"``, ``"category_l1"`` or ``"channel"``.
+
+    Returns:
+        Columns ``key``, ``name``, ``name_en``, ``open``, ``overdue``; most open first.
+    """
+    if by not in BACKLOG_BY:
+        raise ValueError(f"by must be one of {sorted(BACKLOG_BY)}, got {by!r}")
+    ctx = queries.prepare(con, now, _settings(settings))
+    counts = ctx.run("open_by", {}, scope=scope, columns={"key": BACKLOG_BY[by]})
+    members = _members(ctx, scope, by)
+    out = members.merge(counts, on="key", how="left")
+    extra = counts[~counts["key"].isin(members["key"])]  # a key missing from the catalogue still shows
+    if len(extra):
+        out = pd.concat([out, extra.assign(name=extra["key"], name_en=extra["key"])], ignore_index=True)
+    out[["open", "overdue"]] = out[["open", "overdue"]].fillna(0).astype("int64")
+    out = out.sort_values(["open", "overdue", "key"], ascending=[False, False, True], kind="stable")
+    return out[["key", "name", "name_en", "open", "overdue"]].reset_index(drop=True)
+
+
+def _members(ctx: queries.QueryContext, scope: Scope, by: str) -> pd.DataFrame:
+    """Everything a split by ``by`` lists: key, name, name_en."""
+    if by in LEVEL_COLUMNS:
+        scope_level = scope.area_level or "district"
+        if LEVELS.index(by) < LEVELS.index(scope_level):
+            # asking for streets inside one community: the street holding it
+            info = ctx.reference("area_info", {"area_id": scope.area_id})
+            key = info.iloc[0][LEVEL_COLUMNS[by]] if len(info) else None
+            areas = ctx.reference("area_info", {"area_id": key}) if key else info.iloc[0:0]
+        else:
+            areas = ctx.reference("areas_under", {"level": by}, scope=scope)
+        return pd.DataFrame({"key": areas["area_id"], "name": areas["name"], "name_en": areas["name_en"]})
+    if by in ("category", "category_l1"):
+        cats = ctx.reference("ref_categories")
+        if scope.categories:
+            wanted = set(scope.categories)
+            if by == "category":  # a listed sub-category, or any sub-category of a listed top level
+                keep = cats["category_id"].isin(wanted) | cats["parent_id"].isin(wanted)
+            else:  # a listed top level, or the parent of a listed sub-category
+                parents = set(cats.loc[cats["category_id"].isin(wanted), "parent_id"].dropna())
+                keep = cats["category_id"].isin(wanted | parents)
+            cats = cats[keep]
+        cats = cats[cats["level"] == (2 if by == "category" else 1)]
+        return pd.DataFrame({"key": cats["category_id"], "name": cats["name"], "name_en": cats["name_en"]})
+    if by == "department":
+        deps = ctx.reference("ref_departments")
+        if scope.departments:
+            deps = deps[deps["department_id"].isin(scope.departments)]
+        return pd.DataFrame({"key": deps["department_id"], "name": deps["name"], "name_en": deps["name_en"]})
+    chans = ctx.reference("ref_channels")
+    if scope.channels:
+        chans = chans[chans["channel"].isin(scope.channels)]
+    return pd.DataFrame({"key": chans["channel"], "name": chans["name"], "name_en": chans["name_en"]})
+
+
+def _midnight(day: date, tz: str) -> datetime:
+    """Local midnight starting ``day``."""
+    return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(tz))
+
+
+def _settings(settings: Any) -> Any:
+    """The given settings or the process-wide ones (metrics never read the environment themselves
+    unless the caller leaves it to them)."""
+    if settings is not None:
+        return settings
+    from settings import get_settings
+
+    return get_settings()

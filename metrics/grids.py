@@ -1,0 +1,164 @@
+"""Grid aggregates: one row per area at a chosen level under a scope, what the heatmaps colour.
+
+For every street, community, grid or micro-grid inside the scope's area (zero rows filled in,
+so a quiet micro-grid is a pale cell, not a hole): cases received in the window, cases per
+10 000 residents, open and overdue cases now, the on-time closure rate of the closure deadlines
+that fell in the window, the most frequent category, and the change against the baseline (the
+same window in each of the previous 4 weeks, as for the vital signs).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from metrics import queries
+from metrics.scope import LEVEL_COLUMNS, LEVELS, Scope, Window
+from metrics.vitals import BASELINE_WEEKS, baseline_windows
+
+__all__ = ["GRID_COLUMNS", "grid_aggregates"]
+
+GRID_COLUMNS = ("area_id", "name", "name_en", "parent_id", "residents", "cases", "per_10k", "open", "overdue",
+                "on_time_pct", "top_category", "top_category_name", "top_category_name_en", "baseline", "change_pct")
+_WEEK = timedelta(weeks=1)
+
+
+def grid_aggregates(con: duckdb.DuckDBPyConnection, scope: Scope, level: str, window: Window, now: datetime,
+                    settings: Any = None) -> pd.DataFrame:
+    """Per-area aggregates at ``level`` inside ``scope`` for ``window``, as of ``now``.
+
+    Args:
+        con: a cursor on a snapshot.
+        scope: the area (any level) and filters; the filters apply to every count.
+        level: ``"street"``, ``"community"``, ``"grid"`` or ``"microgrid"`` (or ``"district"``
+            for the one district row); not above the scope's own level.
+        window: the time window (its end is clipped to ``now``).
+        now: the as-of time.
+        settings: deployment settings; default the process-wide ones.
+
+    Returns:
+        Columns :data:`GRID_COLUMNS`, one row per area in id order: ``cases`` received in the
+        window, ``per_10k`` (NaN for an area without residents), ``open`` and ``overdue`` at
+        ``now``, ``on_time_pct`` (closure deadlines in the window met; NaN when none fell),
+        ``top_category`` (``None`` without cases), ``baseline`` (mean cases in the same window
+        of the 4 previous weeks) and ``change_pct`` (NaN when the baseline is 0).
+    """
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
+    if settings is None:
+        from settings import get_settings
+
+        settings = get_settings()
+    ctx = queries.prepare(con, now, settings)
+    scope_level = scope.area_level or "district"
+    if LEVELS.index(level) < LEVELS.index(scope_level):
+        raise ValueError(f"level {level!r} is above the scope's level {scope_level!r}")
+    column = LEVEL_COLUMNS.get(level, "NULL")
+    start = ctx.local(window.start)
+    end = min(ctx.local(window.end), ctx.now)
+    start = min(start, end)
+
+    areas = ctx.reference("areas_under", {"level": level}, scope=scope)
+    current = _cases(ctx, scope, column, [(start, end)])
+    past_windows = baseline_windows(start, end, BASELINE_WEEKS)
+    past = queries.memo(ctx, ("grid_baseline", scope, column, tuple(past_windows), ctx.tables.sla_key),
+                        lambda: _cases(ctx, scope, column, past_windows))
+    (ulo, uhi), (nlo, nhi) = ctx.close_receipt_ranges(start, end)
+    judged_df = ctx.run("grid_on_time", {"ws": start, "we": end, "ulo": ulo, "uhi": uhi, "nlo": nlo, "nhi": nhi},
+                        scope=scope, columns={"area": column})
+    if end == ctx.now:  # the cases open now are shared with the other metrics of the refresh
+        open_mg = ctx.open_now(scope)
+    else:
+        open_mg = ctx.run("open_now", {"now": end}, scope=scope)
+    district = areas["area_id"].iloc[0] if len(areas) else scope.area_id
+    ids = pd.Index(areas["area_id"].to_numpy(dtype=object), dtype=object)
+
+    def keys_of(keys: Any) -> np.ndarray:
+        """Row keys as plain objects (the district level has one group: every row is the district)."""
+        return np.full(len(keys), district, dtype=object) if column == "NULL" else np.asarray(keys, dtype=object)
+
+    def total(keys: Any, values: Any) -> np.ndarray:
+        """``values`` summed into the areas' positions (several micro-grids add up to their grid)."""
+        return _sum_at(ids, keys_of(keys), np.asarray(values, dtype=float))
+
+    cur0 = current[current["k"] == 0]
+    cases = total(cur0["area_id"], cur0["cases"])
+    residents = areas["residents"].to_numpy(dtype=float)
+    open_key = open_mg[column] if column != "NULL" else open_mg["microgrid_id"]
+    opened = total(open_key, open_mg["open"])
+    overdue = total(open_key, open_mg["overdue"])
+    judged = total(judged_df["area_id"], judged_df["judged"])
+    met = total(judged_df["area_id"], judged_df["met"])
+    top = _take_at(ids, keys_of(cur0["area_id"]), cur0["top_category"].to_numpy(dtype=object))
+    names = ctx.reference("ref_categories")
+    cat_ids = pd.Index(names["category_id"].to_numpy(dtype=object), dtype=object)
+    top_pos = cat_ids.get_indexer(top)
+    name_zh = np.where(top_pos >= 0, names["name"].to_numpy(dtype=object)[top_pos], None)
+    name_en = np.where(top_pos >= 0, names["name_en"].to_numpy(dtype=object)[top_pos], None)
+
+    length = (end - start).total_seconds()
+    weekly = []
+    for k, (ws, we) in enumerate(past_windows):
+        week = past[past["k"] == k]
+        span = (we - ws).total_seconds()
+        scale = length / span if span > 0 else 1.0  # baseline windows may end up to a quantum earlier
+        weekly.append(total(week["area_id"], week["cases"]) * scale)
+    baseline = sum(weekly) / len(weekly) if weekly else np.full(len(ids), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = pd.DataFrame({
+            "area_id": ids.to_numpy(), "name": areas["name"].to_numpy(dtype=object),
+            "name_en": areas["name_en"].to_numpy(dtype=object), "parent_id": areas["parent_id"].to_numpy(dtype=object),
+            "residents": areas["residents"].to_numpy(), "cases": cases.astype("int64"),
+            "per_10k": np.where(residents > 0, 10_000 * cases / residents, np.nan),
+            "open": opened.astype("int64"), "overdue": overdue.astype("int64"),
+            "on_time_pct": np.where(judged > 0, 100.0 * met / judged, np.nan),
+            "top_category": top, "top_category_name": name_zh, "top_category_name_en": name_en,
+            "baseline": baseline, "change_pct": np.where(baseline > 0, 100.0 * (cases / baseline - 1.0), np.nan),
+        })
+    return out[list(GRID_COLUMNS)].reset_index(drop=True)
+
+
+def _sum_at(ids: pd.Index, keys: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Sum ``values`` into the positions of their ``keys`` in ``ids`` (unknown keys dropped).
+
+    Positional lookups on plain object arrays: mapping Series of Arrow strings row by row costs
+    more than all the queries of :func:`grid_aggregates` together.
+    """
+    out = np.zeros(len(ids))
+    pos = ids.get_indexer(keys)
+    hit = pos >= 0
+    np.add.at(out, pos[hit], values[hit])
+    return out
+
+
+def _take_at(ids: pd.Index, keys: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``values`` placed at the positions of their ``keys`` in ``ids``; ``None`` elsewhere."""
+    out = np.full(len(ids), None, dtype=object)
+    pos = ids.get_indexer(keys)
+    hit = pos >= 0
+    out[pos[hit]] = values[hit]
+    return out
+
+
+def _cases(ctx: queries.QueryContext, scope: Scope, column: str, windows: list[tuple[datetime, datetime]]
+           ) -> pd.DataFrame:
+    """Cases per area and window (``k`` = position in ``windows``), with window 0's top category."""
+    short = all((we - ws) <= _WEEK for ws, we in windows)
+    spaced = all(a[0] - b[0] == _WEEK for a, b in zip(windows, windows[1:], strict=False))
+    if short and spaced and len(windows) <= 5:
+        groups = [(0, windows)]
+    else:
+        groups = [(k, [w]) for k, w in enumerate(windows)]
+    frames = []
+    for k0, group in groups:
+        params: dict[str, Any] = {"step_us": int(_WEEK.total_seconds() * 1e6) if len(group) > 1 else 10**18,
+                                  "n": len(group) - 1}
+        for k, (ws, we) in enumerate(group):
+            params.update({f"ws{k}": ws, f"we{k}": we})
+        df = ctx.run("grid_cases", params, scope=scope, columns={"area": column}, slots=len(group))
+        frames.append(df.assign(k=df["k"] + k0))
+    return pd.concat(frames, ignore_index=True)

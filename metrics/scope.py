@@ -1,0 +1,290 @@
+"""Scopes and windows: *which* cases a metric looks at, and *when*.
+
+Every metric takes a :class:`Scope` (an area at any level plus optional category, channel,
+department and urgency filters) and most take a :class:`Window` (a time range with a name).
+The scope becomes a SQL predicate with placeholders, never with values pasted into the text, so
+a scope built from a URL can be passed straight through (access control narrows it on the
+server, see ``docs/metrics.md``).
+
+Area ids of the default deployment have a recognisable form (district ``330108``, street
+``330108001``, community ``330108001001``, grid ``G023``, micro-grid ``G023-4``), so the level
+is usually known without a query. Another deployment's ids may not be; then :func:`area_level`
+asks the ``areas`` table, or the predicate falls back to matching the id against every level.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+__all__ = [
+    "LEVELS",
+    "LEVEL_COLUMNS",
+    "WINDOW_KEYS",
+    "Scope",
+    "Window",
+    "area_level",
+    "child_level",
+    "level_from_form",
+]
+
+# Levels from the top down; a scope at one level contains areas at every level below it.
+LEVELS = ("district", "street", "community", "grid", "microgrid")
+# The column of ``events`` (and of the ``areas`` ancestor columns) that holds the id at a level.
+LEVEL_COLUMNS = {"street": "street_id", "community": "community_id", "grid": "grid_id",
+                 "microgrid": "microgrid_id"}
+WINDOW_KEYS = ("today", "7d", "30d", "custom")
+URGENCIES = ("urgent", "normal")
+
+# Id forms of the default (Chinese administrative-code) geography.
+_FORMS = (
+    (re.compile(r"\d{6}"), "district"),
+    (re.compile(r"\d{9}"), "street"),
+    (re.compile(r"\d{12}"), "community"),
+    (re.compile(r"G\d+"), "grid"),
+    (re.compile(r"G\d+-\d+"), "microgrid"),
+)
+
+
+def level_from_form(area_id: str) -> str | None:
+    """The level an id's form implies in the default geography, or ``None`` if it has no known form."""
+    for pattern, level in _FORMS:
+        if pattern.fullmatch(area_id):
+            return level
+    return None
+
+
+def area_level(con: duckdb.DuckDBPyConnection, area_id: str) -> str:
+    """The level of ``area_id`` ("district" ... "microgrid").
+
+    The ``areas`` table is asked first (it is the authority, and knows other deployments' ids);
+    the id's form is the fallback for a warehouse without that row.
+
+    Raises:
+        KeyError: the id is neither in ``areas`` nor of a known form.
+    """
+    rows = con.execute("SELECT level FROM areas WHERE area_id = ?", [area_id]).fetchall()
+    if rows:
+        return str(rows[0][0])
+    level = level_from_form(area_id)
+    if level is None:
+        raise KeyError(f"unknown area {area_id!r}")
+    return level
+
+
+def child_level(level: str) -> str | None:
+    """The level just below ``level`` (``None`` below a micro-grid)."""
+    i = LEVELS.index(level)
+    return LEVELS[i + 1] if i + 1 < len(LEVELS) else None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """An area at any level plus filters, applied in SQL with bound parameters.
+
+    Attributes:
+        area_id: the area (default: the Binjiang district).
+        categories: level-1 or level-2 category ids; a case matches if either of its categories is
+            listed. Empty means all.
+        channels: channel ids (``qr``, ``hotline`` ...); empty means all.
+        departments: department ids; empty means all.
+        urgency: ``"urgent"``, ``"normal"`` or ``None`` for both.
+        level: the area's level when already known (see :meth:`resolved`); ``None`` lets the id's
+            form decide.
+    """
+
+    area_id: str = "330108"
+    categories: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    departments: tuple[str, ...] = ()
+    urgency: str | None = None
+    level: str | None = field(default=None, compare=True)
+
+    def __post_init__(self) -> None:
+        # Lists from a URL parser are welcome; store tuples so the scope stays hashable (caches).
+        for name in ("categories", "channels", "departments"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                value = (value,)
+            object.__setattr__(self, name, tuple(str(v) for v in value))
+        if self.urgency is not None and self.urgency not in URGENCIES:
+            raise ValueError(f"urgency must be one of {URGENCIES} or None, got {self.urgency!r}")
+        if self.level is not None and self.level not in LEVELS:
+            raise ValueError(f"level must be one of {LEVELS}, got {self.level!r}")
+
+    # --- level ------------------------------------------------------------------------------------
+    @property
+    def area_level(self) -> str | None:
+        """The level, from :attr:`level` or the id's form; ``None`` when neither knows."""
+        return self.level or level_from_form(self.area_id)
+
+    def resolved(self, con: duckdb.DuckDBPyConnection) -> Scope:
+        """This scope with :attr:`level` filled in from the ``areas`` table (no-op when known)."""
+        if self.level is not None:
+            return self
+        return replace(self, level=area_level(con, self.area_id))
+
+    def with_area(self, area_id: str, level: str | None = None) -> Scope:
+        """The same filters on another area (drill-down)."""
+        return replace(self, area_id=area_id, level=level)
+
+    # --- SQL ----------------------------------------------------------------------------------------
+    def where(self, alias: str = "e") -> tuple[str, list]:
+        """A SQL predicate over ``events`` (table alias ``alias``) and its positional parameters.
+
+        Use it as ``con.execute(f"SELECT count(*) FROM events e WHERE {sql}", params)``: the text
+        only ever holds column names and ``?`` placeholders.
+        """
+        parts: list[str] = []
+        params: list[Any] = []
+        area_sql, area_params = self._area_sql(alias, "microgrid_id", "?")
+        parts.append(area_sql)
+        params += area_params
+        filter_sql, filter_params = self._filter_sql(alias, lambda i, v: "?")
+        parts += filter_sql
+        params += filter_params
+        return " AND ".join(parts), params
+
+    def predicate(self, alias: str = "e", prefix: str = "s", whole_district: bool = False
+                  ) -> tuple[str, dict[str, Any]]:
+        """Like :meth:`where` with named parameters (``$<prefix>_area`` ...), for queries that bind a dict.
+
+        Named parameters let one SQL file use the scope several times (with different aliases)
+        next to its own ``$now``/``$start`` parameters; DuckDB does not mix ``?`` and ``$name``.
+
+        Args:
+            alias: the events alias.
+            prefix: prefix of the parameter names.
+            whole_district: the caller knows the area is the warehouse's own district, so the
+                area needs no predicate (saves DuckDB a sub-query per use).
+        """
+        named: dict[str, Any] = {}
+
+        def name(key: str, value: Any) -> str:
+            named[f"{prefix}_{key}"] = value
+            return f"${prefix}_{key}"
+
+        if whole_district:
+            parts = ["TRUE"]
+        else:
+            area_sql, _ = self._area_sql(alias, "microgrid_id", name("area", self.area_id))
+            parts = [area_sql]
+        filter_sql, _ = self._filter_sql(alias, lambda key, v: name(key, v))
+        parts += filter_sql
+        return " AND ".join(parts), named
+
+    def area_predicate(self, alias: str, microgrid_column: str = "microgrid_id", prefix: str = "s",
+                       whole_district: bool = False) -> tuple[str, dict[str, Any]]:
+        """Only the area part of the scope, over a relation with ancestor columns.
+
+        For ``areas`` rows (alias ``a``) pass ``microgrid_column="area_id"``: a micro-grid row's
+        own id is its ``area_id``; its ``street_id``/``community_id``/``grid_id`` are ancestors.
+        Filters (category, channel ...) do not apply to areas or assets.
+        """
+        if whole_district:
+            return "TRUE", {}
+        key = f"{prefix}_area"
+        sql, _ = self._area_sql(alias, microgrid_column, f"${key}")
+        return sql, {key: self.area_id}
+
+    def _area_sql(self, alias: str, microgrid_column: str, placeholder: str) -> tuple[str, list]:
+        """(predicate, [area id] or []) for the area part."""
+        level = self.area_level
+        if level == "district":
+            # One district per warehouse: the district scope is every case. An unknown district id
+            # still has to match the areas table, so a typo shows nothing rather than everything.
+            return (f"EXISTS (SELECT 1 FROM areas WHERE area_id = {placeholder} AND level = 'district')",
+                    [self.area_id])
+        if level is None:
+            cols = ", ".join(f"{alias}.{c}" for c in ("street_id", "community_id", "grid_id", microgrid_column))
+            return f"{placeholder} IN ({cols})", [self.area_id]
+        column = microgrid_column if level == "microgrid" else LEVEL_COLUMNS[level]
+        return f"{alias}.{column} = {placeholder}", [self.area_id]
+
+    def _filter_sql(self, alias: str, placeholder) -> tuple[list[str], list]:
+        """Predicates and positional values for the category, channel, department and urgency filters."""
+        parts: list[str] = []
+        params: list[Any] = []
+        if self.categories:
+            marks = ", ".join(placeholder(f"cat{i}", v) for i, v in enumerate(self.categories))
+            marks_l1 = ", ".join(placeholder(f"cat{i}", v) for i, v in enumerate(self.categories))
+            parts.append(f"({alias}.category_id IN ({marks}) OR {alias}.category_l1 IN ({marks_l1}))")
+            params += list(self.categories) * 2
+        if self.channels:
+            marks = ", ".join(placeholder(f"ch{i}", v) for i, v in enumerate(self.channels))
+            parts.append(f"{alias}.channel IN ({marks})")
+            params += list(self.channels)
+        if self.departments:
+            marks = ", ".join(placeholder(f"dep{i}", v) for i, v in enumerate(self.departments))
+            parts.append(f"{alias}.department_id IN ({marks})")
+            params += list(self.departments)
+        if self.urgency is not None:
+            parts.append(f"{alias}.urgency = {placeholder('urg', self.urgency)}")
+            params.append(self.urgency)
+        return parts, params
+
+    @property
+    def has_filters(self) -> bool:
+        """Whether any case filter (not the area) is set."""
+        return bool(self.categories or self.channels or self.departments or self.urgency)
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-open time range ``[start, end)`` with the name the pages use for it.
+
+    Attributes:
+        start: first instant (timezone-aware).
+        end: first instant after the window (timezone-aware); usually ``now``.
+        key: ``"today"``, ``"7d"``, ``"30d"`` or ``"custom"``.
+    """
+
+    start: datetime
+    end: datetime
+    key: str = "custom"
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("window bounds must be timezone-aware")
+        if self.end < self.start:
+            raise ValueError(f"window ends before it starts: {self.start} .. {self.end}")
+        if self.key not in WINDOW_KEYS:
+            raise ValueError(f"window key must be one of {WINDOW_KEYS}, got {self.key!r}")
+
+    @classmethod
+    def named(cls, key: str, now: datetime, tz: str) -> Window:
+        """The window a page asks for by name.
+
+        ``today`` runs from local midnight to ``now`` (what the wall shows); ``7d`` and ``30d`` are
+        rolling (``now`` minus 7 or 30 days to ``now``), so a Monday morning is not an empty week.
+
+        Args:
+            key: ``"today"``, ``"7d"`` or ``"30d"``.
+            now: the "as of" time (timezone-aware).
+            tz: the deployment zone that defines "midnight".
+        """
+        if now.tzinfo is None:
+            raise ValueError("now must be timezone-aware")
+        local = now.astimezone(ZoneInfo(tz))
+        if key == "today":
+            # Wall-clock midnight in the zone (zoneinfo resolves a DST gap or fold itself).
+            return cls(datetime(local.year, local.month, local.day, tzinfo=ZoneInfo(tz)), local, "today")
+        days = {"7d": 7, "30d": 30}.get(key)
+        if days is None:
+            raise ValueError(f"unknown window {key!r}; expected today, 7d or 30d (or build a custom Window)")
+        return cls(local - timedelta(days=days), local, key)
+
+    @property
+    def seconds(self) -> float:
+        """Length of the window in seconds."""
+        return (self.end - self.start).total_seconds()
+
+    def shifted(self, days: float) -> Window:
+        """The same window ``days`` earlier (baselines use whole weeks, so weekdays line up)."""
+        delta = timedelta(days=days)
+        return Window(self.start - delta, self.end - delta, self.key)

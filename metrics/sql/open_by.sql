@@ -1,0 +1,13 @@
+-- open_by: cases open at $now, and open past their closure deadline, per value of one column
+-- (/*col:key*/ is street_id, community_id, grid_id, microgrid_id, category_id, category_l1,
+-- department_id or channel).
+WITH open_cases AS (
+    SELECT /*col:key:e*/ AS key, e.close_due FROM case_due AS e
+    WHERE e.closed_at IS NULL AND e.received_at < $now AND e.received_at >= $open_min AND /*scope:e*/
+    UNION ALL
+    SELECT /*col:key:e*/ AS key, e.close_due FROM case_due AS e
+    WHERE e.closed_at >= $now AND e.received_at < $now AND /*scope:e*/
+)
+SELECT key, count(*) AS open, count(*) FILTER (WHERE close_due < epoch_us($now)) AS overdue
+FROM open_cases
+GROUP BY key

@@ -1,0 +1,443 @@
+"""Vital signs: the district's pulse for any scope and window, scored against targets.
+
+Modelled on Boston's CityScore: every measure is divided by its target (direction-adjusted, so
+1.0 means on target and more is better), scores are coloured green / amber / red by the
+thresholds in settings (``status_amber_below``, ``status_red_below``), and the composite index
+is the mean of the scores. Each :class:`Metric` carries its definition in both languages, so the
+wall, the analyst pages and the briefing say the same thing. Definitions, units and targets are
+listed in ``docs/metrics.md``.
+
+Targets: fixed service-level targets where the promise gives one (the share of cases accepted,
+dispatched and closed in time, satisfaction, cameras online, staff on duty); for stock measures
+with no natural target (open backlog, overdue cases, repeat reports) the target is the
+baseline: "no worse than the same moment of the previous four weeks". Counts of reports
+(received, per 10 000 residents) are shown with their change against the baseline but not scored:
+more reports is not in itself better or worse. A deployment can change any fixed target with
+``settings.metric_targets`` (a mapping key -> value) once that setting exists.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from metrics import queries
+from metrics.scope import Scope, Window
+
+__all__ = ["Metric", "MetricSpec", "SPECS", "VitalSigns", "vital_signs", "score", "status_for", "BASELINE_WEEKS",
+           "SCORE_CAP"]
+
+BASELINE_WEEKS = 4
+# A score above this adds nothing to the index: one excellent measure must not hide a failing one.
+SCORE_CAP = 1.2
+# Staff on duty depends on the shift: 85% of the roster by day, 35% at night in the demo roster.
+_DAY_SHIFT = (8, 20)  # local hours [8, 20) are the day shift
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """What a vital sign is: names, unit, direction, fixed target and definition.
+
+    ``target`` is ``None`` when the target is the baseline (``target_is_baseline``) or when the
+    measure is not scored at all.
+    """
+
+    key: str
+    label_zh: str
+    label_en: str
+    unit: str
+    direction: str  # "higher" or "lower" is better
+    target: float | None
+    definition_zh: str
+    definition_en: str
+    target_is_baseline: bool = False
+    scored: bool = True
+
+
+SPECS: tuple[MetricSpec, ...] = (
+    MetricSpec("received", "受理量", "Cases received", "cases", "lower", None,
+               "窗口内接收的事件数；基线为此前 4 周同一时段的平均值。不评分。",
+               "Cases received in the window; baseline: mean of the same window in each of the 4 previous weeks. "
+               "Not scored.", scored=False),
+    MetricSpec("accept_1min_pct", "1分钟受理率", "Accepted within 1 min", "%", "higher", 95.0,
+               "受理时限在窗口内到期的事件中，按时受理（默认 60 秒内）的比例。",
+               "Of cases whose acceptance deadline (60 s after receipt by default) fell in the window, the share "
+               "accepted by it."),
+    MetricSpec("dispatch_5min_pct", "5分钟派遣率", "Dispatched within 5 min", "%", "higher", 95.0,
+               "需派遣且派遣时限在窗口内到期的事件中，按时派遣（默认 5 分钟内）的比例。",
+               "Of cases needing a crew whose dispatch deadline (5 min after receipt by default) fell in the window, "
+               "the share dispatched by it."),
+    MetricSpec("close_on_time_urgent_pct", "紧急件按时办结率", "Urgent cases closed on time", "%", "higher", 95.0,
+               "紧急事件中办结时限（默认 24 小时）在窗口内到期者，按时办结的比例；逾期未结计为超时。",
+               "Of urgent cases whose closure deadline (24 h by default) fell in the window, the share closed by it; "
+               "still open counts as late."),
+    MetricSpec("close_on_time_other_pct", "一般件按时办结率", "Other cases closed on time", "%", "higher", 90.0,
+               "一般事件中办结时限（受理日后第 3 个工作日末）在窗口内到期者，按时办结的比例。",
+               "Of other cases whose closure deadline (end of the 3rd working day after receipt) fell in the "
+               "window, the share closed by it."),
+    MetricSpec("open_backlog", "在办积压", "Open backlog", "cases", "lower", None,
+               "截至此刻尚未办结或撤销的事件数；目标为此前 4 周同一时刻的平均值。",
+               "Cases open at the as-of time (received, not yet closed or cancelled); target: the mean at the same "
+               "moment of the 4 previous weeks.", target_is_baseline=True),
+    MetricSpec("overdue_open", "超期在办", "Overdue open cases", "cases", "lower", None,
+               "截至此刻尚未办结且已超过办结时限的事件数；目标为此前 4 周同一时刻的平均值。",
+               "Open cases past their closure deadline at the as-of time; target: the mean at the same moment of the "
+               "4 previous weeks.", target_is_baseline=True),
+    MetricSpec("median_accept_s", "受理用时中位数", "Median time to accept", "s", "lower", 30.0,
+               "窗口内受理的事件，从接收到受理用时的中位数（秒）。目标为时限的一半，给长尾留出余地。",
+               "Median seconds from receipt to acceptance, over cases accepted in the window. Target: half the "
+               "promise, leaving room for the tail."),
+    MetricSpec("median_dispatch_s", "派遣用时中位数", "Median time to dispatch", "s", "lower", 150.0,
+               "窗口内派遣的事件，从接收到派遣用时的中位数（秒）。目标为时限的一半。",
+               "Median seconds from receipt to dispatch, over cases dispatched in the window. Target: half the "
+               "promise."),
+    MetricSpec("median_close_h", "办结用时中位数", "Median time to close", "h", "lower", 24.0,
+               "窗口内办结（不含撤销）的事件，从接收到办结用时的中位数（小时）。",
+               "Median hours from receipt to closure, over cases closed (not cancelled) in the window."),
+    MetricSpec("satisfaction_pct", "满意率", "Satisfaction", "%", "higher", 90.0,
+               "窗口内办结且有评价的事件中，评价 4 或 5 分（满分 5）的比例。",
+               "Of cases closed in the window and rated, the share rated 4 or 5 (of 5)."),
+    MetricSpec("repeat_rate_pct", "重复报件率", "Repeat reports", "%", "lower", None,
+               "窗口内接收的事件中，同一微网格同一类别在此前 7 天内已有报件的比例；目标为此前 4 周的水平。",
+               "Of cases received in the window, the share with an earlier report of the same category in the same "
+               "micro-grid within the 7 days before; target: the level of the 4 previous weeks.",
+               target_is_baseline=True),
+    MetricSpec("per_10k", "万人报件数", "Cases per 10,000 residents", "per 10k", "lower", None,
+               "窗口内接收的事件数 ÷ 常住人口 × 10 000。不评分。",
+               "Cases received in the window per 10,000 residents of the area. Not scored.", scored=False),
+    MetricSpec("cameras_online_pct", "摄像头在线率", "Cameras online", "%", "higher", 98.0,
+               "区域内摄像头当前在线的比例（资产表为当前状态）。",
+               "Share of the area's cameras online now (the assets table holds the current state)."),
+    MetricSpec("staff_on_duty_pct", "人员在岗率", "Staff on duty", "%", "higher", 80.0,
+               "区域内网格员/工作人员当前在岗（空闲或处置中）的比例；目标按班次：白班(8–20时) 80%，夜班 30%。",
+               "Share of the area's grid workers and staff on duty now (available or on a case); target by shift: "
+               "80% on the day shift (08–20), 30% at night."),
+)
+_SPEC_BY_KEY = {s.key: s for s in SPECS}
+_NIGHT_STAFF_TARGET = 30.0
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One vital sign: a number with its meaning, target and verdict (data, not markup).
+
+    Attributes:
+        key: stable identifier (see :data:`SPECS`).
+        label_zh: short label in Chinese.
+        label_en: short label in English.
+        value: the measure, ``None`` when nothing was there to measure (no cases in the window).
+        unit: ``"%"``, ``"cases"``, ``"s"``, ``"h"`` or ``"per 10k"``.
+        target: the target value, ``None`` when the measure is not scored.
+        direction: ``"higher"`` or ``"lower"`` is better.
+        score: value against target, direction-adjusted (1.0 = on target, capped at
+            :data:`SCORE_CAP`); ``None`` when not scored or not measurable.
+        status: ``"green"``, ``"amber"``, ``"red"`` or ``"none"``.
+        baseline: the same measure over the previous 4 weeks (see ``docs/metrics.md``).
+        change: relative change against the baseline (0.25 = 25% above); ``None`` without one.
+        definition_zh: the definition in Chinese.
+        definition_en: the definition in English.
+    """
+
+    key: str
+    label_zh: str
+    label_en: str
+    value: float | None
+    unit: str
+    target: float | None
+    direction: str
+    score: float | None
+    status: str
+    baseline: float | None
+    change: float | None
+    definition_zh: str
+    definition_en: str
+
+
+@dataclass(frozen=True)
+class VitalSigns:
+    """All vital signs of a scope and window at an "as of" time, and their composite index.
+
+    Attributes:
+        scope: the scope measured.
+        window: the window measured.
+        as_of: the "as of" time (``now``), in the deployment zone.
+        metrics: the measures, in :data:`SPECS` order.
+        index: the mean of the scores (1.0 = every measure on target), ``None`` without scores.
+        index_status: the index's colour by the same thresholds as a single score.
+    """
+
+    scope: Scope
+    window: Window
+    as_of: datetime
+    metrics: tuple[Metric, ...]
+    index: float | None
+    index_status: str
+
+    def by_key(self) -> dict[str, Metric]:
+        """The metrics keyed by :attr:`Metric.key`."""
+        return {m.key: m for m in self.metrics}
+
+
+def score(value: float | None, target: float | None, direction: str) -> float | None:
+    """How a value compares with its target: 1.0 on target, above 1 better, capped at :data:`SCORE_CAP`.
+
+    Higher-is-better measures score ``value / target``; lower-is-better ones ``target / value``
+    (a zero value meets any target). ``None`` when either side is unknown.
+    """
+    if value is None or target is None or _nan(value) or _nan(target):
+        return None
+    if direction == "higher":
+        raw = value / target if target > 0 else 1.0
+    else:
+        if value <= 0:
+            raw = 1.0 if target >= 0 else 0.0
+        else:
+            raw = target / value
+    return min(max(raw, 0.0), SCORE_CAP)
+
+
+def status_for(s: float | None, settings: Any) -> str:
+    """Green at or above ``status_amber_below``, amber down to ``status_red_below``, red below; none without a score."""
+    if s is None:
+        return "none"
+    if s >= settings.status_amber_below:
+        return "green"
+    if s >= settings.status_red_below:
+        return "amber"
+    return "red"
+
+
+def _nan(x: float) -> bool:
+    return isinstance(x, float) and math.isnan(x)
+
+
+def _num(x: Any) -> float | None:
+    """A float from a DuckDB/pandas scalar, ``None`` for NULL/NaN."""
+    if x is None:
+        return None
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+def _pct(num: Any, den: Any) -> float | None:
+    n, d = _num(num), _num(den)
+    if n is None or not d:
+        return None
+    return 100.0 * n / d
+
+
+def _mean(values: list[float | None]) -> float | None:
+    """Mean of the known values (a week with nothing to measure does not count as zero)."""
+    known = [v for v in values if v is not None]
+    return sum(known) / len(known) if known else None
+
+
+_WEEK_S = 7 * 86_400
+# Baseline windows end at the last multiple of this before the as-of time, so the baseline of a
+# scope and window is the same for every request in that quarter hour and is computed once.
+BASELINE_QUANTUM = timedelta(minutes=15)
+_COUNT_KEYS = ("received", "per_10k")
+
+
+def window_params(ctx: queries.QueryContext, windows: list[tuple[datetime, datetime]], step_s: float
+                  ) -> dict[str, Any]:
+    """Parameters of ``vitals_windows.sql`` and ``repeat_windows.sql`` for up to five windows.
+
+    ``ws<k>``/``we<k>``: window k; ``rlo<k>``: the earliest receipt whose acceptance or dispatch
+    deadline can fall in it; ``ulo/uhi``, ``nlo/nhi``: the urgent and other receipts whose
+    closure deadline can; ``bws<k>``: 7 days before the window (the repeat look-back). Unused
+    slots get empty ranges. ``step_us``: microseconds from one window to the next (any value
+    beyond the window when there is one); ``n``: the last slot used.
+    """
+    out: dict[str, Any] = {"step_us": int(step_s * 1_000_000), "n": len(windows) - 1}
+    empty = windows[0][0]
+    for k in range(5):
+        if k < len(windows):
+            ws, we = windows[k]
+            (ulo, uhi), (nlo, nhi) = ctx.close_receipt_ranges(ws, we)
+            rlo, bws = ws - ctx.ad_lead, ws - timedelta(days=7)
+        else:
+            ws = we = ulo = uhi = nlo = nhi = rlo = bws = empty
+        out.update({f"ws{k}": ws, f"we{k}": we, f"rlo{k}": rlo, f"ulo{k}": ulo, f"uhi{k}": uhi,
+                    f"nlo{k}": nlo, f"nhi{k}": nhi, f"bws{k}": bws})
+    return out
+
+
+def _measures(ctx: queries.QueryContext, scope: Scope, windows: list[tuple[datetime, datetime]]
+              ) -> list[dict[str, Any]]:
+    """The raw counts and medians of each window, plus open/overdue cases at each window's end.
+
+    Windows a whole number of weeks apart and at most a week long never overlap, so one query
+    reads them all; longer windows are read one at a time.
+    """
+    if not windows:
+        return []
+    spaced = all((a[0] - b[0]) == timedelta(weeks=1) for a, b in zip(windows, windows[1:], strict=False))
+    short = all((we - ws).total_seconds() <= _WEEK_S for ws, we in windows)
+    if short and spaced and len(windows) <= 5:
+        groups = [windows]
+    else:
+        groups = [[w] for w in windows]
+    stats, reps = [], []
+    for group in groups:
+        # slots run back in time from the group's first (latest) window
+        p = window_params(ctx, group, _WEEK_S if len(group) > 1 else 1e12)  # one window: any step beyond it
+        stats += ctx.run("vitals_windows", p, scope=scope, slots=len(group)).to_dict("records")
+        reps += ctx.run("repeat_windows", p, scope=scope, slots=len(group)).to_dict("records")
+    t0, tn = windows[0][1], windows[-1][1]
+    if len(windows) == 1 and t0 == ctx.now:  # open now: shared with the other metrics of the refresh
+        o = ctx.open_now(scope)
+        opens = [(int(o["open"].sum()), int(o["overdue"].sum()))]
+        return [{**st, "repeat_n": rp["n"], "repeats": rp["repeats"], "open": op[0], "overdue": op[1]}
+                for st, rp, op in zip(stats, reps, opens, strict=True)]
+    weekly = all(windows[i][1] - windows[i + 1][1] == timedelta(weeks=1) for i in range(len(windows) - 1))
+    if weekly and len(windows) <= 5:  # instants a week apart: one pass (open_counts.sql)
+        opened = ctx.run("open_counts", {"t0": t0, "tn": tn, "min_due_us": _us(ctx.min_due)},
+                         scope=scope).iloc[0]
+        opens = [(opened[f"open{k}"], opened[f"overdue{k}"]) for k in range(len(windows))]
+    else:
+        opens = []
+        for _, we in windows:
+            o = ctx.run("open_counts", {"t0": we, "tn": we, "min_due_us": _us(ctx.min_due)},
+                        scope=scope).iloc[0]
+            opens.append((o["open0"], o["overdue0"]))
+    return [{**st, "repeat_n": rp["n"], "repeats": rp["repeats"], "open": op[0], "overdue": op[1]}
+            for st, rp, op in zip(stats, reps, opens, strict=True)]
+
+
+def _us(delta: timedelta) -> int:
+    """A duration in whole microseconds."""
+    return int(delta.total_seconds() * 1_000_000)
+
+
+def _values(m: dict[str, Any], residents: float | None) -> dict[str, float | None]:
+    """The vital-sign values of one window from its raw measures."""
+    received = float(m["received"])
+    return {
+        "received": received,
+        "accept_1min_pct": _pct(m["accept_met"], m["accept_n"]),
+        "dispatch_5min_pct": _pct(m["dispatch_met"], m["dispatch_n"]),
+        "close_on_time_urgent_pct": _pct(m["urgent_met"], m["urgent_n"]),
+        "close_on_time_other_pct": _pct(m["other_met"], m["other_n"]),
+        "open_backlog": float(m["open"]),
+        "overdue_open": float(m["overdue"]),
+        "median_accept_s": _num(m["median_accept_s"]),
+        "median_dispatch_s": _num(m["median_dispatch_s"]),
+        "median_close_h": _num(m["median_close_h"]),
+        "satisfaction_pct": _pct(m["satisfied"], m["rated"]),
+        "repeat_rate_pct": _pct(m["repeats"], m["repeat_n"]),
+        "per_10k": 10_000 * received / residents if residents else None,
+    }
+
+
+def baseline_windows(start: datetime, end: datetime, weeks: int = 4) -> list[tuple[datetime, datetime]]:
+    """The baseline windows of ``[start, end)``: the same window 1..weeks weeks earlier.
+
+    Their end is rounded down to :data:`BASELINE_QUANTUM` (unless that would leave less than a
+    quantum), so every request in a quarter hour shares one cached baseline. Counts measured over
+    the shorter window are scaled up by the ratio of lengths (see :func:`vital_signs`).
+    """
+    q = BASELINE_QUANTUM.total_seconds()
+    local_end = pd.Timestamp(end)
+    rounded = local_end.floor(f"{int(q)}s").to_pydatetime()
+    if (rounded - start).total_seconds() < q:
+        rounded = end
+    return [(start - timedelta(weeks=k), rounded - timedelta(weeks=k)) for k in range(1, weeks + 1)]
+
+
+def _change(value: float | None, baseline: float | None) -> float | None:
+    if value is None or baseline is None or baseline == 0:
+        return None
+    return value / baseline - 1.0
+
+
+def vital_signs(con: duckdb.DuckDBPyConnection, scope: Scope, window: Window, now: datetime,
+                settings: Any) -> VitalSigns:
+    """Compute every vital sign of ``scope`` over ``window`` as of ``now``.
+
+    The current window costs five small queries (window measures, repeat reports, open and
+    overdue cases at ``now``, resources, the area's residents). The baseline (the same window in
+    each of the 4 previous weeks, ending at the quarter hour) is computed in one pass per query
+    and remembered per warehouse, so it is paid once per quarter hour, scope and window.
+
+    Args:
+        con: a cursor on a snapshot.
+        scope: area and filters.
+        window: the time window; its end is clipped to ``now`` (nothing after ``now`` is seen).
+        now: the "as of" time (timezone-aware). Never the wall clock inside a metric: tests and
+            the briefing pass a fixed time.
+        settings: deployment settings (zone, SLA rules, status thresholds).
+
+    Returns:
+        The vital signs with scores, statuses and the composite index.
+    """
+    ctx = queries.prepare(con, now, settings)
+    weeks = BASELINE_WEEKS
+    start = ctx.local(window.start)
+    end = min(ctx.local(window.end), ctx.now)
+    start = min(start, end)
+    info = ctx.reference("area_info", {"area_id": scope.area_id})
+    residents = _num(info.iloc[0]["residents"]) if len(info) else None
+    current = _values(_measures(ctx, scope, [(start, end)])[0], residents)
+    past_windows = baseline_windows(start, end, weeks)
+    past = queries.memo(ctx, ("vitals_baseline", scope, tuple(past_windows), ctx.tables.sla_key),
+                        lambda: _measures(ctx, scope, past_windows))
+    length = (end - start).total_seconds()
+    values: dict[str, tuple[float | None, float | None]] = {}
+    for key, value in current.items():
+        weekly = []
+        for (ws, we), m in zip(past_windows, past, strict=True):
+            v = _values(m, residents)[key]
+            span = (we - ws).total_seconds()
+            if key in _COUNT_KEYS and v is not None and span > 0:
+                v *= length / span  # the baseline window may end up to a quantum earlier
+            weekly.append(v)
+        values[key] = (value, _mean(weekly))
+    res = ctx.run("vitals_resources", {"departments": list(scope.departments)}, scope=scope).iloc[0]
+    values["cameras_online_pct"] = (_pct(res["cameras_online"], res["cameras"]), None)
+    values["staff_on_duty_pct"] = (_pct(res["staff_on_duty"], res["staff"]), None)
+    overrides: Mapping[str, float] = getattr(settings, "metric_targets", None) or {}
+    metrics = []
+    for spec in SPECS:
+        value, baseline = values[spec.key]
+        metrics.append(_metric(spec, value, baseline, _target(spec, baseline, ctx.now, overrides), settings))
+    scores = [m.score for m in metrics if m.score is not None]
+    index = sum(scores) / len(scores) if scores else None
+    return VitalSigns(scope, Window(start, end, window.key), ctx.now, tuple(metrics), index, status_for(index, settings))
+
+
+def _target(spec: MetricSpec, baseline: float | None, now: datetime, overrides: Mapping[str, float]) -> float | None:
+    """The target in force for ``spec`` at ``now``."""
+    if not spec.scored:
+        return None
+    if spec.key in overrides:
+        return float(overrides[spec.key])
+    if spec.target_is_baseline:
+        return baseline
+    if spec.key == "staff_on_duty_pct" and not (_DAY_SHIFT[0] <= now.hour < _DAY_SHIFT[1]):
+        return _NIGHT_STAFF_TARGET
+    return spec.target
+
+
+def _metric(spec: MetricSpec, value: float | None, baseline: float | None, target: float | None,
+            settings: Any) -> Metric:
+    s = score(value, target, spec.direction) if spec.scored else None
+    return Metric(
+        key=spec.key, label_zh=spec.label_zh, label_en=spec.label_en, value=value, unit=spec.unit, target=target,
+        direction=spec.direction, score=s, status=status_for(s, settings), baseline=baseline,
+        change=_change(value, baseline), definition_zh=spec.definition_zh, definition_en=spec.definition_en,
+    )
+
+
+def spec(key: str) -> MetricSpec:
+    """The :class:`MetricSpec` of ``key``."""
+    return _SPEC_BY_KEY[key]
