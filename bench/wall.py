@@ -1,0 +1,324 @@
+"""Benchmark the wall screen: server time and bytes per refresh tick, and the first page load.
+
+    .venv/bin/python bench/wall.py                      # 1 million cases (built once, then reused)
+    .venv/bin/python bench/wall.py --events 1000000 10000000
+    .venv/bin/python bench/wall.py --no-browser         # skip the Chromium page load
+
+A tick is measured the way the browser asks for it: a POST to ``/_dash-update-component`` with
+the refresh callback's real payload (all panels of the main layout), through Flask's test
+client, so the time includes Dash's JSON encoding and the bytes are the response body. Three
+kinds of tick:
+
+* first load          - nothing drawn yet: whole figures, map polygons included (once per screen);
+* same snapshot       - a refresh with the same snapshot (numbers cached; the map sends nothing);
+* new snapshot, ready - a refresh after the ETL published a snapshot, once the background warm-up
+                        (dashboard/wall/warmup.py) has computed it: the steady state of a real wall;
+                        the map sends a patch with every area's numbers;
+* new snapshot, cold  - the same with the warm-up off: every metric computed in the request (what
+                        a refresh costs if it arrives before the warm-up is done).
+
+A "new snapshot" is the same file hard-linked under a new name in a private folder: the shared
+warehouse is never touched, and the numbers do not depend on how much data arrived.
+
+"now" is pinned to the newest case in the warehouse, so "today" is a full day of data.
+Warehouses are built with ``data.generate.build_demo`` under ``/tmp/gp-bench-<size>`` and reused
+when ``var/warehouse/CURRENT`` exists there (other benchmarks share the 1M one).
+Targets (issue 5): a tick under 200 ms and 100 KB at 10 million cases; the first load under 3 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import shutil
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from dashboard import ids  # noqa: E402
+from dashboard.app import create_app  # noqa: E402
+from dashboard.wall import data, warmup  # noqa: E402
+from dashboard.wall.layout import panels_of  # noqa: E402
+from dashboard.wall.options import WallOptions  # noqa: E402
+from settings import Settings, load_settings  # noqa: E402
+
+VIEWPORT = {"w": 1920, "h": 1080, "scale": 1.0, "map_w": 803, "map_h": 794}  # as measured at 1920×1080
+REPEAT = 5
+READY = """
+const plot = document.querySelector('#wall-map-box .js-plotly-plot');
+const tile = document.querySelector('.gp-vital[data-key="received"] .gp-vital-num');
+return !!(plot && plot._fullData && plot._fullData.length === 2 && tile);
+"""
+
+
+def _size_name(events: int) -> str:
+    return f"{events // 1_000_000}m" if events >= 1_000_000 else f"{events // 1000}k"
+
+
+def warehouse(events: int) -> Settings:
+    """Settings of the benchmark warehouse of this size, built on first use."""
+    var = Path(f"/tmp/gp-bench-{_size_name(events)}") / "var"
+    settings = load_settings(env={"GRIDPULSE_VAR_DIR": str(var)}, toml_path=None)
+    if not settings.current_file.exists():
+        from data.generate import DemoSpec, build_demo
+
+        print(f"building a {events:,}-case warehouse in {var} (once) ...", flush=True)
+        build_demo(settings, DemoSpec(events=events), progress=False)
+    return settings
+
+
+def data_end(settings: Settings):
+    """The newest case's time: the benchmark's pinned "now"."""
+    from data.snapshot import reader
+
+    cur = reader(settings).cursor()
+    try:
+        return cur.execute("SELECT max(received_at) FROM events").fetchall()[0][0].astimezone(settings.zone)
+    finally:
+        cur.close()
+
+
+def payload(app, options: dict, drawn: dict, n: int, layout: str = "main") -> dict:
+    """The refresh callback's request body, as the browser sends it."""
+    texts, graphs = panels_of(layout)
+    key = next(k for k in app.callback_map if f"{ids.WALL_META}.data" in k)
+    return {
+        "output": key,
+        "outputs": [
+            [{"id": ids.text_panel(p), "property": "children"} for p in texts],
+            [{"id": ids.graph_panel(p), "property": "figure"} for p in graphs],
+            {"id": ids.WALL_META, "property": "data"},
+            {"id": ids.WALL_DRAWN, "property": "data"},
+        ],
+        "inputs": [
+            {"id": ids.WALL_TICK, "property": "n_intervals", "value": n},
+            {"id": ids.WALL_ROTATE, "property": "n_intervals", "value": 0},
+            {"id": ids.WALL_VIEWPORT, "property": "data", "value": VIEWPORT},
+        ],
+        "state": [
+            {"id": ids.WALL_OPTIONS, "property": "data", "value": options},
+            {"id": ids.WALL_DRAWN, "property": "data", "value": drawn},
+        ],
+        "changedPropIds": [f"{ids.WALL_TICK}.n_intervals"],
+    }
+
+
+def tick(client, app, options: dict, drawn: dict, n: int) -> tuple[float, int, int, dict]:
+    """One refresh: (ms, bytes, gzip bytes, the new "drawn" state)."""
+    body = payload(app, options, drawn, n)
+    t = time.perf_counter()
+    response = client.post("/_dash-update-component", json=body)
+    ms = (time.perf_counter() - t) * 1000
+    if response.status_code != 200:
+        raise RuntimeError(f"refresh failed with HTTP {response.status_code}: {response.data[:500]!r}")
+    data = response.data
+    new_drawn = json.loads(data)["response"][ids.WALL_DRAWN]["data"]
+    return ms, len(data), len(gzip.compress(data, 6)), new_drawn
+
+
+def private_copy(settings: Settings, events: int) -> Settings:
+    """A private warehouse folder whose snapshot is a hard link to the shared one's (no copy, no writes there)."""
+    from data.snapshot import read_current
+
+    var = Path(f"/tmp/gp-bench-wall/{_size_name(events)}") / "var"
+    shutil.rmtree(var, ignore_errors=True)
+    mine = load_settings(env={"GRIDPULSE_VAR_DIR": str(var)}, toml_path=None)
+    mine.snapshots_dir.mkdir(parents=True)
+    source = read_current(settings.current_file).path
+    republish(mine, source, 0)
+    return mine
+
+
+def republish(settings: Settings, source: Path, n: int) -> None:
+    """Point CURRENT at the same data under a new file name, as a new ETL cycle would."""
+    from datetime import UTC, datetime
+
+    name = f"bench-{n:04d}.duckdb"
+    target = settings.snapshots_dir / name
+    target.hardlink_to(source)
+    tmp = settings.warehouse_dir / ".CURRENT.tmp"
+    tmp.write_text(json.dumps({"snapshot": name, "published_at": datetime.now(UTC).isoformat(), "run_id": n}),
+                   encoding="utf-8")
+    tmp.replace(settings.current_file)
+    time.sleep(1.05)  # the reader looks at CURRENT at most once a second
+
+
+def measure_ticks(shared: Settings, events: int) -> dict:
+    """Server time and bytes of the three kinds of tick (median of several)."""
+    from data.snapshot import read_current
+
+    now = data_end(shared)
+    settings = private_copy(shared, events)
+    source = read_current(shared.current_file).path
+    app = create_app(settings, clock=lambda: now)
+    client = app.server.test_client()
+    assert client.get("/wall").status_code == 200
+    options = {**WallOptions.from_query({}, settings).to_dict(), "tz": settings.timezone, "server_now": 0}
+    first = tick(client, app, options, {}, 0)
+    drawn = first[3]
+    same = [tick(client, app, options, drawn, i + 1) for i in range(REPEAT)]
+    stale = {**drawn, "map": {**drawn["map"], "digest": "new data"}}
+    ready, cold = [], []
+    for i in range(REPEAT):
+        republish(settings, source, 2 * i + 1)
+        _wait_for_warmup(settings)
+        ready.append(tick(client, app, options, stale, i + 1))
+        warmup.set_enabled(False)
+        republish(settings, source, 2 * i + 2)
+        cold.append(tick(client, app, options, stale, i + 1))
+        warmup.set_enabled(True)
+        tick(client, app, options, stale, i + 1)  # a refresh restarts the watcher
+    shutil.rmtree(settings.var_dir.parent, ignore_errors=True)
+
+    def med(rows):
+        return tuple(statistics.median(r[i] for r in rows) for i in range(3))
+
+    return {"now": now, "first load": first[:3], "same snapshot": med(same), "new snapshot, ready": med(ready),
+            "new snapshot, cold": med(cold)}
+
+
+def _wait_for_warmup(settings: Settings, timeout: float = 60) -> None:
+    """Until the background warm-up has stored the map numbers of the current snapshot."""
+    from data.snapshot import read_current
+
+    name = read_current(settings.current_file).name
+    deadline = time.monotonic() + timeout
+    while not any(k[0] == name and k[1] == "map" for k in list(data.CACHE._entries)):
+        if time.monotonic() > deadline:
+            raise TimeoutError("the warm-up did not run")
+        time.sleep(0.05)
+    time.sleep(0.2)  # the map is the last loader of a warm-up
+
+
+def metric_breakdown(settings: Settings) -> dict[str, float]:
+    """Milliseconds of each query behind a tick, on one warm cursor (median of 3)."""
+    from data.snapshot import reader
+    from layers import grid_heat, resources, shapes
+    from metrics.backlog import backlog_daily, backlog_hourly
+    from metrics.freshness import freshness
+    from metrics.scope import Scope, Window
+    from metrics.vitals import vital_signs
+    from metrics.warnings import efficiency_warnings, sla_risk, surges
+
+    now = data_end(settings)
+    r = reader(settings)
+    scope, window = Scope(settings.district_id), Window.named("today", now, settings.timezone)
+    steps = {
+        "vital_signs": lambda c: vital_signs(c, scope, window, now, settings),
+        "grid_aggregates": lambda c: grid_heat.query(c, scope, window, now, "microgrid", settings),
+        "sla_risk": lambda c: sla_risk(c, scope, now, settings, limit=None, levels=("breached", "red", "amber")),
+        "backlog_daily": lambda c: backlog_daily(c, scope, now, days=30, settings=settings),
+        "backlog_hourly": lambda c: backlog_hourly(c, scope, now, settings=settings),
+        "surges": lambda c: surges(c, scope, now, hours=6, settings=settings),
+        "efficiency_warnings": lambda c: efficiency_warnings(c, scope, now, settings=settings),
+        "freshness": lambda c: freshness(c, r.info(), now, settings),
+        "resources (layers)": lambda c: resources.query(c, scope),
+        "area points (layers)": lambda c: shapes.points(c, scope, "microgrid"),
+    }
+    times: dict[str, list[float]] = {k: [] for k in steps}
+    cur = r.cursor()
+    try:
+        for _ in range(3):
+            for name, step in steps.items():
+                t = time.perf_counter()
+                step(cur)
+                times[name].append((time.perf_counter() - t) * 1000)
+    finally:
+        cur.close()
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def page_load(settings: Settings, now) -> tuple[float, float] | None:
+    """Seconds from navigation to a drawn wall (map and vital signs) in headless Chromium at 1920×1080.
+
+    Returns (cold, warm): cold is a new browser on a server that has not computed this snapshot's
+    numbers yet (the first wall after a server start); warm is the next load, with the browser's
+    script cache and the server's numbers ready (any wall after the first, or after a warm-up).
+    """
+    if shutil.which("chromedriver") is None:
+        return None
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    class Quiet(WSGIRequestHandler):
+        def log_request(self, *args, **kwargs):  # the benchmark prints a table, not an access log
+            pass
+
+    app = create_app(settings, clock=lambda: now)
+    server = make_server("127.0.0.1", 0, app.server, threaded=True, request_handler=Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    options = Options()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--lang=zh-CN"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options)
+    try:
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                               {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False})
+        url = f"http://127.0.0.1:{server.server_port}/wall"
+        data.CACHE.clear()
+        t = time.perf_counter()
+        driver.get(url)
+        _wait(driver)
+        cold = time.perf_counter() - t
+        driver.get("about:blank")
+        t = time.perf_counter()
+        driver.get(url)
+        _wait(driver)
+        return cold, time.perf_counter() - t
+    finally:
+        driver.quit()
+        server.shutdown()
+
+
+def _wait(driver, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not driver.execute_script(READY):
+        if time.monotonic() > deadline:
+            raise TimeoutError("the wall did not draw")
+        time.sleep(0.02)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--events", type=int, nargs="*", default=[1_000_000])
+    p.add_argument("--no-browser", action="store_true", help="skip the Chromium page load")
+    args = p.parse_args()
+    rows, breakdowns = [], {}
+    for events in args.events:
+        settings = warehouse(events)
+        r = measure_ticks(settings, events)
+        breakdowns[events] = metric_breakdown(settings)
+        load = None if args.no_browser else page_load(settings, r["now"])
+        rows.append((events, r, load))
+
+    print("\nWall refresh tick: main layout at 1920×1080, all callbacks, through /_dash-update-component")
+    print("(median of 5; bytes = response body, gzip in brackets for a compressing proxy)")
+    print(f"{'cases':>12} | {'tick':<22} | {'server ms':>9} | {'KB':>7} | {'gzip KB':>7}")
+    for events, r, load in rows:
+        for i, kind in enumerate(("first load", "same snapshot", "new snapshot, ready", "new snapshot, cold")):
+            ms, size, gz = r[kind]
+            label = f"{events:>12,}" if i == 0 else " " * 12
+            print(f"{label} | {kind:<22} | {ms:>9.0f} | {size / 1000:>7.1f} | {gz / 1000:>7.1f}")
+        for i, kind in enumerate(("page load, cold", "page load, warm")):
+            load_s = "n/a" if load is None else f"{load[i]:.2f} s"
+            print(f"{'':>12} | {kind:<22} | {load_s:>9} |")
+    print("targets at 10,000,000: tick < 200 ms and < 100 KB; first load < 3 s")
+    print("\nWhere a tick's server time goes (ms, one warm cursor, median of 3)")
+    names = list(next(iter(breakdowns.values())))
+    print(f"{'query':>22} | " + " | ".join(f"{e:>12,}" for e in breakdowns))
+    for name in names:
+        print(f"{name:>22} | " + " | ".join(f"{breakdowns[e][name]:>12.0f}" for e in breakdowns))
+    print(f"{'sum':>22} | " + " | ".join(f"{sum(b.values()):>12.0f}" for b in breakdowns.values()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""The header's data status: "data as of", the stale-data warning and the calendar notice.
+
+The district name and the live clock are static parts of the layout (the clock ticks in the
+browser); this component is what a refresh changes.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from dash import html
+
+from dashboard.components.format import clock_time
+from dashboard.i18n import pick, t
+from dashboard.theme import STATUS_SHAPES
+
+__all__ = ["data_status", "no_snapshot_status"]
+
+
+def data_status(fresh, lang: str, tz: str, now: datetime | None = None) -> list:
+    """Children of the status area from a ``metrics.freshness.Freshness``.
+
+    Stale data is said in words with its age, in red with a square, so it reads from the back of
+    the room and without colour; a failed ETL run says so too (its error is in the tooltip).
+    The date is added to the time when the data is from another day than ``now``.
+    """
+    published = getattr(fresh, "published_at", None)
+    zone = ZoneInfo(tz)
+    other_day = (published is not None and now is not None
+                 and published.astimezone(zone).date() != now.astimezone(zone).date())
+    asof = clock_time(published, tz, with_date=other_day)
+    children: list = [html.Div(className="gp-asof", children=[
+        html.Span(t("wall.data_as_of", lang), className="gp-asof-label"),
+        html.Span(asof, className="gp-asof-time"),
+    ])]
+    failed = str(getattr(fresh, "last_run_status", "") or "").lower() == "failed"
+    if fresh.stale:
+        age = getattr(fresh, "age_s", None)
+        minutes = max(1, math.floor((age or 0) / 60))
+        words = [t("wall.stale", lang, minutes=minutes)] if age and age > 0 else []
+        if failed:
+            words.append(t("wall.etl_failed", lang))
+        text = " · ".join(words) or t("wall.etl_failed", lang)
+        children.append(html.Span(f"{STATUS_SHAPES['red']} {text}", className="gp-fresh gp-s-red",
+                                  title=str(getattr(fresh, "last_run_error", "") or ""),
+                                  **{"data-stale": "true"}))
+    else:
+        children.append(html.Span(f"{STATUS_SHAPES['green']} {t('wall.live', lang)}", className="gp-fresh gp-s-green",
+                                  **{"data-stale": "false"}))
+    notice = pick(getattr(fresh, "calendar_notice_zh", None), getattr(fresh, "calendar_notice_en", None), lang)
+    if notice:
+        children.append(html.Span(f"{STATUS_SHAPES['amber']} {notice}", className="gp-calendar gp-s-amber"))
+    return children
+
+
+def no_snapshot_status(lang: str) -> list:
+    """What the status says before the first snapshot exists (a fresh install)."""
+    return [html.Span(f"{STATUS_SHAPES['red']} {t('wall.no_snapshot', lang)}", className="gp-fresh gp-s-red",
+                      **{"data-stale": "true"})]

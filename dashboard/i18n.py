@@ -1,0 +1,134 @@
+"""Every fixed string of the web tier, in zh-CN and English, in one table.
+
+Metric labels and definitions come with the metrics themselves (``Metric.label_zh`` ...); area,
+category and department names come from the warehouse (``name`` / ``name_en``). Everything
+else a page shows is a key here, so a translation is one edit and a missing one fails a test
+(``tests/dashboard/test_i18n.py`` checks both languages are filled for every key).
+"""
+
+from __future__ import annotations
+
+__all__ = ["LANGUAGES", "TEXT", "t", "language", "pick"]
+
+LANGUAGES = ("zh", "en")
+
+# key -> (zh-CN, English). Placeholders use str.format names.
+TEXT: dict[str, tuple[str, str]] = {
+    # header
+    "wall.title": ("城市运行指挥中心", "Command Center"),
+    "wall.data_as_of": ("数据时间", "Data as of"),
+    "wall.live": ("数据实时", "Live"),
+    "wall.stale": ("数据已滞后 {minutes} 分钟", "Data {minutes} min old"),
+    "wall.etl_failed": ("最近一次数据更新失败", "Last data update failed"),
+    "wall.reconnecting": ("正在重新连接…", "Reconnecting…"),
+    "wall.no_snapshot": ("尚无数据快照", "No data snapshot yet"),
+    "wall.unknown_scope": ("未知区域 {area}", "Unknown area {area}"),
+    "wall.unavailable": ("暂不可用", "Unavailable"),
+    # panels
+    "panel.map": ("网格热力图", "Grid heatmap"),
+    "panel.backlog_days": ("积压趋势 · 近30天", "Backlog · last 30 days"),
+    "panel.backlog_hours": ("今日逐时", "Today by hour"),
+    "panel.sla": ("超时预警", "SLA early warning"),
+    "panel.warnings": ("激增与效能预警", "Surge & efficiency warnings"),
+    "panel.resources": ("资源 · 按街道", "Resources by street"),
+    "panel.worst": ("重点区域", "Areas to watch"),
+    # map measures and levels
+    "measure.cases": ("今日报件", "Cases today"),
+    "measure.open": ("在办", "Open cases"),
+    "measure.overdue": ("超期在办", "Overdue"),
+    "measure.per_10k": ("今日万人报件", "Today per 10k residents"),
+    "level.street": ("街道", "Streets"),
+    "level.community": ("社区", "Communities"),
+    "level.grid": ("网格", "Grids"),
+    "level.microgrid": ("微网格", "Micro-grids"),
+    "map.hover_cases": ("今日报件", "Cases today"),
+    "map.hover_open": ("在办", "Open"),
+    "map.hover_overdue": ("超期", "Overdue"),
+    "map.hover_per_10k": ("万人报件", "Per 10k"),
+    "map.hover_residents": ("常住人口", "Residents"),
+    # vital signs
+    "vital.index": ("运行指数", "Index"),
+    "vital.target": ("目标 {value}", "Goal {value}"),
+    # short tile labels (the wall has 9 tiles in a row; the full label is the tile's tooltip)
+    "vital.short.received": ("今日受理", "Cases today"),
+    "vital.short.open_backlog": ("在办积压", "Open backlog"),
+    "vital.short.overdue_open": ("超期在办", "Overdue open"),
+    "vital.short.accept_1min_pct": ("1分钟受理率", "Accept ≤1 min"),
+    "vital.short.dispatch_5min_pct": ("5分钟派遣率", "Dispatch ≤5 min"),
+    "vital.short.close_on_time_urgent_pct": ("紧急件按时办结率", "Urgent on time"),
+    "vital.short.close_on_time_other_pct": ("一般件按时办结率", "Other on time"),
+    "vital.short.satisfaction_pct": ("满意率", "Satisfaction"),
+    "vital.baseline": ("较基线", "vs baseline"),
+    "vital.no_target": ("不设目标", "Not scored"),
+    "status.green": ("达标", "OK"),
+    "status.amber": ("预警", "Watch"),
+    "status.red": ("告警", "Alert"),
+    "status.none": ("", ""),
+    # SLA ticker
+    "sla.stage.accept": ("受理", "Accept"),
+    "sla.stage.dispatch": ("派遣", "Dispatch"),
+    "sla.stage.close": ("办结", "Close"),
+    "sla.level.breached": ("已超时", "Breached"),
+    "sla.level.red": ("即将超时", "Due soon"),
+    "sla.level.amber": ("关注", "Watch"),
+    "sla.level.ok": ("正常", "On track"),
+    "sla.late": ("超", "+"),
+    "sla.empty": ("暂无临近超时事件", "No case near its deadline"),
+    "sla.count": ("已超时 {breached} · 临近 {soon}", "{breached} breached · {soon} due soon"),
+    # warnings
+    "warn.kind.surge": ("激增", "Surge"),
+    "warn.kind.efficiency": ("效能", "Efficiency"),
+    "warn.kind.other": ("预警", "Warning"),
+    "warn.empty": ("暂无预警", "No warnings"),
+    # resources
+    "res.street": ("街道", "Street"),
+    "res.cameras": ("摄像头在线", "Cameras online"),
+    "res.staff": ("在岗人员", "Staff on duty"),
+    "res.vehicles": ("可用车辆", "Vehicles free"),
+    "res.total": ("合计", "Total"),
+    # backlog
+    "backlog.inflow": ("流入", "Inflow"),
+    "backlog.outflow": ("流出", "Outflow"),
+    "backlog.open": ("在办积压", "Open backlog"),
+    # units
+    "unit.%": ("%", "%"),
+    "unit.cases": ("件", ""),
+    "unit.s": ("秒", "s"),
+    "unit.h": ("小时", "h"),
+    "unit.per 10k": ("/万人", "/10k"),
+    # home
+    "home.title": ("GridPulse · 指挥中心", "GridPulse · Command center"),
+    "home.wall": ("大屏", "Wall screen"),
+    "home.wall_map": ("大屏 · 地图", "Wall · map"),
+    "home.wall_warnings": ("大屏 · 预警", "Wall · warnings"),
+}
+
+
+def language(value: str | None, default: str = "zh") -> str:
+    """A supported language code from a URL value (``zh``, ``zh-CN``, ``en``, ``en-GB`` ...).
+
+    Anything unknown falls back to ``default`` rather than failing: a wall with a typo in its
+    URL should still show something useful.
+    """
+    if value:
+        code = value.strip().lower().split("-")[0].split("_")[0]
+        if code in LANGUAGES:
+            return code
+    return default if default in LANGUAGES else "zh"
+
+
+def t(key: str, lang: str, **values: object) -> str:
+    """The string ``key`` in ``lang`` with ``values`` filled in.
+
+    Raises:
+        KeyError: the key is not in :data:`TEXT` (a typo should fail in tests, not show a key).
+    """
+    zh, en = TEXT[key]
+    text = en if lang == "en" else zh
+    return text.format(**values) if values else text
+
+
+def pick(zh: str | None, en: str | None, lang: str) -> str:
+    """The name in ``lang`` from a zh/en pair of warehouse columns, falling back to the other one."""
+    first, second = (en, zh) if lang == "en" else (zh, en)
+    return str(first if first not in (None, "") else (second or ""))

@@ -1,0 +1,71 @@
+"""Component ids of every page, defined once (kebab-case).
+
+Pages, callbacks, clientside functions (``assets/wall.js``) and browser tests all import these
+names instead of spelling ids; a renamed id then breaks loudly in one place. The wall's panels
+use pattern-matching ids (``{"type": ..., "panel": ...}``) so that one callback can fill
+whichever panels the chosen ``?layout=`` shows: panels that are absent are neither matched nor
+computed.
+"""
+
+from __future__ import annotations
+
+from dash import ALL
+
+__all__ = [
+    "WALL", "WALL_OPTIONS", "WALL_VIEWPORT", "WALL_META", "WALL_DRAWN", "WALL_TICK", "WALL_CLOCK",
+    "WALL_ROTATE", "WALL_CLOCK_TIME", "WALL_CLOCK_DATE", "WALL_CONNECTION", "WALL_MAP_BOX", "WALL_TEXT_TYPE",
+    "WALL_GRAPH_TYPE", "PANEL_STATUS", "PANEL_SCOPE", "PANEL_VITALS", "PANEL_SLA", "PANEL_WARNINGS", "PANEL_RESOURCES", "PANEL_WORST",
+    "PANEL_MAP_TITLE", "PANEL_MAP", "PANEL_BACKLOG_DAYS", "PANEL_BACKLOG_HOURS", "TEXT_PANELS", "GRAPH_PANELS",
+    "text_panel", "graph_panel", "ALL_TEXT", "ALL_GRAPHS", "HOME_SNAPSHOT", "HOME_COUNTS", "HOME_LINKS",
+]
+
+# --- wall: structure and stores -------------------------------------------------------------
+WALL = "wall"  # the root element of /wall
+WALL_OPTIONS = "wall-options"  # dcc.Store: the parsed URL options (refresh, scope, lang, ...)
+WALL_VIEWPORT = "wall-viewport"  # dcc.Store: viewport and map size, font scale (set in the browser)
+WALL_META = "wall-meta"  # dcc.Store: the server's clock and snapshot at the last good tick
+WALL_DRAWN = "wall-drawn"  # dcc.Store: what each graph holds (figure key, value digest), to patch it
+WALL_TICK = "wall-tick"  # dcc.Interval: one data refresh
+WALL_CLOCK = "wall-clock"  # dcc.Interval: one second, clock and countdowns (browser only)
+WALL_ROTATE = "wall-rotate"  # dcc.Interval: next map measure or focus street
+WALL_CLOCK_TIME = "wall-clock-time"
+WALL_CLOCK_DATE = "wall-clock-date"
+WALL_CONNECTION = "wall-connection"  # "reconnecting" badge, toggled in the browser
+WALL_MAP_BOX = "wall-map-box"  # the map's container, measured in the browser to frame the map
+
+# --- wall: panels (pattern-matching ids) ----------------------------------------------------------
+WALL_TEXT_TYPE = "wall-text"  # html panels: children
+WALL_GRAPH_TYPE = "wall-graph"  # dcc.Graph panels: figure
+
+PANEL_STATUS = "status"  # header: data time, stale warning, calendar notice
+PANEL_SCOPE = "scope"  # header: the name of the area the wall is about
+PANEL_VITALS = "vitals"
+PANEL_SLA = "sla"
+PANEL_WARNINGS = "warnings"
+PANEL_RESOURCES = "resources"
+PANEL_WORST = "worst"  # ranked list of the worst areas (map layout)
+PANEL_MAP_TITLE = "map-title"
+PANEL_MAP = "map"
+PANEL_BACKLOG_DAYS = "backlog-days"
+PANEL_BACKLOG_HOURS = "backlog-hours"
+TEXT_PANELS = (PANEL_STATUS, PANEL_SCOPE, PANEL_VITALS, PANEL_SLA, PANEL_WARNINGS, PANEL_RESOURCES, PANEL_WORST, PANEL_MAP_TITLE)
+GRAPH_PANELS = (PANEL_MAP, PANEL_BACKLOG_DAYS, PANEL_BACKLOG_HOURS)
+
+
+def text_panel(panel: str) -> dict[str, str]:
+    """The id of an html panel of the wall."""
+    return {"type": WALL_TEXT_TYPE, "panel": panel}
+
+
+def graph_panel(panel: str) -> dict[str, str]:
+    """The id of a graph panel of the wall."""
+    return {"type": WALL_GRAPH_TYPE, "panel": panel}
+
+
+ALL_TEXT = {"type": WALL_TEXT_TYPE, "panel": ALL}
+ALL_GRAPHS = {"type": WALL_GRAPH_TYPE, "panel": ALL}
+
+# --- home (index) ---------------------------------------------------------------------------
+HOME_SNAPSHOT = "home-snapshot"
+HOME_COUNTS = "home-counts"
+HOME_LINKS = "home-links"

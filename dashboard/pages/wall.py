@@ -1,0 +1,83 @@
+"""/wall: the command center's wall screen (see docs/wall.md).
+
+The page only declares: the layout comes from :mod:`dashboard.wall.layout`, one server callback
+refreshes every panel on screen through :func:`dashboard.wall.tick.run_tick`, and two clientside
+functions (``assets/wall.js``) measure the screen and tick the clock and the SLA countdowns in
+the browser between refreshes.
+"""
+
+from __future__ import annotations
+
+import dash
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx
+from dash.exceptions import PreventUpdate
+
+from dashboard import data_access, ids
+from dashboard.wall import warmup
+from dashboard.wall.layout import panels_of, wall_layout
+from dashboard.wall.options import WallOptions
+from dashboard.wall.tick import run_tick
+from settings import get_settings
+
+dash.register_page(__name__, path="/wall", title="GridPulse · 大屏")
+
+
+def layout(**query: str):
+    """The wall for the URL's options (``?refresh=&scope=&lang=&rotate=&cycle=&layout=&level=&measure=``).
+
+    Asking for the page also starts computing its numbers in the background, while the browser
+    loads its scripts (see dashboard/wall/warmup.py).
+    """
+    settings = get_settings()
+    opts = WallOptions.from_query(query, settings)
+    warmup.note(settings, opts, *panels_of(opts.layout))
+    return wall_layout(opts, settings, data_access.now(settings))
+
+
+@callback(
+    Output(ids.ALL_TEXT, "children"),
+    Output(ids.ALL_GRAPHS, "figure"),
+    Output(ids.WALL_META, "data"),
+    Output(ids.WALL_DRAWN, "data"),
+    Input(ids.WALL_TICK, "n_intervals"),
+    Input(ids.WALL_ROTATE, "n_intervals"),
+    Input(ids.WALL_VIEWPORT, "data"),
+    State(ids.WALL_OPTIONS, "data"),
+    State(ids.WALL_DRAWN, "data"),
+)
+def refresh(_tick: int | None, rotations: int | None, viewport: dict | None, options: dict, drawn: dict | None):
+    """Refresh the panels on screen; a rotation alone refreshes only the map.
+
+    Nothing is drawn before the browser has measured the screen (the fonts and the map's framing
+    depend on it). The refresh timer is started by the browser once the first drawing arrived (or
+    after a grace period if it never does): a timer firing while the first, large response is
+    still on its way would send the polygons twice.
+    """
+    if not viewport:
+        raise PreventUpdate
+    result = run_tick(
+        options, viewport, drawn,
+        text_panels=[o["id"]["panel"] for o in ctx.outputs_list[0]],
+        graph_panels=[o["id"]["panel"] for o in ctx.outputs_list[1]],
+        rotate_step=rotations or 0,
+        rotate_only=ctx.triggered_id == ids.WALL_ROTATE,
+    )
+    return result.texts, result.graphs, result.meta, result.drawn
+
+
+clientside_callback(
+    ClientsideFunction(namespace="gpwall", function_name="viewport"),
+    Output(ids.WALL_VIEWPORT, "data"),
+    Input(ids.WALL_OPTIONS, "data"),
+)
+
+clientside_callback(
+    ClientsideFunction(namespace="gpwall", function_name="clock"),
+    Output(ids.WALL_CLOCK_TIME, "children"),
+    Output(ids.WALL_CLOCK_DATE, "children"),
+    Output(ids.WALL_CONNECTION, "className"),
+    Output(ids.WALL_TICK, "disabled"),
+    Input(ids.WALL_CLOCK, "n_intervals"),
+    Input(ids.WALL_META, "data"),
+    State(ids.WALL_OPTIONS, "data"),
+)

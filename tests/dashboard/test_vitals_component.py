@@ -1,0 +1,99 @@
+"""The vital-signs strip: tiles from metrics (tiny stand-ins of metrics.vitals.Metric)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dashboard.components.vitals import WALL_VITALS, index_tile, status_badge, vital_tile, vitals_strip
+
+
+@dataclass(frozen=True)
+class M:  # the fields of metrics.vitals.Metric the tile reads
+    key: str
+    label_zh: str
+    label_en: str
+    value: float | None
+    unit: str
+    target: float | None
+    status: str
+    baseline: float | None
+    change: float | None
+    direction: str = "higher"
+
+
+ACCEPT = M("accept_1min_pct", "1分钟受理率", "Accepted within 1 min", 91.24, "%", 95.0, "amber", 93.0, -0.019)
+RECEIVED = M("received", "受理量", "Cases received", 115.0, "cases", None, "none", 86.5, 0.33)
+
+
+def _texts(component) -> list[str]:
+    out = []
+
+    def walk(c):
+        if isinstance(c, str):
+            out.append(c)
+        elif isinstance(c, (list, tuple)):
+            for x in c:
+                walk(x)
+        elif c is not None and hasattr(c, "children"):
+            walk(c.children)
+    walk(component)
+    return out
+
+
+def _find(component, class_name):
+    if hasattr(component, "className") and class_name in (component.className or "").split():
+        return component
+    children = getattr(component, "children", None)
+    for c in children if isinstance(children, list) else [children]:
+        if c is not None and not isinstance(c, str):
+            hit = _find(c, class_name)
+            if hit is not None:
+                return hit
+    return None
+
+
+def test_scored_tile_says_value_status_in_shape_and_word_target_and_change():
+    tile = vital_tile(ACCEPT, "zh")
+    assert tile.className == "gp-vital gp-s-amber"
+    assert getattr(tile, "data-key") == "accept_1min_pct"
+    assert _find(tile, "gp-vital-num").children == "91.2"
+    assert _find(tile, "gp-vital-unit").children == "%"
+    assert _find(tile, "gp-badge").children == "▲ 预警"  # not colour alone
+    assert _find(tile, "gp-vital-target").children == "≥95%"  # "▲ 预警 ≥95%": the status, then the goal
+    assert _find(tile, "gp-vital-label").children == "1分钟受理率"
+    assert _find(tile, "gp-vital-change").children == "↓1.8 pt 较基线"
+
+
+def test_unscored_tile_has_no_badge_and_no_target_in_english():
+    tile = vital_tile(RECEIVED, "en")
+    assert _find(tile, "gp-badge") is None
+    label = _find(tile, "gp-vital-label")
+    assert label.children == "Cases today" and label.title == "Cases received"  # short on the wall, full on hover
+    assert _find(tile, "gp-vital-num").children == "115"
+    assert _find(tile, "gp-vital-change").children == "↑33% vs baseline"
+
+
+def test_a_metric_without_a_short_label_keeps_its_own():
+    tile = vital_tile(M("repeat_rate_pct", "重复报件率", "Repeat reports", 3.0, "%", 4.0, "green", 3.5, None,
+                        "lower"), "en")
+    assert _find(tile, "gp-vital-label").children == "Repeat reports"
+    assert _find(tile, "gp-vital-target").children == "≤4%"
+
+
+def test_missing_value_shows_a_dash_not_zero():
+    tile = vital_tile(M("satisfaction_pct", "满意率", "Satisfaction", None, "%", 90.0, "none", None, None), "zh")
+    assert _find(tile, "gp-vital-num").children == "—"
+
+
+def test_badges_for_every_status():
+    assert status_badge("green", "en").children == "● OK"
+    assert status_badge("red", "zh").children == "■ 告警"
+    assert status_badge("bogus", "zh").className == "gp-badge gp-s-none"
+
+
+def test_index_tile_and_strip_order():
+    assert _find(index_tile(0.983, "green", "zh"), "gp-vital-num").children == "98"
+    assert _find(index_tile(None, "none", "zh"), "gp-vital-num").children == "—"
+    strip = vitals_strip([RECEIVED, ACCEPT], 0.97, "green", "zh")
+    assert [getattr(t, "data-key") for t in strip] == ["index", "received", "accept_1min_pct"]
+    assert WALL_VITALS[0] == "received" and len(WALL_VITALS) == 8

@@ -1,0 +1,54 @@
+"""The wall's data cache: reuse within a snapshot, expiry, LRU bound, single flight, failures."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from dashboard.wall.data import Cache
+
+
+def test_reuses_a_value_until_it_is_too_old():
+    cache, calls = Cache(), []
+    assert cache.get("k", lambda: calls.append(1) or len(calls), max_age=60) == 1
+    assert cache.get("k", lambda: calls.append(1) or len(calls), max_age=60) == 1
+    assert cache.get("k", lambda: calls.append(1) or len(calls), max_age=0) == 2  # expired: computed again
+    assert len(calls) == 2
+
+
+def test_is_bounded_least_recently_used_first():
+    cache = Cache(max_entries=2)
+    for key in ("a", "b"):
+        cache.get(key, lambda key=key: key, max_age=60)
+    cache.get("a", lambda: "a2", max_age=60)  # a is now the most recent
+    cache.get("c", lambda: "c", max_age=60)
+    assert "a" in cache and "c" in cache and "b" not in cache
+
+
+def test_concurrent_requests_compute_once():
+    cache, calls, start = Cache(), [], threading.Event()
+
+    def slow():
+        calls.append(1)
+        time.sleep(0.3)
+        return "v"
+
+    results = []
+    threads = [threading.Thread(target=lambda: (start.wait(), results.append(cache.get("k", slow, 60))))
+               for _ in range(5)]
+    for th in threads:
+        th.start()
+    start.set()
+    for th in threads:
+        th.join()
+    assert results == ["v"] * 5 and len(calls) == 1
+
+
+def test_a_failure_is_not_cached_and_waiters_retry():
+    cache = Cache()
+    with pytest.raises(ZeroDivisionError):
+        cache.get("k", lambda: 1 / 0, max_age=60)
+    assert "k" not in cache
+    assert cache.get("k", lambda: "ok", max_age=60) == "ok"
