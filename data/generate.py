@@ -248,10 +248,11 @@ def _lifecycle(rng: np.random.Generator, t0: np.ndarray, local_hour: np.ndarray,
     """Stage times in epoch seconds (NaN where a stage never happens), before cutting at now."""
     n = len(t0)
     night = (local_hour < 7) | (local_hour >= 22)
-    # acceptance: median 18 s, slower at night and on the hotline (a call takes longer to log)
-    accept = _lognormal(rng, 18.0 * np.where(night, 1.8, 1.0) * np.where(channel == 1, 1.5, 1.0), 0.55, n)
+    # acceptance: median 18 s, a little slower with the night shift (fewer operators) and on the
+    # hotline (a call takes longer to log)
+    accept = _lognormal(rng, 18.0 * np.where(night, 1.3, 1.0) * np.where(channel == 1, 1.4, 1.0), 0.55, n)
     # dispatch after acceptance: median 80 s, slower at night and in slow departments
-    dispatch = _lognormal(rng, 80.0 * np.where(night, 1.6, 1.0) * np.sqrt(dept_speed), 0.7, n)
+    dispatch = _lognormal(rng, 80.0 * np.where(night, 1.25, 1.0) * np.sqrt(dept_speed), 0.7, n)
     close_h = np.array([c.close_h for c in cat.CATEGORIES])[ci]
     route_f = np.select([route == 1, route == 2], [0.6, 2.2], 1.0)
     median_h = np.where(urgent, np.minimum(close_h * 0.25, 6.0), close_h) * dept_speed * route_f

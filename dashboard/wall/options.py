@@ -56,7 +56,7 @@ class WallOptions:
     rotate: int = 0
     cycle: str = "measure"
     layout: str = "main"
-    level: str = "microgrid"
+    level: str = "grid"
     measure: str = "cases"
 
     @classmethod
@@ -68,9 +68,9 @@ class WallOptions:
         rotate = 0 if rotate <= 0 else max(rotate, MIN_ROTATE)
         scope = str(q.get("scope", settings.district_id)).strip() or settings.district_id
         scope_level = level_from_form(scope) or "district"
-        level = str(q.get("level", "microgrid")).lower()
+        level = str(q.get("level", "grid")).lower()
         if level not in MAP_LEVELS:
-            level = "microgrid"
+            level = "grid"
         if LEVELS.index(level) <= LEVELS.index(scope_level):
             # the map colours areas inside the scope: at least one level below it
             level = child_level(scope_level) or "microgrid"

@@ -13,7 +13,7 @@ SETTINGS = load_settings(env={}, toml_path=None)
 def test_defaults_come_from_settings():
     o = WallOptions.from_query({}, SETTINGS)
     assert (o.refresh, o.scope, o.lang, o.rotate, o.layout, o.level, o.measure) == (
-        SETTINGS.wall_refresh_seconds, SETTINGS.district_id, SETTINGS.language, 0, "main", "microgrid", "cases")
+        SETTINGS.wall_refresh_seconds, SETTINGS.district_id, SETTINGS.language, 0, "main", "grid", "cases")
     en = load_settings(env={"GRIDPULSE_LANGUAGE": "en", "GRIDPULSE_WALL_REFRESH_SECONDS": "45"}, toml_path=None)
     assert WallOptions.from_query({}, en).lang == "en" and WallOptions.from_query({}, en).refresh == 45
 
@@ -31,7 +31,7 @@ def test_defaults_come_from_settings():
     ({"layout": "map"}, "layout", "map"),
     ({"layout": "nope"}, "layout", "main"),
     ({"level": "grid"}, "level", "grid"),
-    ({"level": "planet"}, "level", "microgrid"),
+    ({"level": "planet"}, "level", "grid"),
     ({"measure": "per_10k"}, "measure", "per_10k"),
     ({"measure": "x"}, "measure", "cases"),
     ({"cycle": "street"}, "cycle", "street"),

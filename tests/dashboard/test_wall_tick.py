@@ -37,7 +37,7 @@ def _options(settings, **query):
 def test_first_refresh_draws_everything_then_the_map_sends_nothing_until_numbers_change(wall):
     first = run_tick(_options(wall), VIEWPORT, {}, TEXTS, GRAPHS, settings=wall)
     heat = first.graphs[2]["data"][0]
-    assert heat["type"] == "choroplethmap" and len(heat["geojson"]["features"]) == len(heat["z"]) == 3116
+    assert heat["type"] == "choroplethmap" and len(heat["geojson"]["features"]) == len(heat["z"]) == 503  # grids by default
     assert all(isinstance(g, dict) for g in first.graphs)
     assert first.meta["server_now"] == int(FIXTURE_NOW.timestamp() * 1000)
     assert first.drawn["map"]["key"] and first.drawn[ids.PANEL_BACKLOG_DAYS]
