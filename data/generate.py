@@ -39,7 +39,7 @@ from data.marts import refresh_marts
 from data.snapshot import SnapshotInfo, publish
 from data.warehouse import apply_schema, connect
 
-__all__ = ["DemoSpec", "build_demo", "generate_events", "EVENT_COLUMNS"]
+__all__ = ["DemoSpec", "build_demo", "generate_events", "interior_points", "EVENT_COLUMNS"]
 
 log = logging.getLogger(__name__)
 
@@ -108,12 +108,12 @@ def _places(areas: pd.DataFrame, rng: np.random.Generator) -> _Places:
         ids=mg["area_id"].to_numpy(str), grid=mg["grid_id"].to_numpy(str),
         community=mg["community_id"].to_numpy(str), street=mg["street_id"].to_numpy(str),
         residents=mg["residents"].to_numpy(float), land=mg["land_use"].to_numpy(str),
-        area_km2=mg["area_km2"].to_numpy(float), points=_interior_points(mg.geometry.to_numpy(), rng),
+        area_km2=mg["area_km2"].to_numpy(float), points=interior_points(mg.geometry.to_numpy(), rng),
         names=mg["name"].to_numpy(str),
     )
 
 
-def _interior_points(polys: np.ndarray, rng: np.random.Generator, k: int = _POINTS_PER_MICROGRID) -> np.ndarray:
+def interior_points(polys: np.ndarray, rng: np.random.Generator, k: int = _POINTS_PER_MICROGRID) -> np.ndarray:
     """``k`` random points inside each polygon, by vectorised rejection sampling on the bounds."""
     bounds = shapely.bounds(polys)
     out = np.empty((len(polys), k, 2))

@@ -36,7 +36,7 @@ import numpy as np
 import shapely
 
 from data import catalogue as cat
-from data.generate import CHANNEL_MIX, DIURNAL, ONE_THING, WEEKDAY
+from data.generate import CHANNEL_MIX, DIURNAL, ONE_THING, WEEKDAY, interior_points
 from data.snapshot import read_current
 from data.warehouse import connect
 
@@ -124,7 +124,7 @@ class Simulator:
         land = np.array([r[3] for r in mg], dtype=object)
         area = np.array([r[4] for r in mg], dtype=float)
         polys = shapely.from_wkb([bytes(r[5]) for r in mg])
-        self.points = _interior_points(polys, self.rng)
+        self.points = interior_points(polys, self.rng, _POINTS_PER_MICROGRID)
         known = {c.category_id: c for c in cat.CATEGORIES}
         default = cat.Category("", "", "", "", "", share=float(np.mean([c.share for c in cat.CATEGORIES])),
                                urgent=0.05, close_h=24.0)
@@ -347,25 +347,6 @@ class Simulator:
             # an old case keeps its long wait: it closes after the rest of its usual time, from now
             self._open[rec["case_id"]] = case
 
-
-def _interior_points(polys: np.ndarray, rng: np.random.Generator, k: int = _POINTS_PER_MICROGRID) -> np.ndarray:
-    """``k`` random points inside each polygon, by vectorised rejection sampling on the bounds."""
-    bounds = shapely.bounds(polys)
-    out = np.empty((len(polys), k, 2))
-    filled = np.zeros(len(polys), dtype=int)
-    shapely.prepare(polys)
-    while (todo := np.flatnonzero(filled < k)).size:
-        tries = 4 * k
-        b = bounds[todo]
-        x = b[:, 0, None] + rng.random((len(todo), tries)) * (b[:, 2] - b[:, 0])[:, None]
-        y = b[:, 1, None] + rng.random((len(todo), tries)) * (b[:, 3] - b[:, 1])[:, None]
-        inside = shapely.contains_xy(np.repeat(polys[todo], tries).reshape(len(todo), tries), x, y)
-        for row, i in enumerate(todo):
-            hit = np.flatnonzero(inside[row])[: k - filled[i]]
-            out[i, filled[i]:filled[i] + len(hit), 0] = x[row, hit]
-            out[i, filled[i]:filled[i] + len(hit), 1] = y[row, hit]
-            filled[i] += len(hit)
-    return out
 
 
 def _text(value) -> str:
