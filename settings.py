@@ -1,5 +1,6 @@
-"""GridPulse settings: one typed object, defaults in code, overridden by a TOML file and by
-``GRIDPULSE_*`` environment variables (environment wins).
+"""GridPulse settings: one typed object with defaults in code.
+
+A TOML file and ``GRIDPULSE_*`` environment variables override the defaults (environment wins).
 
 Every setting is a field of :class:`Settings`. Its environment variable is ``GRIDPULSE_`` plus the
 upper-cased field name (``GRIDPULSE_PORT``, ``GRIDPULSE_ETL_INTERVAL_SECONDS``). The TOML file is

@@ -1,5 +1,6 @@
-"""Reference catalogues of the default deployment: case categories (two levels), departments,
-channels, and the enumerations every table uses.
+"""Reference catalogues of the default deployment.
+
+Case categories (two levels), departments, channels, and the enumerations every table uses.
 
 These are the rows of the `categories`, `departments` and `channels` tables, and the allowed
 values the ETL validates against. A deployment on other data (LA 311, an Open311 feed) brings

@@ -371,8 +371,11 @@ def _upsert_events(con: duckdb.DuckDBPyConnection, tracking: bool) -> None:
 
 
 def _upsert_reference(con: duckdb.DuckDBPyConnection, table: str, mode: str) -> None:
-    """Merge ``stg_ok`` into a reference table as a delta (upsert, ``_deleted`` rows removed) or a full
-    extract (also removes the rows whose key is not in the file, valid or quarantined)."""
+    """Merge ``stg_ok`` into a reference table as a delta or a full extract.
+
+    A delta upserts and removes ``_deleted`` rows; a full extract also removes the rows whose key
+    is not in the file, valid or quarantined.
+    """
     s = spec(table)
     cols = ", ".join(f'"{c}"' for c in s.columns)
     sets = ", ".join(f'"{c}" = excluded."{c}"' for c in s.columns if c != s.key)
@@ -413,8 +416,11 @@ def _geometries(wkb: list, geojson: list) -> np.ndarray:
 
 
 def _complete_areas(con: duckdb.DuckDBPyConnection) -> None:
-    """Fill the geometry columns an areas file may leave out (WKB from GeoJSON or back, the simplified
-    GeoJSON as the full one, a label point inside the polygon)."""
+    """Fill the geometry columns an areas file may leave out.
+
+    WKB from GeoJSON or back, the simplified GeoJSON as the full one, a label point inside the
+    polygon.
+    """
     tbl = con.sql("""SELECT area_id, geometry_wkb, geojson, geojson_simple, centroid_lon, centroid_lat FROM stg_ok
                          WHERE geometry_wkb IS NULL OR geojson IS NULL OR geojson_simple IS NULL
                             OR centroid_lon IS NULL OR centroid_lat IS NULL""").to_arrow_table()

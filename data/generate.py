@@ -160,9 +160,12 @@ def _place_weights(places: _Places, rng: np.random.Generator) -> np.ndarray:
 # Time
 # --------------------------------------------------------------------------------------------
 def _day_factors(days: pd.DatetimeIndex) -> np.ndarray:
-    """Relative volume of each local day: working days by weekday, weekends lower, statutory
-    holidays lowest; a make-up working weekend (调休) counts as a working day. Years the
-    chinese_calendar package does not cover fall back to plain weekends."""
+    """Relative volume of each local day.
+
+    Working days by weekday, weekends lower, statutory holidays lowest; a make-up working weekend
+    (调休) counts as a working day. Years the chinese_calendar package does not cover fall back to
+    plain weekends.
+    """
     import chinese_calendar
 
     out = np.empty(len(days))

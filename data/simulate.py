@@ -180,8 +180,11 @@ class Simulator:
         return final
 
     def _case_id(self, received: datetime) -> str:
-        """``BJ`` + local date + ``S`` + 7 digits: tenths of a second since midnight x 10 + a counter,
-        never below the last number used that day, so ids only grow within a day."""
+        """A new case id: ``BJ`` + local date + ``S`` + 7 digits.
+
+        The digits are tenths of a second since midnight x 10 + a counter, never below the last
+        number used that day, so ids only grow within a day.
+        """
         local = received.astimezone(self.zone)
         day = f"{local:%Y%m%d}"
         tenth = int((local - local.replace(hour=0, minute=0, second=0, microsecond=0)).total_seconds() * 10)
@@ -308,8 +311,10 @@ class Simulator:
         return "received"
 
     def _adopt_backlog(self, now: datetime) -> None:
-        """Take over the snapshot's open cases this simulator is not driving yet (newest first, at most
-        20 000), scheduling their remaining stages from now."""
+        """Take over the snapshot's open cases this simulator is not driving yet.
+
+        Newest first, at most 20 000; their remaining stages are scheduled from now.
+        """
         info = read_current(self.settings.current_file)
         if info is None:
             return

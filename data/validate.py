@@ -250,8 +250,10 @@ def _kind(duck_type: str) -> str:
 # Row checks
 # ------------------------------------------------------------------------------------------------
 def check_rows(con: duckdb.DuckDBPyConnection, plan: ColumnPlan, key: bytes, now: datetime) -> None:
-    """Build ``stg_chk``: typed table columns plus ``__file`` (index in the batch), ``__line``, ``__row``
-    (both in one number), ``__reason``, ``__detail`` and ``__deleted``.
+    """Build ``stg_chk``: the typed table columns plus the check's bookkeeping columns.
+
+    Those are ``__file`` (index in the batch), ``__line``, ``__row`` (both in one number),
+    ``__reason``, ``__detail`` and ``__deleted``.
 
     One statement, four nested selects: clean the text (trim, '' as NULL; hash an ID column), cast
     with ``TRY_CAST``, find the index of the first failing check, and turn it into a reason code and

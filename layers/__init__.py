@@ -1,6 +1,7 @@
-"""Map layers: each one a query (snapshot → DataFrame), a pure transform (DataFrame → plotly trace,
-MapLibre layer or table) and a style, as Superset's chart plugins are buildQuery/transformProps/
-renderer. :data:`REGISTRY` lists them so pages, the briefing and tests find them by name.
+"""Map layers: each one a query, a pure transform and a style.
+
+The query reads the snapshot into a DataFrame; the transform turns it into a plotly trace,
+MapLibre layer or table, as Superset's chart plugins are buildQuery/transformProps/renderer. :data:`REGISTRY` lists them so pages, the briefing and tests find them by name.
 
 Layers may read the snapshot (through their ``.sql`` files or ``metrics/``); they never import
 ``dashboard``.

@@ -1,5 +1,7 @@
-"""Boundary lines drawn over the heatmap: the streets of a district (or the communities of a
-street ...), plus an optional brighter outline for the area in focus and for the worst areas.
+"""Boundary lines drawn over the heatmap.
+
+The streets of a district (or the communities of a street ...), plus an optional brighter
+outline for the area in focus and for the worst areas.
 
 They are MapLibre ``line`` layers in ``layout.map.layers`` (drawn above the traces), not traces:
 a line layer needs no hover and no colour axis, and its GeoJSON travels once with the figure.

@@ -142,8 +142,12 @@ def backlog_by(con: duckdb.DuckDBPyConnection, scope: Scope, now: datetime, by: 
     the catalogue (narrowed by the scope's own filters).
 
     Args:
+        con: a cursor on the snapshot.
+        scope: the area and filters.
+        now: the as-of time (timezone-aware).
         by: ``"street"``, ``"category"`` (level 2), ``"department"``; also ``"community"``,
             ``"grid"``, ``"microgrid"``, ``"category_l1"`` or ``"channel"``.
+        settings: deployment settings (default: the process-wide ones).
 
     Returns:
         Columns ``key``, ``name``, ``name_en``, ``open``, ``overdue``; most open first.
@@ -203,8 +207,10 @@ def _midnight(day: date, tz: str) -> datetime:
 
 
 def _settings(settings: Any) -> Any:
-    """The given settings or the process-wide ones (metrics never read the environment themselves
-    unless the caller leaves it to them)."""
+    """The given settings or the process-wide ones.
+
+    Metrics never read the environment themselves unless the caller leaves it to them.
+    """
     if settings is not None:
         return settings
     from settings import get_settings

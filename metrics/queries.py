@@ -312,8 +312,10 @@ class QueryContext:
                    columns, slots, self.facts.district_id)
 
     def open_now(self, scope: Scope) -> pd.DataFrame:
-        """Cases open (and overdue) at :attr:`now` per micro-grid: ``open_now.sql``, shared by the
-        vital signs, the grid aggregates and the backlog of one refresh."""
+        """Cases open (and overdue) at :attr:`now` per micro-grid (``open_now.sql``).
+
+        Shared by the vital signs, the grid aggregates and the backlog of one refresh.
+        """
         return memo(self, ("open_now", self.now, scope), lambda: self.run("open_now", {}, scope), per_snapshot=True)
 
     def reference(self, name: str, params: dict[str, Any] | None = None, scope: Scope | None = None

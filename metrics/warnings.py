@@ -532,8 +532,11 @@ def efficiency_warnings(con: duckdb.DuckDBPyConnection, scope: Scope, now: datet
     first = midnight - timedelta(days=week_days - 1 + norm_days)
 
     def summarise() -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Week-so-far (before today) and norm totals: days before today are over, their deadlines
-        met or not once and for all, so they are counted once a day; only today's are read per call."""
+        """Week-so-far (before today) and norm totals.
+
+        Days before today are over, their deadlines met or not once and for all, so they are
+        counted once a day; only today's are read per call.
+        """
         days = _on_time(ctx, scope, first, midnight)
         in_week = days["day_no"] > d_today - week_days
         return (days[in_week].groupby(["unit_kind", "unit"], as_index=False)[["judged", "met"]].sum(),

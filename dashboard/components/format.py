@@ -105,9 +105,11 @@ def target_text(target: float | None, unit: str, lang: str, direction: str | Non
 
 
 def countdown(seconds: float, day_word: str = "d") -> str:
-    """A countdown as the wall shows it: ``mm:ss`` under an hour, ``h:mm:ss`` under a day,
-    ``Nd hh:mm`` beyond (seconds do not matter days ahead, and the column stays narrow). The sign
-    is not shown (overdue cases carry a "late" label instead).
+    """A countdown as the wall shows it.
+
+    ``mm:ss`` under an hour, ``h:mm:ss`` under a day, ``Nd hh:mm`` beyond (seconds do not matter
+    days ahead, and the column stays narrow). The sign is not shown (overdue cases carry a "late"
+    label instead).
 
     Must match ``fmtCountdown`` in ``assets/wall.js``, which keeps it ticking in the browser.
 

@@ -24,7 +24,7 @@ def _ints(series: pd.Series) -> list[int]:
 
 
 def days_frame(df: pd.DataFrame | None) -> dict[str, list]:
-    """x and the three series of the 30-day chart from ``metrics.backlog.backlog_daily``.
+    """X and the three series of the 30-day chart from ``metrics.backlog.backlog_daily``.
 
     Returns ``{"x": ["2026-11-25", ...], "inflow": [...], "outflow": [...], "open": [...]}``.
     """
@@ -36,7 +36,7 @@ def days_frame(df: pd.DataFrame | None) -> dict[str, list]:
 
 
 def hours_frame(df: pd.DataFrame | None) -> dict[str, list]:
-    """x (hour of day 0–23) and the three series from ``metrics.backlog.backlog_hourly``.
+    """X (hour of day 0–23) and the three series from ``metrics.backlog.backlog_hourly``.
 
     ``hour`` may be an integer or a timestamp (the start of the hour); both become 0–23.
     """

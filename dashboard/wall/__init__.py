@@ -1,5 +1,7 @@
-"""The wall screen's machinery: URL options, the panel layout, data loaders with their cache and
-background warm-up, the map panel and one refresh tick. The page itself is
+"""The wall screen's machinery.
+
+URL options, the panel layout, data loaders with their cache and background warm-up, the map
+panel and one refresh tick. The page itself is
 ``dashboard/pages/wall.py``; what it shows and why: ``docs/wall.md``, ``docs/decisions-wall.md``.
 """
 
