@@ -27,23 +27,33 @@ def settings_for(var_dir: Path, **env: str) -> Settings:
     return load_settings(env=values, toml_path=None)
 
 
+def build_fixture_demo(var_dir: Path, **spec) -> Settings:
+    """Build a demo warehouse ending at FIXTURE_NOW under ``var_dir`` and publish it."""
+    from data.generate import DemoSpec, build_demo
+
+    settings = settings_for(var_dir)
+    build_demo(settings, DemoSpec(now=FIXTURE_NOW, **spec), progress=False)
+    return settings
+
+
+def private_copy(settings: Settings, tmp_path: Path) -> Settings:
+    """A copy of a fixture warehouse's ``var/`` folder that one test may write to."""
+    target = tmp_path / "var"
+    shutil.copytree(settings.var_dir, target)
+    return settings.replace(var_dir=target)
+
+
 @pytest.fixture(scope="session")
 def small_demo(tmp_path_factory) -> Settings:
     """A 20 000-case, 60-day demo warehouse with a published snapshot (built once)."""
-    from data.generate import DemoSpec, build_demo
-
-    settings = settings_for(tmp_path_factory.mktemp("small_demo") / "var")
-    build_demo(settings, DemoSpec(events=20_000, days=60, seed=7, now=FIXTURE_NOW, people=20_000,
-                                  enterprises=2_000, cameras=1_000), progress=False)
-    return settings
+    return build_fixture_demo(tmp_path_factory.mktemp("small_demo") / "var", events=20_000, days=60, seed=7,
+                              people=20_000, enterprises=2_000, cameras=1_000)
 
 
 @pytest.fixture
 def fresh_demo(small_demo, tmp_path) -> Settings:
     """A private copy of the small demo that a test may write to."""
-    target = tmp_path / "var"
-    shutil.copytree(small_demo.var_dir, target)
-    return small_demo.replace(var_dir=target)
+    return private_copy(small_demo, tmp_path)
 
 
 def shared_data(*parts: str) -> Path:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -19,7 +18,7 @@ from data.etl import CycleResult, run_cycle
 from data.snapshot import read_current
 from data.warehouse import connect
 from settings import Settings
-from tests.conftest import FIXTURE_NOW, settings_for
+from tests.conftest import build_fixture_demo, private_copy
 
 # The columns a source system sends for a case: the table's minus the derived ones.
 EVENT_FILE_COLUMNS = (
@@ -32,20 +31,14 @@ EVENT_FILE_COLUMNS = (
 @pytest.fixture(scope="session")
 def etl_base(tmp_path_factory) -> Settings:
     """A tiny demo warehouse with a published snapshot (built once per session, never written)."""
-    from data.generate import DemoSpec, build_demo
-
-    settings = settings_for(tmp_path_factory.mktemp("etl_base") / "var")
-    build_demo(settings, DemoSpec(events=3000, days=20, seed=1, people=2000, enterprises=300, cameras=200,
-                                  now=FIXTURE_NOW), progress=False)
-    return settings
+    return build_fixture_demo(tmp_path_factory.mktemp("etl_base") / "var", events=3000, days=20, seed=1,
+                              people=2000, enterprises=300, cameras=200)
 
 
 @pytest.fixture
 def etl_env(etl_base, tmp_path) -> Settings:
     """A private copy of the tiny demo's ``var/`` folder that the test may load, crash and publish."""
-    target = tmp_path / "var"
-    shutil.copytree(etl_base.var_dir, target)
-    return etl_base.replace(var_dir=target)
+    return private_copy(etl_base, tmp_path)
 
 
 def cycle(settings: Settings, kind: str = "events", **kw) -> CycleResult:
