@@ -531,19 +531,17 @@ def efficiency_warnings(con: duckdb.DuckDBPyConnection, scope: Scope, now: datet
     week_days, norm_days = 7, 7 * model.norm_weeks
     first = midnight - timedelta(days=week_days - 1 + norm_days)
 
-    def summarise() -> tuple[pd.DataFrame, pd.DataFrame]:
+    def summarise() -> tuple[dict[tuple[str, str], list[int]], dict[tuple[str, str], list[int]]]:
         """Week-so-far (before today) and norm totals: days before today are over, their deadlines
         met or not once and for all, so they are counted once a day; only today's are read per call."""
         days = _on_time(ctx, scope, first, midnight)
-        in_week = days["day_no"] > d_today - week_days
-        return (days[in_week].groupby(["unit_kind", "unit"], as_index=False)[["judged", "met"]].sum(),
-                days[~in_week].groupby(["unit_kind", "unit"], as_index=False)[["judged", "met"]].sum())
+        in_week = days["day_no"].to_numpy() > d_today - week_days
+        return _unit_totals(days, in_week), _unit_totals(days, ~in_week)
 
-    week_past, norm_all = queries.memo(ctx, ("efficiency_days", scope, first, midnight, ctx.tables.sla_key),
+    week_past, norm_all = queries.memo(ctx, ("efficiency_totals", scope, first, midnight, ctx.tables.sla_key),
                                        summarise)
     live = _on_time(ctx, scope, midnight, ctx.now)
-    week_all = (pd.concat([week_past, live.drop(columns="day_no")], ignore_index=True)
-                .groupby(["unit_kind", "unit"], as_index=False)[["judged", "met"]].sum())
+    week_all = _unit_totals(live, None, into={k: list(v) for k, v in week_past.items()})
     ws, ns, ne = midnight - timedelta(days=week_days - 1), first, midnight - timedelta(days=week_days - 1)
     we = ctx.now
     kinds = ["department"]
@@ -552,38 +550,63 @@ def efficiency_warnings(con: duckdb.DuckDBPyConnection, scope: Scope, now: datet
         kinds.append("street")
     out: list[Warning] = []
     for kind in kinds:
-        week = week_all[week_all["unit_kind"] == kind].drop(columns="unit_kind")
-        norm = norm_all[norm_all["unit_kind"] == kind].drop(columns="unit_kind")
-        merged = week.merge(norm, on="unit", how="inner", suffixes=("_w", "_n"))
-        merged = merged[(merged["judged_w"] >= model.min_judged) & (merged["judged_n"] > 0)]
-        if merged.empty:
+        # the units of this kind with deadlines in both periods (plain arrays: a handful of units,
+        # where DataFrame merges cost more than the query)
+        units = sorted(u for (k, u) in week_all if k == kind and (k, u) in norm_all)
+        if not units:
             continue
-        p1 = merged["met_w"] / merged["judged_w"]
-        p0 = merged["met_n"] / merged["judged_n"]
-        pooled = (merged["met_w"] + merged["met_n"]) / (merged["judged_w"] + merged["judged_n"])
-        se = np.sqrt(pooled * (1 - pooled) * (1 / merged["judged_w"] + 1 / merged["judged_n"]))
-        z = np.where(se > 0, (p1 - p0) / se.where(se > 0, 1), 0.0)
+        jw = np.array([week_all[(kind, u)][0] for u in units], dtype=float)
+        mw = np.array([week_all[(kind, u)][1] for u in units], dtype=float)
+        jn = np.array([norm_all[(kind, u)][0] for u in units], dtype=float)
+        mn = np.array([norm_all[(kind, u)][1] for u in units], dtype=float)
+        keep = (jw >= model.min_judged) & (jn > 0)
+        if not keep.any():
+            continue
+        units = [u for u, k in zip(units, keep, strict=True) if k]
+        jw, mw, jn, mn = jw[keep], mw[keep], jn[keep], mn[keep]
+        p1 = mw / jw
+        p0 = mn / jn
+        pooled = (mw + mn) / (jw + jn)
+        se = np.sqrt(pooled * (1 - pooled) * (1 / jw + 1 / jn))
+        z = np.where(se > 0, (p1 - p0) / np.where(se > 0, se, 1), 0.0)
         pval = stats.norm.cdf(z)
-        merged = merged.assign(rate_week=p1, rate_norm=p0, drop=p0 - p1, z=z, p_value=pval)
-        hits = merged[(merged["drop"] >= model.min_drop) & (merged["p_value"] < model.alpha)]
-        names = _unit_names(ctx, kind, list(hits["unit"]))
-        for rec in hits.sort_values("drop", ascending=False).itertuples(index=False):
-            zh, en = names.get(rec.unit, (rec.unit, rec.unit))
-            area_id = rec.unit if kind == "street" else scope.area_id
+        drop = p0 - p1
+        hit = np.flatnonzero((drop >= model.min_drop) & (pval < model.alpha))
+        names = _unit_names(ctx, kind, [units[i] for i in hit])
+        for i in sorted(hit, key=lambda i: -drop[i]):
+            unit = units[i]
+            zh, en = names.get(unit, (unit, unit))
+            area_id = unit if kind == "street" else scope.area_id
             out.append(Warning(
                 kind="efficiency",
-                level="red" if rec.drop >= model.red_drop else "amber",
+                level="red" if drop[i] >= model.red_drop else "amber",
                 area_id=area_id,
-                message_zh=f"{zh} 本周按时办结率 {rec.rate_week:.0%}，常态 {rec.rate_norm:.0%}",
-                message_en=f"{en} on-time closure this week {rec.rate_week:.0%}, usually {rec.rate_norm:.0%}",
-                evidence={"unit_kind": kind, "unit": rec.unit, "judged_week": int(rec.judged_w),
-                          "met_week": int(rec.met_w), "judged_norm": int(rec.judged_n), "met_norm": int(rec.met_n),
-                          "rate_week": float(rec.rate_week), "rate_norm": float(rec.rate_norm),
-                          "drop": float(rec.drop), "z": float(rec.z), "p_value": float(rec.p_value),
+                message_zh=f"{zh} 本周按时办结率 {p1[i]:.0%}，常态 {p0[i]:.0%}",
+                message_en=f"{en} on-time closure this week {p1[i]:.0%}, usually {p0[i]:.0%}",
+                evidence={"unit_kind": kind, "unit": unit, "judged_week": int(jw[i]),
+                          "met_week": int(mw[i]), "judged_norm": int(jn[i]), "met_norm": int(mn[i]),
+                          "rate_week": float(p1[i]), "rate_norm": float(p0[i]),
+                          "drop": float(drop[i]), "z": float(z[i]), "p_value": float(pval[i]),
                           "week": (ws, we), "norm": (ns, ne)},
                 detected_at=ctx.now,
             ))
     out.sort(key=lambda w: -w.evidence["drop"])
+    return out
+
+
+def _unit_totals(days: pd.DataFrame, rows: np.ndarray | None,
+                 into: dict[tuple[str, str], list[int]] | None = None) -> dict[tuple[str, str], list[int]]:
+    """Deadlines judged and met per (unit_kind, unit), summed over the ``rows`` of an ``on_time_by_unit`` result
+    (all rows when ``None``), added to ``into`` when given (plain dicts: a few dozen units)."""
+    out = into if into is not None else {}
+    kinds, units = days["unit_kind"].to_numpy(dtype=object), days["unit"].to_numpy(dtype=object)
+    judged, met = days["judged"].to_numpy(dtype="int64"), days["met"].to_numpy(dtype="int64")
+    for i in (range(len(days)) if rows is None else np.flatnonzero(rows)):
+        if pd.isna(units[i]):  # as a groupby would: a case without a department or street is no unit
+            continue
+        tot = out.setdefault((kinds[i], units[i]), [0, 0])
+        tot[0] += int(judged[i])
+        tot[1] += int(met[i])
     return out
 
 
