@@ -452,18 +452,19 @@ def _cells(ctx: queries.QueryContext, scope: Scope) -> int:
 
 def _drop_explained_grids(flagged: pd.DataFrame, names: dict[str, dict[str, str]]) -> pd.DataFrame:
     """Drop a grid flag when flagged micro-grids of that grid and category hold most of its count."""
-    mg = flagged[flagged["level"] == "microgrid"]
-    if mg.empty:
+    levels = flagged["level"].to_numpy(dtype=object)
+    if not (levels == "microgrid").any():
         return flagged
-    parent = {a: names.get(a, {}).get("grid_id") for a in mg["area_id"]}
-    explained = mg.assign(grid_id=mg["area_id"].map(parent)).groupby(["grid_id", "category_id"])["n"].sum()
-    keep = []
-    for rec in flagged.itertuples(index=False):
-        if rec.level == "grid":
-            covered = explained.get((rec.area_id, rec.category_id), 0)
-            keep.append(covered < 0.5 * rec.n)
-        else:
-            keep.append(True)
+    # plain dicts: a handful of flags, where a groupby costs more than the query that found them
+    areas, cats = flagged["area_id"].to_numpy(dtype=object), flagged["category_id"].to_numpy(dtype=object)
+    counts = flagged["n"].to_numpy()
+    explained: dict[tuple[Any, Any], Any] = {}
+    for level, area, cat, n in zip(levels, areas, cats, counts, strict=True):
+        grid = names.get(area, {}).get("grid_id") if level == "microgrid" else None
+        if grid is not None and not pd.isna(grid) and not pd.isna(cat):
+            explained[(grid, cat)] = explained.get((grid, cat), 0) + n
+    keep = [level != "grid" or explained.get((area, cat), 0) < 0.5 * n
+            for level, area, cat, n in zip(levels, areas, cats, counts, strict=True)]
     return flagged[np.array(keep, dtype=bool)]
 
 
