@@ -1,11 +1,11 @@
 """GridPulse command line.
 
-    python app.py                 build the default demo if there is none, then serve
-    python app.py serve           serve the dashboard (and, by default, run the scheduler)
-    python app.py demo            build a demo warehouse and publish it
-    python app.py etl             run one ETL cycle and print a summary (--status: last runs)
-    python app.py scheduler       run the ETL schedules alone (for multi-process web tiers)
-    python app.py simulate        drop live cases into the landing zone in real time
+python app.py                 build the default demo if there is none, then serve
+python app.py serve           serve the dashboard (and, by default, run the scheduler)
+python app.py demo            build a demo warehouse and publish it
+python app.py etl             run one ETL cycle and print a summary (--status: last runs)
+python app.py scheduler       run the ETL schedules alone (for multi-process web tiers)
+python app.py simulate        drop live cases into the landing zone in real time
 """
 
 from __future__ import annotations

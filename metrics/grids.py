@@ -81,19 +81,28 @@ def grid_aggregates(con: duckdb.DuckDBPyConnection, scope: Scope, level: str, wi
         """Row keys as plain objects (the district level has one group: every row is the district)."""
         return np.full(len(keys), district, dtype=object) if column == "NULL" else np.asarray(keys, dtype=object)
 
-    def total(keys: Any, values: Any) -> np.ndarray:
+    def where(keys: Any) -> np.ndarray:
+        """Positions of row keys in ``ids`` (-1: not an area of the scope); looked up once per result."""
+        return ids.get_indexer(keys_of(keys))
+
+    def total(pos: np.ndarray, values: Any) -> np.ndarray:
         """``values`` summed into the areas' positions (several micro-grids add up to their grid)."""
-        return _sum_at(ids, keys_of(keys), np.asarray(values, dtype=float))
+        return _sum_pos(len(ids), pos, np.asarray(values, dtype=float))
 
     cur0 = current[current["k"] == 0]
-    cases = total(cur0["area_id"], cur0["cases"])
+    cur_pos = where(cur0["area_id"])
+    cases = total(cur_pos, cur0["cases"])
     residents = areas["residents"].to_numpy(dtype=float)
     open_key = open_mg[column] if column != "NULL" else open_mg["microgrid_id"]
-    opened = total(open_key, open_mg["open"])
-    overdue = total(open_key, open_mg["overdue"])
-    judged = total(judged_df["area_id"], judged_df["judged"])
-    met = total(judged_df["area_id"], judged_df["met"])
-    top = _take_at(ids, keys_of(cur0["area_id"]), cur0["top_category"].to_numpy(dtype=object))
+    open_pos = where(open_key)
+    opened = total(open_pos, open_mg["open"])
+    overdue = total(open_pos, open_mg["overdue"])
+    judged_pos = where(judged_df["area_id"])
+    judged = total(judged_pos, judged_df["judged"])
+    met = total(judged_pos, judged_df["met"])
+    top = np.full(len(ids), None, dtype=object)
+    hit = cur_pos >= 0
+    top[cur_pos[hit]] = cur0["top_category"].to_numpy(dtype=object)[hit]
     names = ctx.reference("ref_categories")
     cat_ids = pd.Index(names["category_id"].to_numpy(dtype=object), dtype=object)
     top_pos = cat_ids.get_indexer(top)
@@ -102,11 +111,14 @@ def grid_aggregates(con: duckdb.DuckDBPyConnection, scope: Scope, level: str, wi
 
     length = (end - start).total_seconds()
     weekly = []
+    past_pos = where(past["area_id"])
+    past_k = past["k"].to_numpy()
+    past_cases = past["cases"].to_numpy(dtype=float)
     for k, (ws, we) in enumerate(past_windows):
-        week = past[past["k"] == k]
+        in_k = past_k == k
         span = (we - ws).total_seconds()
         scale = length / span if span > 0 else 1.0  # baseline windows may end up to a quantum earlier
-        weekly.append(total(week["area_id"], week["cases"]) * scale)
+        weekly.append(total(past_pos[in_k], past_cases[in_k]) * scale)
     baseline = sum(weekly) / len(weekly) if weekly else np.full(len(ids), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = pd.DataFrame({
@@ -122,25 +134,15 @@ def grid_aggregates(con: duckdb.DuckDBPyConnection, scope: Scope, level: str, wi
     return out[list(GRID_COLUMNS)].reset_index(drop=True)
 
 
-def _sum_at(ids: pd.Index, keys: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Sum ``values`` into the positions of their ``keys`` in ``ids`` (unknown keys dropped).
+def _sum_pos(size: int, pos: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Sum ``values`` into positions ``pos`` of an array of ``size`` zeros (negative positions dropped).
 
     Positional lookups on plain object arrays: mapping Series of Arrow strings row by row costs
     more than all the queries of :func:`grid_aggregates` together.
     """
-    out = np.zeros(len(ids))
-    pos = ids.get_indexer(keys)
+    out = np.zeros(size)
     hit = pos >= 0
     np.add.at(out, pos[hit], values[hit])
-    return out
-
-
-def _take_at(ids: pd.Index, keys: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """``values`` placed at the positions of their ``keys`` in ``ids``; ``None`` elsewhere."""
-    out = np.full(len(ids), None, dtype=object)
-    pos = ids.get_indexer(keys)
-    hit = pos >= 0
-    out[pos[hit]] = values[hit]
     return out
 
 

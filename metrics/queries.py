@@ -145,6 +145,7 @@ class _SnapshotFacts:
     last_day: date | None  # local day of the latest received_at
     district_id: str | None  # the one district of the warehouse
     open_min: datetime  # earliest receipt of a case never closed (epoch start when there is none)
+    ref_key: int | None = None  # fingerprint of the reference tables (areas, catalogues)
 
 
 _facts_cache: dict[str, _SnapshotFacts] = {}
@@ -207,7 +208,11 @@ def _facts(con: duckdb.DuckDBPyConnection, key: str | None) -> _SnapshotFacts:
     district = None if pd.isna(bounds["district_id"]) else str(bounds["district_id"])
     open_min = (datetime(1970, 1, 1, tzinfo=ZoneInfo("UTC")) if pd.isna(bounds["open_min"])
                 else pd.Timestamp(bounds["open_min"]).to_pydatetime())
-    facts = _SnapshotFacts(first, last, district, open_min)
+    ref_key = None
+    if key:  # only worth knowing where results are remembered
+        ref = con.execute(load_sql("ref_key")).fetchall()[0][0]
+        ref_key = None if ref is None else int(ref)
+    facts = _SnapshotFacts(first, last, district, open_min, ref_key)
     if key:
         with _lock:
             if len(_facts_cache) > 64:
@@ -320,8 +325,15 @@ class QueryContext:
 
     def reference(self, name: str, params: dict[str, Any] | None = None, scope: Scope | None = None
                   ) -> pd.DataFrame:
-        """:meth:`run` for reference data (areas, catalogues), remembered for the snapshot."""
+        """:meth:`run` for reference data (areas, catalogues), remembered while those tables do not change.
+
+        Results are kept per warehouse under the tables' fingerprint (``ref_key.sql``), so a new
+        snapshot with the same areas and catalogues reads none of them again.
+        """
         frozen = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in (params or {}).items()))
+        if self.facts.ref_key is not None:
+            key = ("reference", self.facts.ref_key, self.facts.district_id, name, frozen, scope)
+            return memo(self, key, lambda: self.run(name, params, scope))
         key = ("reference", name, frozen, scope)
         return memo(self, key, lambda: self.run(name, params, scope), per_snapshot=True)
 

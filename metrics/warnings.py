@@ -392,7 +392,7 @@ def surges(con: duckdb.DuckDBPyConnection, scope: Scope, now: datetime, hours: f
     flagged = _drop_explained_grids(flagged, names)
     cats = ctx.reference("ref_categories").set_index("category_id")
     out = []
-    for rec in flagged.sort_values(["p_value", "n"], ascending=[True, False]).itertuples(index=False):
+    for rec in flagged.sort_values(["p_value", "n", "area_id", "category_id"], ascending=[True, False, True, True]).itertuples(index=False):
         area = names.get(rec.area_id, {})
         cat_zh = cats["name"].get(rec.category_id, rec.category_id)
         cat_en = cats["name_en"].get(rec.category_id, rec.category_id)
@@ -452,18 +452,19 @@ def _cells(ctx: queries.QueryContext, scope: Scope) -> int:
 
 def _drop_explained_grids(flagged: pd.DataFrame, names: dict[str, dict[str, str]]) -> pd.DataFrame:
     """Drop a grid flag when flagged micro-grids of that grid and category hold most of its count."""
-    mg = flagged[flagged["level"] == "microgrid"]
-    if mg.empty:
+    levels = flagged["level"].to_numpy(dtype=object)
+    if not (levels == "microgrid").any():
         return flagged
-    parent = {a: names.get(a, {}).get("grid_id") for a in mg["area_id"]}
-    explained = mg.assign(grid_id=mg["area_id"].map(parent)).groupby(["grid_id", "category_id"])["n"].sum()
-    keep = []
-    for rec in flagged.itertuples(index=False):
-        if rec.level == "grid":
-            covered = explained.get((rec.area_id, rec.category_id), 0)
-            keep.append(covered < 0.5 * rec.n)
-        else:
-            keep.append(True)
+    # plain dicts: a handful of flags, where a groupby costs more than the query that found them
+    areas, cats = flagged["area_id"].to_numpy(dtype=object), flagged["category_id"].to_numpy(dtype=object)
+    counts = flagged["n"].to_numpy()
+    explained: dict[tuple[Any, Any], Any] = {}
+    for level, area, cat, n in zip(levels, areas, cats, counts, strict=True):
+        grid = names.get(area, {}).get("grid_id") if level == "microgrid" else None
+        if grid is not None and not pd.isna(grid) and not pd.isna(cat):
+            explained[(grid, cat)] = explained.get((grid, cat), 0) + n
+    keep = [level != "grid" or explained.get((area, cat), 0) < 0.5 * n
+            for level, area, cat, n in zip(levels, areas, cats, counts, strict=True)]
     return flagged[np.array(keep, dtype=bool)]
 
 
@@ -531,22 +532,20 @@ def efficiency_warnings(con: duckdb.DuckDBPyConnection, scope: Scope, now: datet
     week_days, norm_days = 7, 7 * model.norm_weeks
     first = midnight - timedelta(days=week_days - 1 + norm_days)
 
-    def summarise() -> tuple[pd.DataFrame, pd.DataFrame]:
+    def summarise() -> tuple[dict[tuple[str, str], list[int]], dict[tuple[str, str], list[int]]]:
         """Week-so-far (before today) and norm totals.
 
         Days before today are over, their deadlines met or not once and for all, so they are
         counted once a day; only today's are read per call.
         """
         days = _on_time(ctx, scope, first, midnight)
-        in_week = days["day_no"] > d_today - week_days
-        return (days[in_week].groupby(["unit_kind", "unit"], as_index=False)[["judged", "met"]].sum(),
-                days[~in_week].groupby(["unit_kind", "unit"], as_index=False)[["judged", "met"]].sum())
+        in_week = days["day_no"].to_numpy() > d_today - week_days
+        return _unit_totals(days, in_week), _unit_totals(days, ~in_week)
 
-    week_past, norm_all = queries.memo(ctx, ("efficiency_days", scope, first, midnight, ctx.tables.sla_key),
+    week_past, norm_all = queries.memo(ctx, ("efficiency_totals", scope, first, midnight, ctx.tables.sla_key),
                                        summarise)
     live = _on_time(ctx, scope, midnight, ctx.now)
-    week_all = (pd.concat([week_past, live.drop(columns="day_no")], ignore_index=True)
-                .groupby(["unit_kind", "unit"], as_index=False)[["judged", "met"]].sum())
+    week_all = _unit_totals(live, None, into={k: list(v) for k, v in week_past.items()})
     ws, ns, ne = midnight - timedelta(days=week_days - 1), first, midnight - timedelta(days=week_days - 1)
     we = ctx.now
     kinds = ["department"]
@@ -555,38 +554,66 @@ def efficiency_warnings(con: duckdb.DuckDBPyConnection, scope: Scope, now: datet
         kinds.append("street")
     out: list[Warning] = []
     for kind in kinds:
-        week = week_all[week_all["unit_kind"] == kind].drop(columns="unit_kind")
-        norm = norm_all[norm_all["unit_kind"] == kind].drop(columns="unit_kind")
-        merged = week.merge(norm, on="unit", how="inner", suffixes=("_w", "_n"))
-        merged = merged[(merged["judged_w"] >= model.min_judged) & (merged["judged_n"] > 0)]
-        if merged.empty:
+        # the units of this kind with deadlines in both periods (plain arrays: a handful of units,
+        # where DataFrame merges cost more than the query)
+        units = sorted(u for (k, u) in week_all if k == kind and (k, u) in norm_all)
+        if not units:
             continue
-        p1 = merged["met_w"] / merged["judged_w"]
-        p0 = merged["met_n"] / merged["judged_n"]
-        pooled = (merged["met_w"] + merged["met_n"]) / (merged["judged_w"] + merged["judged_n"])
-        se = np.sqrt(pooled * (1 - pooled) * (1 / merged["judged_w"] + 1 / merged["judged_n"]))
-        z = np.where(se > 0, (p1 - p0) / se.where(se > 0, 1), 0.0)
+        jw = np.array([week_all[(kind, u)][0] for u in units], dtype=float)
+        mw = np.array([week_all[(kind, u)][1] for u in units], dtype=float)
+        jn = np.array([norm_all[(kind, u)][0] for u in units], dtype=float)
+        mn = np.array([norm_all[(kind, u)][1] for u in units], dtype=float)
+        keep = (jw >= model.min_judged) & (jn > 0)
+        if not keep.any():
+            continue
+        units = [u for u, k in zip(units, keep, strict=True) if k]
+        jw, mw, jn, mn = jw[keep], mw[keep], jn[keep], mn[keep]
+        p1 = mw / jw
+        p0 = mn / jn
+        pooled = (mw + mn) / (jw + jn)
+        se = np.sqrt(pooled * (1 - pooled) * (1 / jw + 1 / jn))
+        z = np.where(se > 0, (p1 - p0) / np.where(se > 0, se, 1), 0.0)
         pval = stats.norm.cdf(z)
-        merged = merged.assign(rate_week=p1, rate_norm=p0, drop=p0 - p1, z=z, p_value=pval)
-        hits = merged[(merged["drop"] >= model.min_drop) & (merged["p_value"] < model.alpha)]
-        names = _unit_names(ctx, kind, list(hits["unit"]))
-        for rec in hits.sort_values("drop", ascending=False).itertuples(index=False):
-            zh, en = names.get(rec.unit, (rec.unit, rec.unit))
-            area_id = rec.unit if kind == "street" else scope.area_id
+        drop = p0 - p1
+        hit = np.flatnonzero((drop >= model.min_drop) & (pval < model.alpha))
+        names = _unit_names(ctx, kind, [units[i] for i in hit])
+        for i in sorted(hit, key=lambda i: -drop[i]):
+            unit = units[i]
+            zh, en = names.get(unit, (unit, unit))
+            area_id = unit if kind == "street" else scope.area_id
             out.append(Warning(
                 kind="efficiency",
-                level="red" if rec.drop >= model.red_drop else "amber",
+                level="red" if drop[i] >= model.red_drop else "amber",
                 area_id=area_id,
-                message_zh=f"{zh} 本周按时办结率 {rec.rate_week:.0%}，常态 {rec.rate_norm:.0%}",
-                message_en=f"{en} on-time closure this week {rec.rate_week:.0%}, usually {rec.rate_norm:.0%}",
-                evidence={"unit_kind": kind, "unit": rec.unit, "judged_week": int(rec.judged_w),
-                          "met_week": int(rec.met_w), "judged_norm": int(rec.judged_n), "met_norm": int(rec.met_n),
-                          "rate_week": float(rec.rate_week), "rate_norm": float(rec.rate_norm),
-                          "drop": float(rec.drop), "z": float(rec.z), "p_value": float(rec.p_value),
+                message_zh=f"{zh} 本周按时办结率 {p1[i]:.0%}，常态 {p0[i]:.0%}",
+                message_en=f"{en} on-time closure this week {p1[i]:.0%}, usually {p0[i]:.0%}",
+                evidence={"unit_kind": kind, "unit": unit, "judged_week": int(jw[i]),
+                          "met_week": int(mw[i]), "judged_norm": int(jn[i]), "met_norm": int(mn[i]),
+                          "rate_week": float(p1[i]), "rate_norm": float(p0[i]),
+                          "drop": float(drop[i]), "z": float(z[i]), "p_value": float(pval[i]),
                           "week": (ws, we), "norm": (ns, ne)},
                 detected_at=ctx.now,
             ))
     out.sort(key=lambda w: -w.evidence["drop"])
+    return out
+
+
+def _unit_totals(days: pd.DataFrame, rows: np.ndarray | None,
+                 into: dict[tuple[str, str], list[int]] | None = None) -> dict[tuple[str, str], list[int]]:
+    """Deadlines judged and met per (unit_kind, unit).
+
+    Summed over the ``rows`` of an ``on_time_by_unit`` result (all rows when ``None``) and added to
+    ``into`` when given (plain dicts: a few dozen units).
+    """
+    out = into if into is not None else {}
+    kinds, units = days["unit_kind"].to_numpy(dtype=object), days["unit"].to_numpy(dtype=object)
+    judged, met = days["judged"].to_numpy(dtype="int64"), days["met"].to_numpy(dtype="int64")
+    for i in (range(len(days)) if rows is None else np.flatnonzero(rows)):
+        if pd.isna(units[i]):  # as a groupby would: a case without a department or street is no unit
+            continue
+        tot = out.setdefault((kinds[i], units[i]), [0, 0])
+        tot[0] += int(judged[i])
+        tot[1] += int(met[i])
     return out
 
 

@@ -5,5 +5,6 @@
 SELECT
     (SELECT CAST(min(received_at) AS DATE) FROM events) AS first_day,
     (SELECT CAST(max(received_at) AS DATE) FROM events) AS last_day,
-    (SELECT min(received_at) FROM events WHERE closed_at IS NULL) AS open_min,
+    -- min() as a top-1 ordering: DuckDB stops reading row groups once no later one can hold a smaller value
+    (SELECT received_at FROM events WHERE closed_at IS NULL ORDER BY received_at LIMIT 1) AS open_min,
     (SELECT min(area_id) FROM areas WHERE level = 'district') AS district_id
