@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from dashboard.components.header import data_status, no_snapshot_status
+from metrics.freshness import Freshness as F  # the real dataclass, so the test cannot drift from it
 
 NOW = datetime(2026, 11, 25, 2, 30, tzinfo=UTC)  # 10:30 in Shanghai
-
-
-@dataclass(frozen=True)
-class F:  # the fields of metrics.freshness.Freshness
-    published_at: datetime
-    age_s: float
-    stale: bool
-    last_run_status: str
-    last_run_error: str | None
-    calendar_notice_zh: str | None
-    calendar_notice_en: str | None
 
 
 def _text(children):

@@ -1,24 +1,15 @@
-"""The vital-signs strip: tiles from metrics (tiny stand-ins of metrics.vitals.Metric)."""
+"""The vital-signs strip: tiles from hand-made metrics.vitals.Metric values."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from dashboard.components.vitals import WALL_VITALS, index_tile, status_badge, vital_tile, vitals_strip
+from metrics.vitals import Metric
 
 
-@dataclass(frozen=True)
-class M:  # the fields of metrics.vitals.Metric the tile reads
-    key: str
-    label_zh: str
-    label_en: str
-    value: float | None
-    unit: str
-    target: float | None
-    status: str
-    baseline: float | None
-    change: float | None
-    direction: str = "higher"
+def M(key: str, label_zh: str, label_en: str, value: float | None, unit: str, target: float | None, status: str,
+      baseline: float | None, change: float | None, direction: str = "higher") -> Metric:
+    """A real metrics.vitals.Metric with the fields the tile reads (score and definitions left empty)."""
+    return Metric(key, label_zh, label_en, value, unit, target, direction, None, status, baseline, change, "", "")
 
 
 ACCEPT = M("accept_1min_pct", "1分钟受理率", "Accepted within 1 min", 91.24, "%", 95.0, "amber", 93.0, -0.019)

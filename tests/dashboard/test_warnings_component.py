@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dashboard.components.warnings import kind_key, newest_first, warning_list
+from metrics.warnings import Warning as W  # the real dataclass, so the test cannot drift from it
 
 NOW = datetime(2026, 11, 25, 10, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
-
-
-@dataclass(frozen=True)
-class W:  # the fields of metrics.warnings.Warning
-    kind: str
-    level: str
-    area_id: str
-    message_zh: str
-    message_en: str
-    evidence: dict
-    detected_at: datetime
 
 
 WARNINGS = [
