@@ -17,26 +17,34 @@ from pathlib import Path
 
 import duckdb
 
-__all__ = ["MARTS", "refresh_marts", "rebuild_marts", "refresh_marts_for_days", "INCREMENTAL_MAX_DAYS"]
+__all__ = ["MARTS", "refresh_marts", "rebuild_marts", "refresh_marts_for_days", "INCREMENTAL_MAX_DAYS", "mart_sql",
+           "rebuild_mart"]
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
-MARTS = ("mart_daily_counts", "mart_backlog_daily", "mart_area_stats")
+MARTS = ("mart_daily_counts", "mart_backlog_daily", "mart_area_stats", "mart_open_cases")
 # Above this many changed days an incremental refresh is no cheaper than a rebuild.
 INCREMENTAL_MAX_DAYS = 60
 
 
-def _sql(name: str) -> str:
+def mart_sql(name: str) -> str:
+    """The query of ``data/sql/<name>.sql`` (a mart's rows, or a step of refreshing them)."""
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def rebuild_mart(con: duckdb.DuckDBPyConnection, mart: str) -> None:
+    """Replace the rows of one mart (one of :data:`MARTS`) with its query's, in the caller's transaction."""
+    if mart not in MARTS:
+        raise ValueError(f"{mart!r} is not a mart")
+    con.execute(f"DELETE FROM {mart}")
+    con.execute(f"INSERT INTO {mart} {mart_sql(mart)}")
 
 
 def refresh_marts(con: duckdb.DuckDBPyConnection) -> None:
     """Rebuild every mart from the core tables (one transaction per mart)."""
     for mart in MARTS:
-        query = _sql(mart)
         con.execute("BEGIN")
         try:
-            con.execute(f"DELETE FROM {mart}")
-            con.execute(f"INSERT INTO {mart} {query}")
+            rebuild_mart(con, mart)
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")
@@ -46,8 +54,7 @@ def refresh_marts(con: duckdb.DuckDBPyConnection) -> None:
 def rebuild_marts(con: duckdb.DuckDBPyConnection) -> None:
     """Rebuild every mart inside the caller's open transaction (the ETL's one-transaction cycle)."""
     for mart in MARTS:
-        con.execute(f"DELETE FROM {mart}")
-        con.execute(f"INSERT INTO {mart} {_sql(mart)}")
+        rebuild_mart(con, mart)
 
 
 def refresh_marts_for_days(con: duckdb.DuckDBPyConnection, days: Sequence[date]) -> None:
@@ -56,8 +63,9 @@ def refresh_marts_for_days(con: duckdb.DuckDBPyConnection, days: Sequence[date])
     ``days`` are the local days of the received and closed times of every changed case, before and
     after the change. ``mart_daily_counts`` rows of those days are recomputed; ``mart_backlog_daily``
     from the earliest of them on (a backlog carries forward); ``mart_area_stats`` is rebuilt (one row
-    per area, and its 30-day window moves with every new case). Falls back to :func:`rebuild_marts`
-    when there are more than :data:`INCREMENTAL_MAX_DAYS` days.
+    per area, and its 30-day window moves with every new case) and so is ``mart_open_cases`` (a
+    few tens of thousands of rows). Falls back to :func:`rebuild_marts` when there are more than
+    :data:`INCREMENTAL_MAX_DAYS` days.
     """
     days = sorted(set(days))
     if not days:
@@ -70,10 +78,10 @@ def refresh_marts_for_days(con: duckdb.DuckDBPyConnection, days: Sequence[date])
         since = days[0]
         midnight = con.execute("SELECT ?::DATE::TIMESTAMPTZ", [since]).fetchone()[0]
         con.execute("DELETE FROM mart_daily_counts WHERE day IN (SELECT day FROM mart_days)")
-        con.execute(f"INSERT INTO mart_daily_counts {_sql('mart_daily_counts_days')}", [midnight])
+        con.execute(f"INSERT INTO mart_daily_counts {mart_sql('mart_daily_counts_days')}", [midnight])
         _refresh_backlog(con, midnight, since)
-        con.execute("DELETE FROM mart_area_stats")
-        con.execute(f"INSERT INTO mart_area_stats {_sql('mart_area_stats')}")
+        rebuild_mart(con, "mart_area_stats")
+        rebuild_mart(con, "mart_open_cases")
     finally:
         con.execute("DROP TABLE IF EXISTS temp.mart_days")
 
@@ -84,7 +92,7 @@ def _refresh_backlog(con: duckdb.DuckDBPyConnection, midnight, since: date) -> N
     The new rows continue from the mart's rows before ``since``; those are kept by the delete, so the
     order (compute, delete, insert) only matters for clarity.
     """
-    con.execute(f"CREATE OR REPLACE TEMP TABLE mart_backlog_new AS {_sql('mart_backlog_daily_since')}",
+    con.execute(f"CREATE OR REPLACE TEMP TABLE mart_backlog_new AS {mart_sql('mart_backlog_daily_since')}",
                 [midnight, since])
     try:
         con.execute("DELETE FROM mart_backlog_daily WHERE day >= ?", [since])

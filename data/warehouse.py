@@ -11,6 +11,8 @@ from pathlib import Path
 
 import duckdb
 
+from data.marts import MARTS, mart_sql
+
 __all__ = ["SCHEMA_DIR", "connect", "apply_schema", "schema_sql", "TABLES"]
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schema"
@@ -19,7 +21,7 @@ TABLES = (
     "areas", "categories", "departments", "channels",
     "events", "people", "housing", "enterprises", "assets",
     "etl_runs", "etl_files", "quarantine",
-    "mart_daily_counts", "mart_backlog_daily", "mart_area_stats",
+    "mart_daily_counts", "mart_backlog_daily", "mart_area_stats", "mart_open_cases",
 )
 
 
@@ -48,5 +50,16 @@ def connect(path: Path | str, timezone: str, read_only: bool = False, threads: i
 
 
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every table that does not exist yet (idempotent)."""
+    """Create every table that does not exist yet (idempotent).
+
+    A mart added by a newer version to a warehouse that already holds cases is filled at once, so
+    the next snapshot published from it is complete without a full rebuild.
+    """
+    existing = {r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND NOT temporary"
+    ).fetchall()}
     con.execute(schema_sql())
+    if "events" in existing:
+        for mart in MARTS:
+            if mart not in existing:
+                con.execute(f"INSERT INTO {mart} {mart_sql(mart)}")

@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from metrics.calendar import WorkCalendar, default_calendar
 from metrics.scope import Scope
@@ -144,7 +145,6 @@ class _SnapshotFacts:
     first_day: date | None  # local day of the earliest received_at
     last_day: date | None  # local day of the latest received_at
     district_id: str | None  # the one district of the warehouse
-    open_min: datetime  # earliest receipt of a case never closed (epoch start when there is none)
     ref_key: int | None = None  # fingerprint of the reference tables (areas, catalogues)
 
 
@@ -206,13 +206,11 @@ def _facts(con: duckdb.DuckDBPyConnection, key: str | None) -> _SnapshotFacts:
     bounds = run(con, "snapshot_bounds").iloc[0]
     first, last = (None if pd.isna(d) else pd.Timestamp(d).date() for d in (bounds["first_day"], bounds["last_day"]))
     district = None if pd.isna(bounds["district_id"]) else str(bounds["district_id"])
-    open_min = (datetime(1970, 1, 1, tzinfo=ZoneInfo("UTC")) if pd.isna(bounds["open_min"])
-                else pd.Timestamp(bounds["open_min"]).to_pydatetime())
     ref_key = None
     if key:  # only worth knowing where results are remembered
         ref = con.execute(load_sql("ref_key")).fetchall()[0][0]
         ref_key = None if ref is None else int(ref)
-    facts = _SnapshotFacts(first, last, district, open_min, ref_key)
+    facts = _SnapshotFacts(first, last, district, ref_key)
     if key:
         with _lock:
             if len(_facts_cache) > 64:
@@ -248,11 +246,12 @@ def memo(ctx: QueryContext, key: tuple, compute: Callable[[], Any], per_snapshot
 
 @dataclass(frozen=True)
 class _SlaTables:
-    """The SLA temp tables of ``session_setup.sql``, and spans derived from the rules and calendar."""
+    """The SLA rule tables of ``due_view.sql``, and spans derived from the rules and calendar."""
 
-    cat: pd.DataFrame  # sla_cat: the default rule under '*' and per-category overrides
-    days: pd.DataFrame  # sla_days: closure deadline per rule n and local receipt day
-    first: date  # receipt days covered by sla_days
+    default: pa.Table  # sla_default: the default rule, one row
+    overrides: pa.Table  # sla_override: one row per category with its own rule
+    off_us: int | None  # the zone's fixed UTC offset in microseconds, None with daylight saving
+    first: date  # receipt days covered by the deadline lists
     last: date
     sla_key: tuple  # what the deadlines depend on (rules, calendar, zone): part of memo keys
     due_lookback_s: float  # longest receipt-to-deadline span of any rule
@@ -297,8 +296,7 @@ class QueryContext:
     @property
     def off_us(self) -> int | None:
         """The zone's fixed UTC offset in microseconds (``None`` with daylight saving), for ``local_dayno``."""
-        value = self.tables.cat["off_us"].iloc[0]
-        return None if pd.isna(value) else int(value)
+        return self.tables.off_us
 
     @property
     def ad_lead(self) -> timedelta:
@@ -312,8 +310,8 @@ class QueryContext:
 
     def run(self, name: str, params: dict[str, Any] | None = None, scope: Scope | None = None,
             columns: dict[str, str] | None = None, slots: int = 1) -> pd.DataFrame:
-        """:func:`run` on this cursor, binding ``$now`` and ``$open_min`` when the query uses them."""
-        return run(self.con, name, {"now": self.now, "open_min": self.facts.open_min, **(params or {})}, scope,
+        """:func:`run` on this cursor, binding ``$now`` when the query uses it."""
+        return run(self.con, name, {"now": self.now, **(params or {})}, scope,
                    columns, slots, self.facts.district_id)
 
     def open_now(self, scope: Scope) -> pd.DataFrame:
@@ -401,29 +399,41 @@ def prepare(con: duckdb.DuckDBPyConnection, now: datetime, settings: Any,
 
 
 _prepared: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# The views of due_view.sql: every case, and the cases never closed (see data/schema/04_marts.sql).
+_DUE_VIEWS = (("case_due", "events"), ("open_due", "mart_open_cases"))
 
 
 def _setup(con: duckdb.DuckDBPyConnection, tables: _SlaTables) -> None:
-    """Fill the SLA temp tables and define the macros and views, once per cursor and rule set."""
+    """Fill the SLA rule tables and define the macros and views, once per cursor and rule set."""
     token = (tables.sla_key, tables.first, tables.last)
     try:
         if _prepared.get(con) == token:
             return
     except TypeError:  # a connection type without weak references: set up every time
         pass
-    con.register("_sla_cat_df", tables.cat)
-    con.register("_sla_days_df", tables.days)
-    try:
-        con.execute("CREATE OR REPLACE TEMP TABLE sla_cat AS SELECT * FROM _sla_cat_df")
-        con.execute("CREATE OR REPLACE TEMP TABLE sla_days AS SELECT * FROM _sla_days_df")
-    finally:
-        con.unregister("_sla_cat_df")
-        con.unregister("_sla_days_df")
+    for table, frame in (("sla_default", tables.default), ("sla_override", tables.overrides)):
+        con.register("_sla_frame", frame)
+        try:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM _sla_frame")
+        finally:
+            con.unregister("_sla_frame")
     con.execute(load_sql("session_setup"))
+    view = _due_view_sql(has_overrides=tables.overrides.num_rows > 0)
+    for name, source in _DUE_VIEWS:
+        con.execute(view.replace("__view__", name).replace("__source__", source))
     try:
         _prepared[con] = token
     except TypeError:
         pass
+
+
+def _due_view_sql(has_overrides: bool) -> str:
+    """``due_view.sql`` with its rule markers filled in (see that file)."""
+    sql = load_sql("due_view")
+    for column in ("acc_us", "dis_us", "urg_us", "d0", "dues"):
+        sql = sql.replace(f"/*rule:{column}*/", f"coalesce(r.{column}, d.{column})" if has_overrides else f"d.{column}")
+    join = "LEFT JOIN sla_override AS r ON r.category_id = e.category_id" if has_overrides else ""
+    return sql.replace("/*override_join*/", join)
 
 
 def _fixed_offset_us(tz: str, first: date, last: date) -> int | None:
@@ -466,24 +476,27 @@ def _sla_tables(rules: SlaRules, calendar: WorkCalendar, first: date, last: date
         return int(np.floor(r.urgent_close_hours * 3_600_000_000 + 0.5))
 
     off_us = _fixed_offset_us(tz, first, last)
-    category_rules = [("*", default), *overrides]
-    cat = pd.DataFrame({
-        "category_id": [c for c, _ in category_rules],
-        "acc_s": pd.array([int(r.accept_seconds) for _, r in category_rules], dtype="int64"),
-        "dis_s": pd.array([int(r.dispatch_seconds) for _, r in category_rules], dtype="int64"),
-        "urg_us": pd.array([urg_us(r) for _, r in category_rules], dtype="int64"),
-        "n": pd.array([int(r.close_working_days) for _, r in category_rules], dtype="int64"),
-        "off_us": pd.array([off_us] * len(category_rules), dtype="Int64"),
-    })
     day0 = (first - _EPOCH_DAY).days
-    days = pd.concat([pd.DataFrame({"n": np.full(len(due_by_n[n]), n, dtype=np.int64),
-                                    "day_no": day0 + np.arange(len(due_by_n[n]), dtype=np.int64),
-                                    "due_us": due_by_n[n]}) for n in ns], ignore_index=True)
+
+    def rule_table(pairs: list[tuple[str, SlaRule]], with_category: bool) -> pa.Table:
+        columns = {"category_id": pa.array([c for c, _ in pairs], pa.string())} if with_category else {}
+        columns.update({
+            "acc_us": pa.array([int(r.accept_seconds) * 1_000_000 for _, r in pairs], pa.int64()),
+            "dis_us": pa.array([int(r.dispatch_seconds) * 1_000_000 for _, r in pairs], pa.int64()),
+            "urg_us": pa.array([urg_us(r) for _, r in pairs], pa.int64()),
+            "d0": pa.array([day0] * len(pairs), pa.int64()),
+            "dues": pa.array([due_by_n[int(r.close_working_days)] for _, r in pairs], pa.list_(pa.int64())),
+        })
+        if not with_category:
+            columns["off_us"] = pa.array([off_us] * len(pairs), pa.int64())
+        return pa.table(columns)
+
     spans = [float(((due_by_n[n] - receipt_by_n[n]) / 1e6).max()) for n in ns if len(due_by_n[n])]
     min_spans = [float(((due_by_n[n] - receipt_by_n[n]) / 1e6).min()) - 86_400 for n in ns if len(due_by_n[n])]
     urgent = [urg_us(r) for r in all_rules]
     tables = _SlaTables(
-        cat=cat, days=days, first=first, last=last,
+        default=rule_table([("*", default)], with_category=False),
+        overrides=rule_table(list(overrides), with_category=True), off_us=off_us, first=first, last=last,
         sla_key=(calendar, rules.default, overrides, tz),
         due_lookback_s=max([*spans, max(urgent) / 1e6, *(float(r.dispatch_seconds) for r in all_rules),
                             *(float(r.accept_seconds) for r in all_rules)]),

@@ -293,7 +293,7 @@ def _finish(df: pd.DataFrame, ctx: queries.QueryContext) -> pd.DataFrame:
 def _rendered(ctx: queries.QueryContext, name: str, params: dict[str, Any], scope: Scope) -> tuple[str, dict]:
     """The SQL and bound parameters of ``name`` for a raw ``execute`` (when a DataFrame is not wanted)."""
     sql, scope_params = queries.render(name, scope, district_id=ctx.facts.district_id)
-    bound = {"now": ctx.now, "open_min": ctx.facts.open_min, **params, **scope_params}
+    bound = {"now": ctx.now, **params, **scope_params}
     return sql, {k: v for k, v in bound.items() if f"${k}" in sql}
 
 

@@ -10,8 +10,8 @@
 -- after $now count as not yet happened. $first is the start of day $d0; $off_us the zone offset
 -- for local_dayno (NULL: the time-zone-aware cast).
 WITH alive AS (
-    SELECT e.received_at, e.closed_at, e.close_due FROM case_due AS e
-    WHERE e.closed_at IS NULL AND e.received_at < $now AND e.received_at >= $open_min AND /*scope:e*/
+    SELECT e.received_at, e.closed_at, e.close_due FROM open_due AS e
+    WHERE e.received_at < $now AND /*scope:e*/
     UNION ALL
     SELECT e.received_at, e.closed_at, e.close_due FROM case_due AS e
     WHERE e.closed_at >= $first AND e.received_at < $now AND /*scope:e*/

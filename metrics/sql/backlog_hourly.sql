@@ -3,8 +3,8 @@
 -- Same running-sum construction as backlog_daily, on hours since midnight (elapsed hours, so a
 -- daylight-saving day simply has 23 or 25 of them).
 WITH alive AS (
-    SELECT e.received_at, e.closed_at FROM events AS e
-    WHERE e.closed_at IS NULL AND e.received_at < $now AND e.received_at >= $open_min AND /*scope:e*/
+    SELECT e.received_at, e.closed_at FROM mart_open_cases AS e
+    WHERE e.received_at < $now AND /*scope:e*/
     UNION ALL
     SELECT e.received_at, e.closed_at FROM events AS e
     WHERE e.closed_at >= $midnight AND e.received_at < $now AND /*scope:e*/

@@ -1,8 +1,8 @@
 -- open_age: cases open at $now by how long ago they were received (bucket bounds in seconds,
 -- $edges ascending: bucket i holds ages in [edges[i], edges[i+1]), the last is open-ended).
 WITH open_cases AS (
-    SELECT e.received_at FROM events AS e
-    WHERE e.closed_at IS NULL AND e.received_at < $now AND e.received_at >= $open_min AND /*scope:e*/
+    SELECT e.received_at FROM mart_open_cases AS e
+    WHERE e.received_at < $now AND /*scope:e*/
     UNION ALL
     SELECT e.received_at FROM events AS e
     WHERE e.closed_at >= $now AND e.received_at < $now AND /*scope:e*/

@@ -22,8 +22,8 @@ WITH c AS (
              THEN (epoch_us($t0) - e.close_due - 1) // 604800000000
              ELSE -1 END AS k_due
     FROM (
-        SELECT received_at, closed_at, close_due FROM case_due AS e
-        WHERE e.closed_at IS NULL AND e.received_at < $t0 AND e.received_at >= $open_min AND /*scope:e*/
+        SELECT received_at, closed_at, close_due FROM open_due AS e
+        WHERE e.received_at < $t0 AND /*scope:e*/
         UNION ALL
         SELECT received_at, closed_at, close_due FROM case_due AS e
         WHERE e.closed_at >= $tn AND e.received_at < $t0 AND /*scope:e*/

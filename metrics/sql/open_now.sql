@@ -3,8 +3,8 @@
 -- halves of "open": never closed; closed at or after $now. Several metrics of one refresh share
 -- it (metrics.queries.memo, per snapshot and now).
 WITH open_cases AS (
-    SELECT e.microgrid_id, e.grid_id, e.community_id, e.street_id, e.close_due FROM case_due AS e
-    WHERE e.closed_at IS NULL AND e.received_at < $now AND e.received_at >= $open_min AND /*scope:e*/
+    SELECT e.microgrid_id, e.grid_id, e.community_id, e.street_id, e.close_due FROM open_due AS e
+    WHERE e.received_at < $now AND /*scope:e*/
     UNION ALL
     SELECT e.microgrid_id, e.grid_id, e.community_id, e.street_id, e.close_due FROM case_due AS e
     WHERE e.closed_at >= $now AND e.received_at < $now AND /*scope:e*/

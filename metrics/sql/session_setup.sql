@@ -1,12 +1,5 @@
--- session_setup: per-cursor helpers for the metric queries (run by metrics.queries.prepare after
--- it has filled the temporary tables sla_cat and sla_days).
---
---   sla_cat(category_id, acc_s, dis_s, urg_us, n, off_us)  the SLA rule of every catalogue
---       category plus the default under '*': acceptance and dispatch limits in seconds, the
---       urgent closure limit in microseconds, the working days n of the closure rule, and the
---       zone's fixed UTC offset in microseconds (NULL for a zone with daylight saving)
---   sla_days(n, day_no, due_us)  for each n and local receipt day (days since 1970-01-01): the
---       closure deadline, 24:00 local of the n-th working day after it, in UTC microseconds
+-- session_setup: per-cursor helpers for the metric queries: macros here, then the deadline views
+-- of due_view.sql (run by metrics.queries.prepare after it has filled the SLA rule tables).
 --
 -- The rules are those of case_deadlines.sql and metrics.sla.deadlines (tests check they agree):
 --   accept   received_at + accept_seconds
@@ -39,27 +32,3 @@ CREATE OR REPLACE TEMP MACRO win_k_us(t_us, ws0, we0, step_us, n) AS
          THEN (epoch_us(we0) - t_us - 1) // step_us
     END;
 CREATE OR REPLACE TEMP MACRO win_k(t, ws0, we0, step_us, n) AS win_k_us(epoch_us(t), ws0, we0, step_us, n);
-
--- case_sla: every event with its acceptance and dispatch deadlines (no calendar needed).
-CREATE OR REPLACE TEMP VIEW case_sla AS
-SELECT
-    e.*,
-    epoch_us(e.received_at) + 1000000 * coalesce(r.acc_s, d.acc_s) AS accept_due,
-    epoch_us(e.received_at) + 1000000 * coalesce(r.dis_s, d.dis_s) AS dispatch_due
-FROM events AS e
-CROSS JOIN (SELECT * FROM sla_cat WHERE category_id = '*') AS d  -- the default rule: always one row
-LEFT JOIN sla_cat AS r ON r.category_id = e.category_id;
-
--- case_due: every event with all three deadlines (the closure one needs the calendar).
-CREATE OR REPLACE TEMP VIEW case_due AS
-SELECT
-    e.*,
-    epoch_us(e.received_at) + 1000000 * coalesce(r.acc_s, d.acc_s) AS accept_due,
-    epoch_us(e.received_at) + 1000000 * coalesce(r.dis_s, d.dis_s) AS dispatch_due,
-    CASE WHEN e.urgency = 'urgent' THEN epoch_us(e.received_at) + coalesce(r.urg_us, d.urg_us)
-         ELSE sd.due_us END AS close_due
-FROM events AS e
-CROSS JOIN (SELECT * FROM sla_cat WHERE category_id = '*') AS d  -- the default rule: always one row
-LEFT JOIN sla_cat AS r ON r.category_id = e.category_id
-LEFT JOIN sla_days AS sd
-    ON sd.n = coalesce(r.n, d.n) AND sd.day_no = local_dayno(e.received_at, d.off_us);

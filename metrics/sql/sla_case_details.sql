@@ -5,7 +5,7 @@ WITH wanted AS (
     SELECT unnest($keys) AS key, unnest($received) AS received_us
 ),
 open_cases AS (
-    SELECT * FROM events AS e WHERE e.closed_at IS NULL AND e.received_at < $now AND e.received_at >= $open_min
+    SELECT * FROM mart_open_cases AS e WHERE e.received_at < $now
     UNION ALL
     SELECT * FROM events AS e WHERE e.closed_at >= $now AND e.received_at < $now
 )

@@ -5,8 +5,8 @@
 WITH open_cases AS (
     SELECT e.case_id, e.received_at, e.accepted_at, e.dispatched_at, e.needs_dispatch, e.category_id, e.department_id,
            e.grid_id, e.microgrid_id, e.street_id, e.status, e.accept_due, e.dispatch_due, e.close_due
-    FROM case_due AS e
-    WHERE e.closed_at IS NULL AND e.received_at < $now AND e.received_at >= $open_min AND /*scope:e*/
+    FROM open_due AS e
+    WHERE e.received_at < $now AND /*scope:e*/
     UNION ALL
     SELECT e.case_id, e.received_at, e.accepted_at, e.dispatched_at, e.needs_dispatch, e.category_id, e.department_id,
            e.grid_id, e.microgrid_id, e.street_id, e.status, e.accept_due, e.dispatch_due, e.close_due

@@ -20,7 +20,7 @@ WITH rcv AS MATERIALIZED (
     SELECT
         e.received_at, e.accepted_at, e.dispatched_at, e.needs_dispatch, e.accept_due, e.dispatch_due,
         e.status = 'cancelled' AS cancelled, epoch_us(e.closed_at) AS closed_us
-    FROM case_sla AS e
+    FROM case_due AS e
     WHERE /*or_ranges:e.received_at:rlo:we*/
       AND /*scope:e*/
 ),

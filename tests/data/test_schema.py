@@ -35,6 +35,8 @@ def test_data_dictionary_lists_every_column_and_nothing_else():
             documented[table] = set()
         elif table and (m := re.match(r"^\| `(\w+)` \|", line)):
             documented[table].add(m.group(1))
+        elif table and (m := re.match(r"^Columns: those of `(\w+)`\.$", line)):
+            documented[table] |= documented[m.group(1)]
     actual = _columns(con)
     assert set(documented) == set(actual), "tables in the dictionary differ from the schema"
     for name, cols in actual.items():
@@ -48,3 +50,19 @@ def test_no_personal_data_columns():
     for table, cols in _columns(con).items():
         for col in cols:
             assert not forbidden.search(col), f"{table}.{col} looks like personal data"
+
+
+def test_a_mart_new_to_an_older_warehouse_is_filled_when_the_schema_is_applied():
+    con = connect(":memory:", "Asia/Shanghai")
+    apply_schema(con)
+    cols = "case_id, channel, category_id, category_l1, urgency, route, department_id, needs_dispatch, " \
+           "microgrid_id, grid_id, community_id, street_id, received_at, closed_at, status, updated_at"
+    for case_id, closed in (("open", None), ("done", "2026-11-25 11:00+08")):
+        con.execute(f"INSERT INTO events ({cols}) VALUES (?, 'qr', 'ENV-01', 'ENV', 'normal', 'auto', 'D', false, "
+                    "'m', 'g', 'c', 's', TIMESTAMPTZ '2026-11-25 10:00+08', ?::TIMESTAMPTZ, 'closed', now())",
+                    [case_id, closed])
+    con.execute("DROP TABLE mart_open_cases")  # a warehouse from before the mart existed
+    apply_schema(con)
+    assert con.execute("SELECT case_id FROM mart_open_cases").fetchall() == [("open",)]
+    apply_schema(con)  # an existing mart is left alone
+    assert con.execute("SELECT count(*) FROM mart_open_cases").fetchall() == [(1,)]

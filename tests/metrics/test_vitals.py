@@ -7,6 +7,7 @@ the SLA rules, tested on its own), never from the SQL under test.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from metrics import queries
 from metrics.calendar import default_calendar
 from metrics.scope import Scope, Window
 from metrics.sla import SlaRules, deadlines
@@ -246,3 +248,35 @@ def test_empty_scope_gives_none_not_zero_rates(demo):
     assert by["received"].value == 0
     assert by["accept_1min_pct"].value is None and by["accept_1min_pct"].status == "none"
     assert np.isfinite(by["per_10k"].value) or by["per_10k"].value is None
+
+
+# --------------------------------------------------------------------------------------------
+# The deadline views every metric reads (metrics/sql/due_view.sql)
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("overrides", [{}, {
+    # a category with its own limits and a shorter working-day rule, one with a longer rule
+    "ENV-01": {"accept_seconds": 30, "dispatch_seconds": 120, "close_hours": 2.5, "close_working_days": 1},
+    "CITY-02": {"close_working_days": 5},
+}], ids=["default rules", "with overrides"])
+def test_deadline_views_equal_metrics_sla(demo, overrides):
+    settings = dataclasses.replace(demo.settings, sla_overrides=overrides)
+    con = demo.cursor()
+    queries.prepare(con, demo.now, settings)
+    got = con.execute("SELECT case_id, accept_due, dispatch_due, close_due FROM case_due").df().set_index("case_id")
+    assert len(got) == len(demo.events)
+    ev = demo.events.assign(status="received")  # every stage, whatever happened since
+    want = deadlines(ev, SlaRules.from_settings(settings), default_calendar(settings), TZ, demo.now)
+    want["due_us"] = (want["due_at"].dt.tz_convert("UTC") - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(microseconds=1)
+    for stage, column in (("accept", "accept_due"), ("dispatch", "dispatch_due"), ("close", "close_due")):
+        expected = want[want["stage"] == stage].set_index("case_id")["due_us"]
+        pd.testing.assert_series_equal(got.loc[expected.index, column].astype("int64"), expected.astype("int64"),
+                                       check_names=False)
+    if overrides:  # the overrides did change something
+        fast = demo.events.loc[demo.events["category_id"] == "ENV-01", "case_id"]
+        assert (got.loc[fast, "accept_due"] - demo.events.set_index("case_id").loc[fast, "received_at"].map(
+            lambda t: t.value // 1000)).eq(30_000_000).all()
+    # open_due: the same deadlines for exactly the cases never closed
+    open_ = con.execute("SELECT case_id, close_due FROM open_due").df().set_index("case_id")
+    never_closed = demo.events.loc[demo.events["closed_at"].isna(), "case_id"]
+    assert len(never_closed) > 0 and sorted(open_.index) == sorted(never_closed)
+    assert (open_["close_due"] == got.loc[open_.index, "close_due"]).all()
