@@ -46,7 +46,7 @@ import pyarrow as pa
 import shapely
 
 from data import readers
-from data.marts import INCREMENTAL_MAX_DAYS, rebuild_marts, refresh_marts_for_days
+from data.marts import INCREMENTAL_MAX_DAYS, rebuild_marts, refresh_marts_for_days, refresh_repeats
 from data.pii import pii_key
 from data.readers import FileError, format_of
 from data.snapshot import publish, read_current, touch
@@ -637,19 +637,21 @@ def _drop_temp(con: duckdb.DuckDBPyConnection, *names: str) -> None:
 
 
 def _refresh_marts(con: duckdb.DuckDBPyConnection, changed: dict) -> None:
-    """Refresh the marts after the load: by changed days after a small events load, else rebuilt."""
+    """Refresh the repeat flags and the marts after the load: by changed days after a small events load, else all."""
     tables = changed["tables"]
     if not tables & {"events", "areas", "categories"}:
         return
-    if tables & {"areas", "categories"} or not changed["tracking"]:
-        rebuild_marts(con)
-        return
-    n = con.execute("SELECT count(*) FROM chg_keys").fetchone()[0]
-    if n > _INCREMENTAL_MAX_ROWS:
-        rebuild_marts(con)
-        return
-    days = [r[0] for r in con.execute(_sql("stg_events_changed_days")).fetchall()]
-    if len(days) > INCREMENTAL_MAX_DAYS:
+    days = None
+    if "events" in tables and changed["tracking"]:
+        n = con.execute("SELECT count(*) FROM chg_keys").fetchone()[0]
+        if n <= _INCREMENTAL_MAX_ROWS:
+            days = [r[0] for r in con.execute(_sql("stg_events_changed_days")).fetchall()]
+    if "events" in tables:
+        if days is None:
+            refresh_repeats(con)
+        elif days:
+            refresh_repeats(con, days[0])
+    if tables & {"areas", "categories"} or days is None or len(days) > INCREMENTAL_MAX_DAYS:
         rebuild_marts(con)
     else:
         refresh_marts_for_days(con, days)

@@ -35,7 +35,7 @@ import shapely
 
 from data import catalogue as cat
 from data.geography import areas_table, build_areas
-from data.marts import refresh_marts
+from data.marts import refresh_all
 from data.snapshot import SnapshotInfo, publish
 from data.warehouse import apply_schema, connect
 
@@ -434,7 +434,7 @@ SELECT 'BJ' || e.day::VARCHAR || lpad(e.day_seq::VARCHAR, 6, '0'),
             ELSE '群众反映：' END || c.name,
        e.microgrid_id::VARCHAR, e.grid_id::VARCHAR, e.community_id::VARCHAR, e.street_id::VARCHAR,
        e.lon, e.lat, e.received_at, e.accepted_at, e.dispatched_at, e.closed_at, e.status, e.satisfaction,
-       e.updated_at
+       e.updated_at, FALSE  -- repeat_7d: set once every case is in (data.marts.refresh_repeats)
 FROM chunk e JOIN categories c ON c.category_id = e.category_id::VARCHAR
 ORDER BY e.received_at
 """
@@ -623,8 +623,8 @@ def build_demo(settings, spec: DemoSpec | None = None, progress: bool = True) ->
             con.execute(_INSERT_EVENTS)
             con.unregister("chunk")
             bar.update(min(chunk.num_rows, spec.events - bar.n))
-        bar.set_postfix_str("marts")
-        refresh_marts(con)
+        bar.set_postfix_str("repeat flags, marts")
+        refresh_all(con)
         elapsed = time.perf_counter() - started
         n_events = con.execute("SELECT count(*) FROM events").fetchone()[0]
         con.execute(

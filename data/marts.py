@@ -1,4 +1,4 @@
-"""Marts: the small tables the pages read, rebuilt from ``events`` and ``areas``.
+"""Marts: the small tables the pages read, rebuilt from ``events`` and ``areas``; and ``repeat_7d``.
 
 Each mart is one SQL file under ``data/sql/`` (``mart_<name>.sql``) that returns the mart's rows;
 :func:`refresh_marts` replaces each mart's contents with it inside the caller's transaction.
@@ -7,18 +7,22 @@ The ETL refreshes them after every load. A full rebuild reads every case (second
 cases), so after a small load :func:`refresh_marts_for_days` recomputes only the local days whose
 rows can have changed, from ``mart_<name>_days.sql`` / ``mart_<name>_since.sql``: the same query
 restricted to those days (a test checks that both give the same tables).
+
+``events.repeat_7d`` is derived from other cases (an earlier report of the same category in the same
+micro-grid within 7 days), so it is set after each load by :func:`refresh_repeats`, before the marts.
+Code that writes ``events`` outside the ETL (the demo generator, tests) calls :func:`refresh_all`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 
 __all__ = ["MARTS", "refresh_marts", "rebuild_marts", "refresh_marts_for_days", "INCREMENTAL_MAX_DAYS", "mart_sql",
-           "rebuild_mart"]
+           "rebuild_mart", "refresh_repeats", "refresh_all"]
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 MARTS = ("mart_daily_counts", "mart_backlog_daily", "mart_area_stats", "mart_open_cases")
@@ -29,6 +33,23 @@ INCREMENTAL_MAX_DAYS = 60
 def mart_sql(name: str) -> str:
     """The query of ``data/sql/<name>.sql`` (a mart's rows, or a step of refreshing them)."""
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def refresh_repeats(con: duckdb.DuckDBPyConnection, since: date | datetime | None = None) -> None:
+    """Set ``events.repeat_7d`` for the cases received on or after ``since`` (every case when ``None``).
+
+    After a load, ``since`` is the earliest local day any changed case was received on, before or
+    after the change: no other flag can change (``data/sql/events_repeats.sql``).
+    """
+    if since is None:
+        since = datetime(1970, 1, 8)
+    con.execute(mart_sql("events_repeats"), {"since": since})
+
+
+def refresh_all(con: duckdb.DuckDBPyConnection) -> None:
+    """Recompute every derived column and mart from the core tables (after writing events directly)."""
+    refresh_repeats(con)
+    refresh_marts(con)
 
 
 def rebuild_mart(con: duckdb.DuckDBPyConnection, mart: str) -> None:
@@ -68,7 +89,8 @@ def refresh_marts_for_days(con: duckdb.DuckDBPyConnection, days: Sequence[date])
     :data:`INCREMENTAL_MAX_DAYS` days.
     """
     days = sorted(set(days))
-    if not days:
+    if not days:  # no received or closed day changed, but a stage or status may have
+        rebuild_mart(con, "mart_open_cases")
         return
     if len(days) > INCREMENTAL_MAX_DAYS:
         rebuild_marts(con)

@@ -107,7 +107,7 @@ class TableSpec:
 
 _RULES: dict[str, dict] = {
     "events": dict(
-        derived=frozenset({"category_l1", "grid_id", "community_id", "street_id"}),
+        derived=frozenset({"category_l1", "grid_id", "community_id", "street_id", "repeat_7d"}),
         enums={"urgency": tuple(cat.URGENCIES), "route": tuple(cat.ROUTES), "status": tuple(cat.STATUSES)},
         ranges={"satisfaction": (1, 5), "lon": (-180, 180), "lat": (-90, 90)},
         refs=(("category_id", "SELECT category_id FROM categories WHERE level = 2", "unknown_category"),

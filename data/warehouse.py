@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from data.marts import MARTS, mart_sql
+from data.marts import MARTS, mart_sql, refresh_repeats
 
 __all__ = ["SCHEMA_DIR", "connect", "apply_schema", "schema_sql", "TABLES"]
 
@@ -50,14 +50,22 @@ def connect(path: Path | str, timezone: str, read_only: bool = False, threads: i
 
 
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every table that does not exist yet (idempotent).
+    """Create every table that does not exist yet (idempotent), and bring an older warehouse up to date.
 
-    A mart added by a newer version to a warehouse that already holds cases is filled at once, so
-    the next snapshot published from it is complete without a full rebuild.
+    A warehouse from before ``events.repeat_7d`` gets the column, computed at once. A mart added by
+    a newer version to a warehouse that already holds cases is filled at once, so the next
+    snapshot published from it is complete without a full rebuild.
     """
     existing = {r[0] for r in con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND NOT temporary"
     ).fetchall()}
+    if "events" in existing and not con.execute(
+            "SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
+            "AND table_name = 'events' AND column_name = 'repeat_7d'").fetchall()[0][0]:
+        con.execute("ALTER TABLE events ADD COLUMN repeat_7d BOOLEAN NOT NULL DEFAULT FALSE")
+        refresh_repeats(con)
+        con.execute("DROP TABLE IF EXISTS mart_open_cases")  # has the columns of events: made again below
+        existing.discard("mart_open_cases")
     con.execute(schema_sql())
     if "events" in existing:
         for mart in MARTS:

@@ -250,12 +250,11 @@ _COUNT_KEYS = ("received", "per_10k")
 
 def window_params(ctx: queries.QueryContext, windows: list[tuple[datetime, datetime]], step_s: float
                   ) -> dict[str, Any]:
-    """Parameters of ``vitals_windows.sql`` and ``repeat_windows.sql`` for up to five windows.
+    """Parameters of ``vitals_windows.sql`` for up to five windows.
 
     ``ws<k>``/``we<k>``: window k; ``rlo<k>``: the earliest receipt whose acceptance or dispatch
     deadline can fall in it; ``ulo/uhi``, ``nlo/nhi``: the urgent and other receipts whose
-    closure deadline can; ``bws<k>``: 7 days before the window (the repeat look-back). Unused
-    slots get empty ranges. ``step_us``: microseconds from one window to the next (any value
+    closure deadline can. Unused slots get empty ranges. ``step_us``: microseconds from one window to the next (any value
     beyond the window when there is one); ``n``: the last slot used.
     """
     out: dict[str, Any] = {"step_us": int(step_s * 1_000_000), "n": len(windows) - 1}
@@ -264,11 +263,11 @@ def window_params(ctx: queries.QueryContext, windows: list[tuple[datetime, datet
         if k < len(windows):
             ws, we = windows[k]
             (ulo, uhi), (nlo, nhi) = ctx.close_receipt_ranges(ws, we)
-            rlo, bws = ws - ctx.ad_lead, ws - timedelta(days=7)
+            rlo = ws - ctx.ad_lead
         else:
-            ws = we = ulo = uhi = nlo = nhi = rlo = bws = empty
+            ws = we = ulo = uhi = nlo = nhi = rlo = empty
         out.update({f"ws{k}": ws, f"we{k}": we, f"rlo{k}": rlo, f"ulo{k}": ulo, f"uhi{k}": uhi,
-                    f"nlo{k}": nlo, f"nhi{k}": nhi, f"bws{k}": bws})
+                    f"nlo{k}": nlo, f"nhi{k}": nhi})
     return out
 
 
@@ -287,18 +286,16 @@ def _measures(ctx: queries.QueryContext, scope: Scope, windows: list[tuple[datet
         groups = [windows]
     else:
         groups = [[w] for w in windows]
-    stats, reps = [], []
+    stats = []
     for group in groups:
         # slots run back in time from the group's first (latest) window
         p = window_params(ctx, group, _WEEK_S if len(group) > 1 else 1e12)  # one window: any step beyond it
         stats += ctx.run("vitals_windows", p, scope=scope, slots=len(group)).to_dict("records")
-        reps += ctx.run("repeat_windows", p, scope=scope, slots=len(group)).to_dict("records")
     t0, tn = windows[0][1], windows[-1][1]
     if len(windows) == 1 and t0 == ctx.now:  # open now: shared with the other metrics of the refresh
         o = ctx.open_now(scope)
         opens = [(int(o["open"].sum()), int(o["overdue"].sum()))]
-        return [{**st, "repeat_n": rp["n"], "repeats": rp["repeats"], "open": op[0], "overdue": op[1]}
-                for st, rp, op in zip(stats, reps, opens, strict=True)]
+        return [{**st, "open": op[0], "overdue": op[1]} for st, op in zip(stats, opens, strict=True)]
     weekly = all(windows[i][1] - windows[i + 1][1] == timedelta(weeks=1) for i in range(len(windows) - 1))
     if weekly and len(windows) <= 5:  # instants a week apart: one pass (open_counts.sql)
         opened = ctx.run("open_counts", {"t0": t0, "tn": tn, "min_due_us": _us(ctx.min_due)},
@@ -310,8 +307,7 @@ def _measures(ctx: queries.QueryContext, scope: Scope, windows: list[tuple[datet
             o = ctx.run("open_counts", {"t0": we, "tn": we, "min_due_us": _us(ctx.min_due)},
                         scope=scope).iloc[0]
             opens.append((o["open0"], o["overdue0"]))
-    return [{**st, "repeat_n": rp["n"], "repeats": rp["repeats"], "open": op[0], "overdue": op[1]}
-            for st, rp, op in zip(stats, reps, opens, strict=True)]
+    return [{**st, "open": op[0], "overdue": op[1]} for st, op in zip(stats, opens, strict=True)]
 
 
 def _us(delta: timedelta) -> int:
@@ -334,7 +330,7 @@ def _values(m: dict[str, Any], residents: float | None) -> dict[str, float | Non
         "median_dispatch_s": _num(m["median_dispatch_s"]),
         "median_close_h": _num(m["median_close_h"]),
         "satisfaction_pct": _pct(m["satisfied"], m["rated"]),
-        "repeat_rate_pct": _pct(m["repeats"], m["repeat_n"]),
+        "repeat_rate_pct": _pct(m["repeats"], m["received"]),
         "per_10k": 10_000 * received / residents if residents else None,
     }
 
@@ -364,7 +360,7 @@ def vital_signs(con: duckdb.DuckDBPyConnection, scope: Scope, window: Window, no
                 settings: Any) -> VitalSigns:
     """Compute every vital sign of ``scope`` over ``window`` as of ``now``.
 
-    The current window costs five small queries (window measures, repeat reports, open and
+    The current window costs four small queries (window measures with repeat reports, open and
     overdue cases at ``now``, resources, the area's residents). The baseline (the same window in
     each of the 4 previous weeks, ending at the quarter hour) is computed in one pass per query
     and remembered per warehouse, so it is paid once per quarter hour, scope and window.

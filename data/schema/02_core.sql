@@ -22,7 +22,8 @@ CREATE TABLE IF NOT EXISTS events (
     closed_at      TIMESTAMPTZ,               -- closure (or cancellation) time
     status         VARCHAR NOT NULL,          -- received | accepted | dispatched | in_progress | closed | cancelled
     satisfaction   TINYINT,                   -- 1..5, NULL when not rated
-    updated_at     TIMESTAMPTZ NOT NULL
+    updated_at     TIMESTAMPTZ NOT NULL,
+    repeat_7d      BOOLEAN NOT NULL DEFAULT FALSE  -- an earlier report, same micro-grid and category, within 7 days (derived)
 );
 
 CREATE TABLE IF NOT EXISTS people (

@@ -5,9 +5,10 @@
 -- arithmetic. Windows longer than a step would overlap: metrics.vitals then runs this once per
 -- window, with $n = 0 and $step_us larger than the window.
 --   rcv   cases received in a window, or up to the longest accept/dispatch limit before it
---         ($rlo_k), since their deadlines may fall in it: receipts; accepted and dispatched in
---         time; median times to accept and dispatch (cases received in the window, done before
---         its end);
+--         ($rlo_k), since their deadlines may fall in it: receipts and repeat reports (repeat_7d,
+--         set by the ETL: an earlier report of the category in the micro-grid within 7 days, from
+--         any channel or department); accepted and dispatched in time; median times to accept and
+--         dispatch (cases received in the window, done before its end);
 --   due   cases whose closure deadline falls in a window (urgent receipts [$ulo_k, $uhi_k),
 --         other [$nlo_k, $nhi_k), from the calendar, so only those days are read): closed in time?
 --   done  cases closed (not cancelled) in a window: median time to close, satisfaction.
@@ -19,7 +20,7 @@
 WITH rcv AS MATERIALIZED (
     SELECT
         e.received_at, e.accepted_at, e.dispatched_at, e.needs_dispatch, e.accept_due, e.dispatch_due,
-        e.status = 'cancelled' AS cancelled, epoch_us(e.closed_at) AS closed_us
+        e.status = 'cancelled' AS cancelled, epoch_us(e.closed_at) AS closed_us, e.repeat_7d
     FROM case_due AS e
     WHERE /*or_ranges:e.received_at:rlo:we*/
       AND /*scope:e*/
@@ -28,6 +29,7 @@ received AS (
     SELECT
         win_k(received_at, $ws0, $we0, $step_us, $n) AS k,
         count(*) AS received,
+        count(*) FILTER (WHERE repeat_7d) AS repeats,
         median((epoch_us(accepted_at) - epoch_us(received_at)) / 1e6)
             FILTER (WHERE epoch_us(accepted_at) < epoch_us($we0) - win_k(received_at, $ws0, $we0, $step_us, $n) * $step_us)
             AS median_accept_s,
@@ -84,7 +86,7 @@ done AS (
 )
 SELECT
     w.k,
-    coalesce(received.received, 0) AS received,
+    coalesce(received.received, 0) AS received, coalesce(received.repeats, 0) AS repeats,
     coalesce(accept.accept_n, 0) AS accept_n, coalesce(accept.accept_met, 0) AS accept_met,
     coalesce(dispatch.dispatch_n, 0) AS dispatch_n, coalesce(dispatch.dispatch_met, 0) AS dispatch_met,
     coalesce(due.urgent_n, 0) AS urgent_n, coalesce(due.urgent_met, 0) AS urgent_met,

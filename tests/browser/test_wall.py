@@ -18,7 +18,7 @@ from dashboard.app import create_app
 from dashboard.components.format import countdown, value_parts
 from dashboard.components.ticker import risk_summary
 from dashboard.components.vitals import WALL_VITALS
-from data.marts import rebuild_mart
+from data.marts import refresh_all
 from data.snapshot import publish, read_current, reader
 from data.warehouse import connect
 from layers import grid_heat, resources, shapes
@@ -190,7 +190,7 @@ def publish_more_cases(settings, n: int, at) -> None:
             "NULL AS accepted_at, NULL AS dispatched_at, NULL AS closed_at, 'received' AS status, "
             "NULL AS satisfaction, ?::TIMESTAMPTZ AS updated_at) "
             "FROM (SELECT * FROM events ORDER BY received_at DESC LIMIT ?)", [at, at, n])
-        rebuild_mart(con, "mart_open_cases")
+        refresh_all(con)
         publish(con, settings.warehouse_dir, keep=settings.snapshots_keep)
     finally:
         con.close()

@@ -9,6 +9,7 @@ import stat
 import time
 from datetime import timedelta
 
+import pandas as pd
 import pytest
 
 from data import etl
@@ -150,6 +151,35 @@ def test_incremental_mart_refresh_equals_a_full_rebuild(etl_env):
     assert result.rows_quarantined == 0
     for mart in MARTS:
         assert _mart_rows(etl_env, mart) == _mart_rebuilt(etl_env, mart), mart
+    assert _repeat_flags(etl_env) == _repeat_flags_by_pandas(etl_env)
+
+
+def _repeat_flags(settings) -> dict[str, bool]:
+    return dict(query(settings, "SELECT case_id, repeat_7d FROM events"))
+
+
+def _repeat_flags_by_pandas(settings) -> dict[str, bool]:
+    """events.repeat_7d from its definition: an earlier case, same micro-grid and category, within 7 days."""
+    con = connect(settings.work_db, settings.timezone, read_only=True)
+    ev = con.execute("SELECT case_id, microgrid_id, category_id, received_at FROM events").df()
+    con.close()
+    ev = ev.sort_values(["microgrid_id", "category_id", "received_at", "case_id"])
+    prev = ev.groupby(["microgrid_id", "category_id"])["received_at"].shift()
+    return dict(zip(ev["case_id"], (prev >= ev["received_at"] - pd.Timedelta(days=7)).to_numpy(), strict=True))
+
+
+def test_an_update_of_a_stage_alone_reaches_the_open_cases_mart(etl_env):
+    con = connect(etl_env.work_db, etl_env.timezone, read_only=True)
+    cur = con.execute(f"SELECT {', '.join(EVENT_FILE_COLUMNS)} FROM events WHERE status = 'accepted' "
+                      "AND needs_dispatch LIMIT 1")
+    case = dict(zip([d[0] for d in cur.description], cur.fetchone(), strict=True))
+    con.close()
+    t = case["updated_at"] + timedelta(minutes=2)
+    land(etl_env, "dispatch.csv", to_csv([dict(case, status="dispatched", dispatched_at=t, updated_at=t)]))
+    cycle(etl_env)
+    got = query(etl_env, "SELECT status, dispatched_at FROM mart_open_cases WHERE case_id = ?", [case["case_id"]])
+    assert got == [("dispatched", t)]
+    assert _mart_rows(etl_env, "mart_open_cases") == _mart_rebuilt(etl_env, "mart_open_cases")
 
 
 def test_replaying_all_files_into_a_fresh_warehouse_gives_the_same_tables(etl_env, etl_base, tmp_path):

@@ -52,17 +52,22 @@ def test_no_personal_data_columns():
             assert not forbidden.search(col), f"{table}.{col} looks like personal data"
 
 
-def test_a_mart_new_to_an_older_warehouse_is_filled_when_the_schema_is_applied():
+def test_an_older_warehouse_gets_the_repeat_flags_and_new_marts_when_the_schema_is_applied():
     con = connect(":memory:", "Asia/Shanghai")
     apply_schema(con)
     cols = "case_id, channel, category_id, category_l1, urgency, route, department_id, needs_dispatch, " \
            "microgrid_id, grid_id, community_id, street_id, received_at, closed_at, status, updated_at"
-    for case_id, closed in (("open", None), ("done", "2026-11-25 11:00+08")):
+    for case_id, received, closed in (("first", "2026-11-20 10:00+08", "2026-11-25 11:00+08"),
+                                      ("again", "2026-11-25 10:00+08", None)):
         con.execute(f"INSERT INTO events ({cols}) VALUES (?, 'qr', 'ENV-01', 'ENV', 'normal', 'auto', 'D', false, "
-                    "'m', 'g', 'c', 's', TIMESTAMPTZ '2026-11-25 10:00+08', ?::TIMESTAMPTZ, 'closed', now())",
-                    [case_id, closed])
-    con.execute("DROP TABLE mart_open_cases")  # a warehouse from before the mart existed
+                    "'m', 'g', 'c', 's', ?::TIMESTAMPTZ, ?::TIMESTAMPTZ, 'closed', now())",
+                    [case_id, received, closed])
+    # a warehouse from before the flag and the mart existed
+    con.execute("DROP TABLE mart_open_cases")
+    con.execute("ALTER TABLE events DROP COLUMN repeat_7d")
     apply_schema(con)
-    assert con.execute("SELECT case_id FROM mart_open_cases").fetchall() == [("open",)]
-    apply_schema(con)  # an existing mart is left alone
+    assert con.execute("SELECT case_id, repeat_7d FROM events ORDER BY received_at").fetchall() == [
+        ("first", False), ("again", True)]
+    assert con.execute("SELECT case_id, repeat_7d FROM mart_open_cases").fetchall() == [("again", True)]
+    apply_schema(con)  # an up-to-date warehouse is left alone
     assert con.execute("SELECT count(*) FROM mart_open_cases").fetchall() == [(1,)]

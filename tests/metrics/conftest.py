@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from data import catalogue as cat
-from data.marts import rebuild_mart
+from data.marts import refresh_all
 from data.snapshot import SnapshotReader, publish
 from data.warehouse import apply_schema, connect
 from metrics import queries
@@ -168,7 +168,7 @@ def build_warehouse(var_dir: Path, events: pd.DataFrame, extra_events: pd.DataFr
             con.register("ev_df", frame)
             con.execute(f"INSERT INTO events ({', '.join(frame.columns)}) SELECT * FROM ev_df")
             con.unregister("ev_df")
-        rebuild_mart(con, "mart_open_cases")
+        refresh_all(con)
         con.execute("INSERT INTO etl_runs (run_id, kind, started_at, finished_at, status) "
                     "VALUES (1, 'demo', now(), now(), 'ok')")
         publish(con, settings.warehouse_dir, run_id=1)

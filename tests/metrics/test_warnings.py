@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from data.generate import open_work
-from data.marts import rebuild_mart
+from data.marts import refresh_all
 from data.snapshot import publish
 from metrics import queries
 from metrics.calendar import default_calendar
@@ -110,7 +110,7 @@ def test_a_case_about_to_breach_ranks_above_a_fresh_one(fresh_demo):
             rows.append(r)
         con.register("new_rows", pd.concat(rows))
         con.execute("INSERT INTO events SELECT * FROM new_rows")
-        rebuild_mart(con, "mart_open_cases")
+        refresh_all(con)
         publish(con, fresh_demo.warehouse_dir)
     finally:
         con.close()
@@ -194,7 +194,7 @@ def test_a_department_falling_behind_is_flagged(demo, fresh_demo):
         con.execute("UPDATE events SET closed_at = NULL, status = 'in_progress', satisfaction = NULL "
                     "WHERE department_id = 'D-CG' AND received_at >= ? AND status = 'closed'",
                     [FIXTURE_NOW - timedelta(days=10)])
-        rebuild_mart(con, "mart_open_cases")
+        refresh_all(con)
         publish(con, fresh_demo.warehouse_dir)
     finally:
         con.close()
