@@ -58,6 +58,7 @@ def _ensure_demo(settings: Settings) -> None:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    """Serve the dashboard (building the demo first when there is no warehouse yet)."""
     from dashboard.app import create_app
 
     settings = settings.replace(**{k: v for k, v in (("host", args.host), ("port", args.port)) if v})
@@ -78,6 +79,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    """Build the demo warehouse and publish its first snapshot."""
     from data.generate import DemoSpec, build_demo
 
     spec = DemoSpec(
@@ -94,6 +96,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line: ``app.py serve|demo|etl|scheduler|simulate``; returns the exit status."""
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

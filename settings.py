@@ -93,38 +93,47 @@ class Settings:
     # --- derived paths --------------------------------------------------------------------------
     @property
     def landing_dir(self) -> Path:
+        """Where landing files arrive (one folder per table)."""
         return self.var_dir / "landing"
 
     @property
     def warehouse_dir(self) -> Path:
+        """The work database, the snapshots and ``CURRENT``."""
         return self.var_dir / "warehouse"
 
     @property
     def work_db(self) -> Path:
+        """The ETL's own database (the one writer)."""
         return self.warehouse_dir / "work.duckdb"
 
     @property
     def snapshots_dir(self) -> Path:
+        """Published read-only snapshots."""
         return self.warehouse_dir / "snapshots"
 
     @property
     def current_file(self) -> Path:
+        """The pointer to the current snapshot."""
         return self.warehouse_dir / "CURRENT"
 
     @property
     def quarantine_dir(self) -> Path:
+        """Files of rejected rows, for operators."""
         return self.var_dir / "quarantine"
 
     @property
     def reports_dir(self) -> Path:
+        """Generated reports (the weekly briefing)."""
         return self.var_dir / "reports"
 
     @property
     def logs_dir(self) -> Path:
+        """Log files."""
         return self.var_dir / "logs"
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
+        """The deployment's time zone."""
         return zoneinfo.ZoneInfo(self.timezone)
 
     def replace(self, **changes: Any) -> Settings:

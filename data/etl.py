@@ -119,18 +119,22 @@ class CycleResult:
 
     @property
     def rows_in(self) -> int:
+        """Rows read from every file of the cycle."""
         return sum(f.rows_in for f in self.files)
 
     @property
     def rows_loaded(self) -> int:
+        """Rows merged into their tables."""
         return sum(f.rows_loaded for f in self.files)
 
     @property
     def rows_quarantined(self) -> int:
+        """Rows set aside in quarantine, with their reasons."""
         return sum(f.rows_quarantined for f in self.files)
 
     @property
     def reasons(self) -> Counter:
+        """Quarantined rows per reason code, over every file."""
         out: Counter = Counter()
         for f in self.files:
             out.update(f.reasons)
@@ -138,6 +142,7 @@ class CycleResult:
 
     @property
     def rejected(self) -> list[FileResult]:
+        """The files rejected whole (unreadable, wrong columns ...)."""
         return [f for f in self.files if f.status == "rejected"]
 
 

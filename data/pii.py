@@ -63,6 +63,7 @@ class PiiColumns:
 
     @property
     def all(self) -> tuple[str, ...]:
+        """Every personal-data column: hashed ones, then dropped ones."""
         return self.id_columns + self.drop_columns
 
     def __bool__(self) -> bool:

@@ -185,6 +185,7 @@ class SnapshotReader:
         return self._info
 
     def close(self) -> None:
+        """Close the reader's connections (the current snapshot's and the previous one's)."""
         with self._lock:
             for con in (self._con, self._previous):
                 if con is not None:

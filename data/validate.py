@@ -98,10 +98,12 @@ class TableSpec:
 
     @property
     def columns(self) -> tuple[str, ...]:
+        """The table's columns, in table order."""
         return tuple(self.types)
 
     @property
     def has_updated_at(self) -> bool:
+        """The table has ``updated_at``: a newer record replaces an older one."""
         return "updated_at" in self.types
 
 
