@@ -69,6 +69,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
         scheduler = start_background_scheduler(settings)
     app = create_app(settings)
+    from dashboard.wall import warmup
+
+    warmup.start(settings)  # the default wall's numbers, before the first wall asks
     print(f"GridPulse serving on http://{settings.host}:{settings.port}/", file=sys.stderr)
     try:
         app.run(host=settings.host, port=settings.port, debug=settings.debug)

@@ -42,7 +42,9 @@ __all__ = [
     "Warning",
     "breach_probability",
     "efficiency_warnings",
+    "SlaTicker",
     "sla_risk",
+    "sla_ticker",
     "surges",
 ]
 
@@ -236,45 +238,110 @@ def sla_risk(con: duckdb.DuckDBPyConnection, scope: Scope, now: datetime, settin
             # at least `limit` cases are past their deadline: they are the list, most overdue first
             return _finish(head.assign(p_breach=1.0, level="breached",
                                        stage=head["stage"].map({0: "accept", 1: "dispatch", 2: "close"})), ctx)
+    open_ = _open_risk(ctx, scope)
+    if open_ is None:
+        return _empty_risk(ctx.tz)
+    keep = np.ones(len(open_.key), dtype=bool) if levels is None else np.isin(
+        open_.level, [LEVEL_ORDER[x] for x in levels])
+    idx = np.flatnonzero(keep)
+    sort_p = np.where(open_.level[idx] == 0, 0.0, -open_.p[idx])
+    # last keys first: level, then p (breached: none), then time left; ties by receipt, then key
+    order = idx[np.lexsort((open_.key[idx], open_.received_us[idx], open_.left[idx], sort_p, open_.level[idx]))]
+    if limit is not None:
+        order = order[:limit]
+    return _with_details(ctx, open_, order)
+
+
+@dataclass(frozen=True)
+class SlaTicker:
+    """What an SLA ticker shows: how many cases are breached and due soon, and the rows either side of now.
+
+    Attributes:
+        breached: open cases past the deadline of the stage they wait on.
+        due_soon: open cases not yet breached at level ``red`` or ``amber``.
+        latest_breaches: the most recently breached cases (the least overdue first), columns
+            :data:`RISK_COLUMNS`, at most ``rows``.
+        next_due: the ``red`` and ``amber`` cases with the least time left, soonest first.
+    """
+
+    breached: int
+    due_soon: int
+    latest_breaches: pd.DataFrame
+    next_due: pd.DataFrame
+
+
+def sla_ticker(con: duckdb.DuckDBPyConnection, scope: Scope, now: datetime, settings: Any = None,
+               rows: int = 30) -> SlaTicker:
+    """The counts and rows of a timeline around ``now``: the latest breaches and the next deadlines at risk.
+
+    The same ranking as :func:`sla_risk` over every open case, but the details (names, ids) are
+    read only for the rows shown: at 10 million cases a district has thousands of cases at risk.
+    """
+    ctx = queries.prepare(con, now, _settings(settings))
+    open_ = _open_risk(ctx, scope)
+    if open_ is None:
+        empty = _empty_risk(ctx.tz)
+        return SlaTicker(0, 0, empty, empty.copy())
+    late = np.flatnonzero(open_.level == 0)
+    soon = np.flatnonzero((open_.level == 1) | (open_.level == 2))
+    # most recently breached: the largest (least negative) time left; ties by receipt, then key
+    late_order = late[np.lexsort((open_.key[late], open_.received_us[late], -open_.left[late]))][:rows]
+    soon_order = soon[np.lexsort((open_.key[soon], open_.received_us[soon], open_.left[soon]))][:rows]
+    both = _with_details(ctx, open_, np.concatenate([late_order, soon_order]))
+    return SlaTicker(len(late), len(soon), both.iloc[:len(late_order)].reset_index(drop=True),
+                     both.iloc[len(late_order):].reset_index(drop=True))
+
+
+@dataclass(frozen=True)
+class _OpenRisk:
+    """Every open case's stage, deadline, breach probability and level, as aligned arrays."""
+
+    key: np.ndarray  # 64-bit hash of case_id
+    received_us: np.ndarray
+    stage: np.ndarray  # 0 accept, 1 dispatch, 2 close
+    due: np.ndarray  # deadline, seconds after receipt
+    left: np.ndarray  # seconds left (negative: overdue)
+    p: np.ndarray  # breach probability (1 when breached)
+    level: np.ndarray  # LEVEL_ORDER values
+
+
+def _open_risk(ctx: queries.QueryContext, scope: Scope) -> _OpenRisk | None:
+    """Every case open at ``ctx.now`` in ``scope`` with its risk (``sla_open_stages.sql``); ``None`` when none is."""
     quant = _quantiles(ctx)
     _register_keys(ctx, quant)
     arr = ctx.con.execute(*_rendered(ctx, "sla_open_stages", {"fallback_gid": len(quant.q) - 1}, scope)).fetchnumpy()
-    n = len(arr["key"])
-    if n == 0:
-        return _empty_risk(ctx.tz)
+    if len(arr["key"]) == 0:
+        return None
     stage = np.asarray(arr["stage"], dtype=np.int64)
     elapsed = np.asarray(arr["elapsed_s"], dtype=float)
     due = np.asarray(arr["due_s"], dtype=float)
     left = np.asarray(arr["seconds_left"], dtype=float)
-    keys = np.asarray(arr["key"], dtype=np.int64)
-    received_us = np.asarray(arr["received_us"], dtype=np.int64)
     gid = np.asarray(arr["gid"], dtype=np.int64)
     breached = left < 0
-    p = np.ones(n)
-    # every open case is ranked (fewer than `limit` are breached, or some levels only)
+    p = np.ones(len(left))
     live = ~breached
     p[live] = _grouped_breach_probability(quant.q, gid[live], elapsed[live], due[live])
     margin = np.array([RED_MARGIN_S["accept"], RED_MARGIN_S["dispatch"], RED_MARGIN_S["close"]])[stage]
     level = np.select([breached, (p >= P_RED) | (left < margin), p >= P_AMBER], [0, 1, 2], 3)
-    keep = np.ones(n, dtype=bool) if levels is None else np.isin(level, [LEVEL_ORDER[x] for x in levels])
-    idx = np.flatnonzero(keep)
-    sort_p = np.where(level[idx] == 0, 0.0, -p[idx])
-    # last keys first: level, then p (breached: none), then time left; ties by receipt, then key
-    order = idx[np.lexsort((keys[idx], received_us[idx], left[idx], sort_p, level[idx]))]
-    if limit is not None:
-        order = order[:limit]
+    return _OpenRisk(np.asarray(arr["key"], dtype=np.int64), np.asarray(arr["received_us"], dtype=np.int64),
+                     stage, due, left, p, level)
+
+
+def _with_details(ctx: queries.QueryContext, risk: _OpenRisk, order: np.ndarray) -> pd.DataFrame:
+    """The cases at positions ``order`` of ``risk``, in that order, with their details (:data:`RISK_COLUMNS`)."""
     if len(order) == 0:
         return _empty_risk(ctx.tz)
-    details = ctx.run("sla_case_details", {"keys": keys[order].tolist(), "received": received_us[order].tolist()})
+    details = ctx.run("sla_case_details", {"keys": risk.key[order].tolist(),
+                                           "received": risk.received_us[order].tolist()})
     names = {0: "breached", 1: "red", 2: "amber", 3: "ok"}
     ranked = pd.DataFrame({
-        "key": keys[order],
-        "stage": np.array(["accept", "dispatch", "close"], dtype=object)[stage[order]],
-        "due_at": pd.to_datetime(received_us[order] + np.round(due[order] * 1e6).astype(np.int64), unit="us",
-                                 utc=True).tz_convert(ctx.tz),
-        "seconds_left": left[order],
-        "p_breach": p[order],
-        "level": [names[x] for x in level[order]],
+        "key": risk.key[order],
+        "stage": np.array(["accept", "dispatch", "close"], dtype=object)[risk.stage[order]],
+        "due_at": pd.to_datetime(risk.received_us[order] + np.round(risk.due[order] * 1e6).astype(np.int64),
+                                 unit="us", utc=True).tz_convert(ctx.tz),
+        "seconds_left": risk.left[order],
+        "p_breach": risk.p[order],
+        "level": [names[x] for x in risk.level[order]],
     })
     out = ranked.merge(details.drop_duplicates("key"), on="key", how="left")
     return _finish(out, ctx)

@@ -26,23 +26,22 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from dashboard.components.ticker import risk_summary, ticker_rows
+from dashboard.components.ticker import ticker_rows
 from dashboard.components.warnings import newest_first
 from data.snapshot import SnapshotInfo
 from layers import grid_heat, resources, shapes
 from metrics.backlog import backlog_daily, backlog_hourly
 from metrics.scope import Scope, Window
 from metrics.vitals import VitalSigns, vital_signs
-from metrics.warnings import efficiency_warnings, sla_risk, surges
+from metrics.warnings import efficiency_warnings, sla_ticker, surges
 from settings import Settings
 
-__all__ = ["Source", "source", "Cache", "CACHE", "MAX_ENTRIES", "MAX_ROWS", "SLA_LEVELS", "SURGE_HOURS", "Risk", "scope_name",
+__all__ = ["Source", "source", "Cache", "CACHE", "MAX_ENTRIES", "MAX_ROWS", "SURGE_HOURS", "Risk", "scope_name",
            "vitals", "risk", "warnings", "resource_summary", "backlog_days", "backlog_hours", "map_numbers"]
 
 MAX_ENTRIES = 64
 MAX_ROWS = 30  # rows any layout shows at most (ticker, warnings); the cache keeps this many candidates
 # Every case at risk is counted (the summary); "ok" cases are never shown.
-SLA_LEVELS = ("breached", "red", "amber")
 SURGE_HOURS = 6
 
 
@@ -158,11 +157,8 @@ class Risk:
 def risk(src: Source) -> Risk:
     """Cases at risk: the ticker's candidates (see :func:`dashboard.components.ticker.ticker_rows`)."""
     def compute() -> Risk:
-        df = sla_risk(src.con, src.scope, src.now, src.settings, limit=None, levels=SLA_LEVELS)
-        breached, soon = risk_summary(df)
-        late = df[df["seconds_left"] < 0].nlargest(MAX_ROWS, "seconds_left")
-        ahead = df[df["seconds_left"] >= 0].nsmallest(MAX_ROWS, "seconds_left")
-        return Risk(ticker_rows(pd.concat([late, ahead]), 2 * MAX_ROWS), breached, soon)
+        t = sla_ticker(src.con, src.scope, src.now, src.settings, rows=MAX_ROWS)
+        return Risk(ticker_rows(pd.concat([t.latest_breaches, t.next_due]), 2 * MAX_ROWS), t.breached, t.due_soon)
     return _cached(src, "sla", compute)
 
 

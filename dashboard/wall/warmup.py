@@ -8,7 +8,8 @@ nearly every refresh would be the first request on a new snapshot and pay for al
 then finds the numbers in the cache; if it arrives during the computation it waits for it
 instead of starting another (the cache is single-flight).
 
-The thread starts when a wall page is requested (nothing runs at import). A wall configuration
+The thread starts when a wall page is requested, or at server start for the default wall
+(:func:`start`, called by ``app.py serve``); nothing runs at import. A wall configuration
 seen for the first time wakes it at once, so that page's numbers are computed while the browser
 is still loading its scripts. It stops by itself when no wall has refreshed for :data:`IDLE_S`
 seconds. It holds a bounded set of "plans" (one per
@@ -28,7 +29,7 @@ from dashboard.wall import data
 from data.snapshot import read_current
 from settings import Settings
 
-__all__ = ["note", "enabled", "set_enabled", "warm", "POLL_S", "IDLE_S", "MAX_PLANS"]
+__all__ = ["note", "start", "enabled", "set_enabled", "warm", "POLL_S", "IDLE_S", "MAX_PLANS"]
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,20 @@ def note(settings: Settings, opts, text_panels: Sequence[str], graph_panels: Seq
             thread = threading.Thread(target=_watch, args=(settings,), name=f"wall-warmup:{home}", daemon=True)
             _threads[home] = thread
             thread.start()
+
+
+def start(settings: Settings) -> None:
+    """Compute the default wall's numbers at server start, before the first wall asks for them.
+
+    Walls reconnect as soon as a restarted server answers; at 10 million cases a truly cold
+    server needs over a second for the first wall's numbers (baselines, surge history, duration
+    quantiles, polygons), which the walls would otherwise wait for.
+    """
+    from dashboard.wall.layout import panels_of
+    from dashboard.wall.options import WallOptions
+
+    opts = WallOptions.from_query({}, settings)
+    note(settings, opts, *panels_of(opts.layout))
 
 
 def warm(settings: Settings, plan, panels: Sequence[str]) -> str:

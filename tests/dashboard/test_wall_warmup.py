@@ -49,3 +49,23 @@ def test_a_published_snapshot_is_computed_in_the_background_and_the_watcher_stop
     finally:
         data_access.use_clock(None)
         warmup._plans.clear()
+
+
+def test_server_start_computes_the_default_wall_before_any_wall_asks(fresh_demo, monkeypatch):
+    monkeypatch.setattr(warmup, "POLL_S", 0.1)
+    use_settings(fresh_demo)
+    data_access.use_clock(lambda: FIXTURE_NOW)
+    data.CACHE.clear()
+    try:
+        warmup.start(fresh_demo)
+        name = read_current(fresh_demo.current_file).name
+
+        def computed():
+            return {k[1] for k in list(data.CACHE._entries) if k[0] == name} >= {"vitals", "sla", "map"}
+
+        assert _wait(computed), "the default wall was not computed at start"
+    finally:
+        monkeypatch.setattr(warmup, "IDLE_S", 0.0)
+        assert _wait(lambda: str(fresh_demo.warehouse_dir) not in warmup._threads)
+        data_access.use_clock(None)
+        warmup._plans.clear()

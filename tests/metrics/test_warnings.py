@@ -23,6 +23,7 @@ from metrics.warnings import (
     breach_probability,
     efficiency_warnings,
     sla_risk,
+    sla_ticker,
     surges,
 )
 from tests.conftest import FIXTURE_NOW
@@ -84,6 +85,24 @@ def test_sla_risk_limit_and_levels(demo):
     assert set(saveable["level"]) <= {"red", "amber"}
     street = sla_risk(demo.cursor(), Scope("330108002"), demo.now, demo.settings, limit=None)
     assert (street["street_id"] == "330108002").all()
+
+
+
+@pytest.mark.parametrize("area", [None, "330108002"])
+def test_the_sla_ticker_is_the_two_ends_of_the_full_risk_list(demo, area):
+    scope = Scope(area) if area else Scope()
+    full = sla_risk(demo.cursor(), scope, demo.now, demo.settings, limit=None)
+    got = sla_ticker(demo.cursor(), scope, demo.now, demo.settings, rows=7)
+    late, soon = full[full["level"] == "breached"], full[full["level"].isin(("red", "amber"))]
+    assert (got.breached, got.due_soon) == (len(late), len(soon)) and len(late) > 7 and len(soon) > 0
+    order = ["seconds_left", "received_at", "case_id"]
+    want_late = late.sort_values(order, ascending=[False, True, True]).head(7)
+    want_soon = soon.sort_values(order).head(7)
+    for shown, want in ((got.latest_breaches, want_late), (got.next_due, want_soon)):
+        assert list(shown.columns) == list(RISK_COLUMNS)
+        assert list(shown["seconds_left"]) == list(want["seconds_left"])  # the same cut, in the same order
+        pd.testing.assert_frame_equal(shown.sort_values("case_id").reset_index(drop=True),
+                                      want.sort_values("case_id").reset_index(drop=True), check_dtype=False)
 
 
 def test_a_case_about_to_breach_ranks_above_a_fresh_one(fresh_demo):
