@@ -7,6 +7,7 @@ Three detectors, each documented with its model and measured false-alarm rate in
   probability of missing it, from the historical distribution of that stage's duration for its
   category and department, conditioned on the time already elapsed:
   ``P(T > due | T > elapsed) = S(due) / S(elapsed)`` with ``S`` the empirical survival function.
+  :func:`sla_ticker` gives the same ranking's counts and the rows either side of now.
 * :func:`surges` - reports per area and category in the last hours against the same hours of the
   week in the previous 4 weeks, flagged by a Poisson test with a minimum count, its significance
   corrected for the number of cells tested (Bonferroni), so a run over the whole district raises
