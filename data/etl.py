@@ -679,7 +679,8 @@ def _needs_publish(con: duckdb.DuckDBPyConnection, settings, result: CycleResult
     info = read_current(settings.current_file)
     if info is None:
         return True
-    last = con.execute("SELECT max(run_id) FROM etl_runs WHERE files > 0 OR kind IN ('demo', 'replay')").fetchone()[0]
+    last = con.execute("SELECT max(run_id) FROM etl_runs WHERE files > 0 OR kind IN ('demo', 'replay', 'upgrade')"
+                       ).fetchone()[0]
     return last is not None and (info.run_id is None or last > info.run_id)
 
 

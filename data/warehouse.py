@@ -49,25 +49,62 @@ def connect(path: Path | str, timezone: str, read_only: bool = False, threads: i
     return con
 
 
-def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
+def apply_schema(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Create every table that does not exist yet (idempotent), and bring an older warehouse up to date.
 
-    A warehouse from before ``events.repeat_7d`` gets the column, computed at once. A mart added by
-    a newer version to a warehouse that already holds cases is filled at once, so the next
-    snapshot published from it is complete without a full rebuild.
+    Columns a newer version added to an existing table are added (with their default), and what
+    derives from them is computed at once: ``events.repeat_7d``, and ``mart_open_cases``, which
+    mirrors the columns of ``events``. A mart new to a warehouse that already holds cases is filled.
+    Each upgrade is recorded as an ``etl_runs`` row of kind ``upgrade`` (``note`` says what), so
+    the next ETL cycle publishes it even when no landing file arrived: readers of the old snapshot
+    would miss the new tables and columns.
+
+    Returns:
+        What was upgraded, one line each (empty for a new or up-to-date warehouse).
     """
     existing = {r[0] for r in con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND NOT temporary"
     ).fetchall()}
-    if "events" in existing and not con.execute(
-            "SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
-            "AND table_name = 'events' AND column_name = 'repeat_7d'").fetchall()[0][0]:
-        con.execute("ALTER TABLE events ADD COLUMN repeat_7d BOOLEAN NOT NULL DEFAULT FALSE")
+    done = _add_missing_columns(con, existing)
+    if "events.repeat_7d" in done:
         refresh_repeats(con)
+    if any(c.startswith("events.") for c in done):
         con.execute("DROP TABLE IF EXISTS mart_open_cases")  # has the columns of events: made again below
         existing.discard("mart_open_cases")
+    done = [f"{c} added" for c in done]
     con.execute(schema_sql())
     if "events" in existing:
         for mart in MARTS:
             if mart not in existing:
                 con.execute(f"INSERT INTO {mart} {mart_sql(mart)}")
+                done.append(f"{mart} added and filled")
+    if done:
+        con.execute("INSERT INTO etl_runs (run_id, kind, started_at, finished_at, status, note) "
+                    "VALUES (nextval('etl_run_seq'), 'upgrade', now(), now(), 'ok', ?)", ["; ".join(done)])
+    return done
+
+
+def _add_missing_columns(con: duckdb.DuckDBPyConnection, existing: set[str]) -> list[str]:
+    """Add to the existing tables the columns the DDL has and they lack; returns ``table.column`` of each."""
+    ddl = duckdb.connect(":memory:")
+    try:
+        ddl.execute(schema_sql())
+        wanted = ddl.execute("SELECT table_name, column_name, data_type, column_default, is_nullable "
+                             "FROM information_schema.columns ORDER BY table_name, ordinal_position").fetchall()
+    finally:
+        ddl.close()
+    have = {(t, c) for t, c in con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = current_database()").fetchall()}
+    added = []
+    for table, column, dtype, default, nullable in wanted:
+        if table == "mart_open_cases":  # mirrors events: made again whenever events gains a column
+            continue
+        if table in existing and (table, column) not in have:
+            sql = f'ALTER TABLE {table} ADD COLUMN "{column}" {dtype}'
+            if default is not None:
+                sql += f" DEFAULT {default}"
+            if nullable == "NO":
+                sql += " NOT NULL"
+            con.execute(sql)
+            added.append(f"{table}.{column}")
+    return added

@@ -3,7 +3,7 @@ CREATE SEQUENCE IF NOT EXISTS etl_run_seq START 1;
 
 CREATE TABLE IF NOT EXISTS etl_runs (
     run_id         BIGINT PRIMARY KEY,
-    kind           VARCHAR NOT NULL,          -- events | reference | demo | replay
+    kind           VARCHAR NOT NULL,          -- events | reference | demo | replay | upgrade
     started_at     TIMESTAMPTZ NOT NULL,
     finished_at    TIMESTAMPTZ,
     files          INTEGER NOT NULL DEFAULT 0,
@@ -13,7 +13,8 @@ CREATE TABLE IF NOT EXISTS etl_runs (
     duration_s     DOUBLE,
     status         VARCHAR NOT NULL,          -- running | ok | failed
     snapshot       VARCHAR,                   -- file name of the snapshot it published
-    error          VARCHAR
+    error          VARCHAR,
+    note           VARCHAR                    -- what an upgrade run changed
 );
 
 CREATE TABLE IF NOT EXISTS etl_files (

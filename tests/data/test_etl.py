@@ -16,7 +16,7 @@ from data import etl
 from data.cli import cmd_etl
 from data.marts import MARTS, SQL_DIR
 from data.pii import hash_id, pii_key
-from data.snapshot import read_current
+from data.snapshot import publish, read_current
 from data.warehouse import connect
 from tests.data.conftest import (
     EVENT_FILE_COLUMNS,
@@ -180,6 +180,28 @@ def test_an_update_of_a_stage_alone_reaches_the_open_cases_mart(etl_env):
     got = query(etl_env, "SELECT status, dispatched_at FROM mart_open_cases WHERE case_id = ?", [case["case_id"]])
     assert got == [("dispatched", t)]
     assert _mart_rows(etl_env, "mart_open_cases") == _mart_rebuilt(etl_env, "mart_open_cases")
+
+
+
+def test_an_older_warehouse_is_upgraded_and_published_by_the_next_cycle_without_any_file(etl_env):
+    con = connect(etl_env.work_db, etl_env.timezone)
+    try:  # a warehouse and snapshot from before the repeat flags and the open-cases mart
+        con.execute("DROP TABLE mart_open_cases")
+        con.execute("ALTER TABLE events DROP COLUMN repeat_7d")
+        con.execute("ALTER TABLE etl_runs DROP COLUMN note")
+        publish(con, etl_env.warehouse_dir)
+    finally:
+        con.close()
+    old = read_current(etl_env.current_file).name
+    assert snapshot_query(etl_env, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'mart_open_cases'") == [(0,)]
+    result = cycle(etl_env)
+    assert result.files == [] and result.snapshot is not None and result.snapshot != old
+    assert snapshot_query(etl_env, "SELECT count(*) FROM events WHERE repeat_7d") > [(0,)]
+    assert snapshot_query(etl_env, "SELECT count(*) FROM mart_open_cases") == snapshot_query(
+        etl_env, "SELECT count(*) FROM events WHERE closed_at IS NULL")
+    assert snapshot_query(etl_env, "SELECT note FROM etl_runs WHERE kind = 'upgrade'") == [
+        ("etl_runs.note added; events.repeat_7d added; mart_open_cases added and filled",)]
+    assert cycle(etl_env).snapshot is None  # once published, an idle cycle publishes nothing again
 
 
 def test_replaying_all_files_into_a_fresh_warehouse_gives_the_same_tables(etl_env, etl_base, tmp_path):

@@ -69,5 +69,8 @@ def test_an_older_warehouse_gets_the_repeat_flags_and_new_marts_when_the_schema_
     assert con.execute("SELECT case_id, repeat_7d FROM events ORDER BY received_at").fetchall() == [
         ("first", False), ("again", True)]
     assert con.execute("SELECT case_id, repeat_7d FROM mart_open_cases").fetchall() == [("again", True)]
-    apply_schema(con)  # an up-to-date warehouse is left alone
+    assert con.execute("SELECT kind, note FROM etl_runs").fetchall() == [
+        ("upgrade", "events.repeat_7d added; mart_open_cases added and filled")]
+    assert apply_schema(con) == []  # an up-to-date warehouse is left alone
     assert con.execute("SELECT count(*) FROM mart_open_cases").fetchall() == [(1,)]
+    assert con.execute("SELECT count(*) FROM etl_runs").fetchall() == [(1,)]
