@@ -134,6 +134,24 @@
       if ((secs < 0) !== cells[i].classList.contains("gp-late")) {
         cells[i].classList.toggle("gp-late", secs < 0);
       }
+      if (secs < 0) {
+        markBreached(cells[i].parentNode, container.getAttribute("data-breached-shape"));
+      }
+    }
+  }
+
+  /* A row whose deadline passed since the last refresh looks breached at once (the next refresh
+     brings the server's verdict and the new counts). */
+  function markBreached(row, shape) {
+    if (!row || row.getAttribute("data-level") === "breached") {
+      return;
+    }
+    row.classList.remove("gp-r-red", "gp-r-amber", "gp-r-ok");
+    row.classList.add("gp-r-breached");
+    row.setAttribute("data-level", "breached");
+    var mark = row.querySelector(".gp-sla-shape");
+    if (mark && shape) {
+      mark.textContent = shape;
     }
   }
 

@@ -60,6 +60,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "vital.short.satisfaction_pct": ("满意率", "Satisfaction"),
     "vital.baseline": ("较基线", "vs baseline"),
     "vital.no_target": ("不设目标", "Not scored"),
+    # a rate with nothing to measure in the window (the wall's window is today): say why, not just "—"
+    "vital.none_due": ("今日无到期件", "None due today"),
+    "vital.none_rated": ("今日无评价", "No ratings today"),
+    "vital.none_done": ("今日无办结", "None done today"),
     "status.green": ("达标", "OK"),
     "status.amber": ("预警", "Watch"),
     "status.red": ("告警", "Alert"),

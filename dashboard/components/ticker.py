@@ -104,5 +104,7 @@ def ticker(df: pd.DataFrame | None, lang: str, n: int, counts: tuple[int, int] |
     if rows is None or rows.empty:
         return [summary, html.Div(t("sla.empty", lang), className="gp-empty")]
     late, day = t("sla.late", lang), ("天" if lang == "zh" else "d")
+    # data-breached-shape: a row whose countdown passes zero between refreshes turns breached in the browser
     return [summary, html.Div([_row(r, lang, late, day) for r in rows.itertuples(index=False)],
-                              className="gp-sla-rows", **{"data-late": late, "data-day": day})]
+                              className="gp-sla-rows", **{"data-late": late, "data-day": day,
+                                                          "data-breached-shape": _LEVEL_SHAPE["breached"]})]

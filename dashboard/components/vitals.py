@@ -23,6 +23,15 @@ WALL_VITALS = ("received", "open_backlog", "overdue_open", "accept_1min_pct", "d
                "close_on_time_urgent_pct", "close_on_time_other_pct", "satisfaction_pct")
 
 
+# Why a rate has no value in a window: which cases it would have counted.
+_EMPTY_WHY = {
+    "accept_1min_pct": "vital.none_due", "dispatch_5min_pct": "vital.none_due",
+    "close_on_time_urgent_pct": "vital.none_due", "close_on_time_other_pct": "vital.none_due",
+    "satisfaction_pct": "vital.none_rated", "median_accept_s": "vital.none_done",
+    "median_dispatch_s": "vital.none_done", "median_close_h": "vital.none_done",
+}
+
+
 def status_badge(status: str, lang: str) -> html.Span:
     """Shape + word for a status ("● 达标"): the colour comes from CSS, the meaning does not need it."""
     status = status if status in STATUS_SHAPES else "none"
@@ -52,6 +61,8 @@ def vital_tile(metric, lang: str) -> html.Div:
         if metric.status != "none" else ""
     foot = [status_badge(metric.status, lang)] if metric.status != "none" else []
     foot.append(html.Span(target, className="gp-vital-target"))
+    if metric.value is None and metric.key in _EMPTY_WHY:  # e.g. no working-day deadline falls on a Monday
+        foot = [html.Span(t(_EMPTY_WHY[metric.key], lang), className="gp-vital-target")]
     return html.Div(
         className=f"gp-vital gp-s-{metric.status}",
         **{"data-key": metric.key, "data-status": metric.status},

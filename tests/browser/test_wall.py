@@ -175,6 +175,18 @@ def test_wall_shows_the_numbers_metrics_computes_and_ticks_countdowns(dash_duo, 
     time.sleep(2.2)
     second = dom(driver, "return document.querySelector('.gp-countdown').textContent")
     assert second != first
+    # a row whose deadline passes between refreshes turns breached at once (the page's clock is the
+    # server's, pinned to the fixture's now: a deadline in 1970 has passed whatever the offset)
+    row = dom(driver, "const r = document.querySelector('.gp-sla-row:not([data-level=\"breached\"])'); "
+                      "r.querySelector('.gp-countdown').setAttribute('data-due', '1000'); "
+                      "return r.getAttribute('data-case')")
+    assert row, "the fixture has a case at risk that is not breached yet"
+    time.sleep(1.2)
+    shape = dom(driver, "return document.querySelector('.gp-sla-rows').getAttribute('data-breached-shape')")
+    got = dom(driver, f"const r = document.querySelector('.gp-sla-row[data-case=\"{row}\"]'); "
+                      "return [r.getAttribute('data-level'), r.classList.contains('gp-r-breached'), "
+                      "r.querySelector('.gp-sla-shape').textContent, r.querySelector('.gp-countdown').textContent]")
+    assert got[:3] == ["breached", True, shape] and got[3].startswith("超"), got
     # the browser's countdown is the twin of the Python one
     for seconds in (0, 59.9, 125, -125, 3600, 86399, 90061):
         assert dom(driver, f"return window.gpWallFormat.countdown({seconds}, 'd')") == countdown(seconds), seconds

@@ -71,9 +71,15 @@ def test_a_metric_without_a_short_label_keeps_its_own():
     assert _find(tile, "gp-vital-target").children == "≤4%"
 
 
-def test_missing_value_shows_a_dash_not_zero():
+def test_missing_value_shows_a_dash_not_zero_and_says_why():
     tile = vital_tile(M("satisfaction_pct", "满意率", "Satisfaction", None, "%", 90.0, "none", None, None), "zh")
     assert _find(tile, "gp-vital-num").children == "—"
+    assert "今日无评价" in _texts(tile)
+    # a Monday morning: no working-day closure deadline has fallen yet today
+    other = M("close_on_time_other_pct", "一般件按时办结率", "Other cases closed on time", None, "%", 90.0, "none",
+              95.0, None)
+    assert "None due today" in _texts(vital_tile(other, "en"))
+    assert "None due today" not in _texts(vital_tile(ACCEPT, "en"))
 
 
 def test_badges_for_every_status():
