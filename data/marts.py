@@ -42,7 +42,7 @@ def refresh_repeats(con: duckdb.DuckDBPyConnection, since: date | datetime | Non
     after the change: no other flag can change (``data/sql/events_repeats.sql``).
     """
     if since is None:
-        since = datetime(1970, 1, 8)
+        since = datetime(1970, 1, 8)  # the epoch plus the 7-day look-back of the query: every case
     con.execute(mart_sql("events_repeats"), {"since": since})
 
 

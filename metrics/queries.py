@@ -10,10 +10,12 @@ carrying a value:
   their values are bound as ``$s_*`` parameters;
 * identifiers from a whitelist (an area level's column), through ``columns=``.
 
-:func:`prepare` gets a cursor ready for the metric SQL: it registers the SLA rules
-(``sla_rules``) and the working-day calendar (``work_calendar``) and creates the temporary view
-``case_due`` (every event plus ``accept_due``, ``dispatch_due`` and ``close_due``), so that each
-deadline rule is written once (``sql/case_due_view.sql``, the twin of ``case_deadlines.sql``).
+:func:`prepare` gets a cursor ready for the metric SQL: it fills two tiny temporary tables with
+the SLA rules and, per rule, the closure deadline of every receipt day from the working-day
+calendar (``sla_default``, ``sla_override``), and defines the temporary views ``case_due`` (every
+event plus ``accept_due``, ``dispatch_due`` and ``close_due``) and ``open_due`` (the same over
+``mart_open_cases``), so that each deadline rule is written once (``sql/due_view.sql``, the twin
+of ``case_deadlines.sql`` and :func:`metrics.sla.deadlines`).
 
 Snapshots never change once published, and the past rarely does: :func:`memo` keeps results
 about earlier weeks (baselines, historical duration quantiles) per warehouse, keyed by
