@@ -46,7 +46,13 @@ import pyarrow as pa
 import shapely
 
 from data import readers
-from data.marts import INCREMENTAL_MAX_DAYS, rebuild_marts, refresh_marts_for_days, refresh_repeats
+from data.marts import (
+    INCREMENTAL_MAX_DAYS,
+    rebuild_marts,
+    refresh_marts_for_days,
+    refresh_repeats,
+    refresh_stage_quantiles,
+)
 from data.pii import pii_key
 from data.readers import FileError, format_of
 from data.snapshot import publish, read_current, touch
@@ -514,7 +520,7 @@ def run_cycle(settings, kind: str = "events", *, settle_seconds: float = SETTLE_
                 changed = _load_all(con, settings, todo, result)  # opens the cycle's transaction
                 result.timings["load"] = time.perf_counter() - t - result.timings["read"]
                 t = time.perf_counter()
-                _refresh_marts(con, changed)
+                _refresh_marts(con, changed, settings)
                 result.timings["marts"] = time.perf_counter() - t
                 _record_run(con, result, started)
                 t = time.perf_counter()
@@ -641,8 +647,12 @@ def _drop_temp(con: duckdb.DuckDBPyConnection, *names: str) -> None:
             con.execute(f"DROP {kind[0][0]} temp.{name}")
 
 
-def _refresh_marts(con: duckdb.DuckDBPyConnection, changed: dict) -> None:
-    """Refresh the repeat flags and the marts after the load: by changed days after a small events load, else all."""
+def _refresh_marts(con: duckdb.DuckDBPyConnection, changed: dict, settings) -> None:
+    """Refresh the repeat flags and the marts after the load: by changed days after a small events load, else all.
+
+    Today's stage-duration quantiles are computed by the first events load of the day (and again
+    after a full rebuild).
+    """
     tables = changed["tables"]
     if not tables & {"events", "areas", "categories"}:
         return
@@ -656,10 +666,13 @@ def _refresh_marts(con: duckdb.DuckDBPyConnection, changed: dict) -> None:
             refresh_repeats(con)
         elif days:
             refresh_repeats(con, days[0])
-    if tables & {"areas", "categories"} or days is None or len(days) > INCREMENTAL_MAX_DAYS:
+    rebuild = tables & {"areas", "categories"} or days is None or len(days) > INCREMENTAL_MAX_DAYS
+    if rebuild:
         rebuild_marts(con)
     else:
         refresh_marts_for_days(con, days)
+    if "events" in tables:
+        refresh_stage_quantiles(con, datetime.now(settings.zone).date(), settings.timezone, force=bool(rebuild))
 
 
 def _record_run(con: duckdb.DuckDBPyConnection, result: CycleResult, started: float) -> None:

@@ -624,7 +624,7 @@ def build_demo(settings, spec: DemoSpec | None = None, progress: bool = True) ->
             con.unregister("chunk")
             bar.update(min(chunk.num_rows, spec.events - bar.n))
         bar.set_postfix_str("repeat flags, marts")
-        refresh_all(con)
+        refresh_all(con, now.astimezone(settings.zone).date(), settings.timezone)
         elapsed = time.perf_counter() - started
         n_events = con.execute("SELECT count(*) FROM events").fetchone()[0]
         con.execute(

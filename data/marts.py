@@ -16,16 +16,21 @@ Code that writes ``events`` outside the ETL (the demo generator, tests) calls :f
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 
 __all__ = ["MARTS", "refresh_marts", "rebuild_marts", "refresh_marts_for_days", "INCREMENTAL_MAX_DAYS", "mart_sql",
-           "rebuild_mart", "refresh_repeats", "refresh_all"]
+           "rebuild_mart", "refresh_repeats", "refresh_all", "refresh_stage_quantiles", "stage_history",
+           "STAGE_HISTORY_DAYS"]
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 MARTS = ("mart_daily_counts", "mart_backlog_daily", "mart_area_stats", "mart_open_cases")
+# The SLA-risk warning judges a stage by the durations of the stages completed in this many days
+# before local midnight (mart_stage_quantiles; metrics.warnings reads it).
+STAGE_HISTORY_DAYS = 28
 # Above this many changed days an incremental refresh is no cheaper than a rebuild.
 INCREMENTAL_MAX_DAYS = 60
 
@@ -46,10 +51,39 @@ def refresh_repeats(con: duckdb.DuckDBPyConnection, since: date | datetime | Non
     con.execute(mart_sql("events_repeats"), {"since": since})
 
 
-def refresh_all(con: duckdb.DuckDBPyConnection) -> None:
-    """Recompute every derived column and mart from the core tables (after writing events directly)."""
+def refresh_all(con: duckdb.DuckDBPyConnection, day: date | None = None, tz: str | None = None) -> None:
+    """Recompute every derived column and mart from the core tables (after writing events directly).
+
+    With ``day`` and ``tz``, also the stage-duration quantiles of that local day.
+    """
     refresh_repeats(con)
     refresh_marts(con)
+    if day is not None and tz is not None:
+        refresh_stage_quantiles(con, day, tz, force=True)
+
+
+def stage_history(day: date, tz: str) -> tuple[datetime, datetime]:
+    """The history behind the stage quantiles of local ``day``: the :data:`STAGE_HISTORY_DAYS` before its midnight."""
+    he = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(tz))
+    return he - timedelta(days=STAGE_HISTORY_DAYS), he
+
+
+def refresh_stage_quantiles(con: duckdb.DuckDBPyConnection, day: date, tz: str, force: bool = False) -> bool:
+    """Store the stage-duration quantiles of local ``day`` in ``mart_stage_quantiles`` unless already there.
+
+    Kept: ``day`` and the day before (a reader may still be on yesterday). The history ends at
+    the day's midnight, so once stored the rows stand for the whole day, as the per-day memo of
+    :func:`metrics.warnings.sla_risk` would (later changes to older cases wait for the next day).
+    ``force`` recomputes them (after a full rebuild, the history itself may differ). Returns
+    whether anything was computed.
+    """
+    if not force and con.execute("SELECT count(*) FROM mart_stage_quantiles WHERE day = ?", [day]).fetchall()[0][0]:
+        return False
+    hs, he = stage_history(day, tz)
+    con.execute("DELETE FROM mart_stage_quantiles WHERE day >= ? OR day < ?", [day, day - timedelta(days=1)])
+    con.execute(f"INSERT INTO mart_stage_quantiles SELECT CAST($day AS DATE), * FROM ({mart_sql('stage_quantiles')})",
+                {"day": day, "hs": hs, "he": he})
+    return True
 
 
 def rebuild_mart(con: duckdb.DuckDBPyConnection, mart: str) -> None:

@@ -21,7 +21,7 @@ TABLES = (
     "areas", "categories", "departments", "channels",
     "events", "people", "housing", "enterprises", "assets",
     "etl_runs", "etl_files", "quarantine",
-    "mart_daily_counts", "mart_backlog_daily", "mart_area_stats", "mart_open_cases",
+    "mart_daily_counts", "mart_backlog_daily", "mart_area_stats", "mart_open_cases", "mart_stage_quantiles",
 )
 
 

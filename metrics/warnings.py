@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from data.marts import STAGE_HISTORY_DAYS, mart_sql, stage_history
 from metrics import queries
 from metrics.scope import LEVELS, Scope
 from metrics.vitals import BASELINE_QUANTUM
@@ -53,12 +54,12 @@ RISK_COLUMNS = ("case_id", "stage", "due_at", "seconds_left", "p_breach", "level
                 "category_name_en", "grid_id", "microgrid_id", "street_id", "department_id", "department_name",
                 "department_name_en", "received_at", "status")
 LEVEL_ORDER = {"breached": 0, "red": 1, "amber": 2, "ok": 3}
-# Quantiles per stage distribution: 0 %, 1 %, ..., 100 % (what stage_quantiles.sql returns).
+# Quantiles per stage distribution: 0 %, 1 %, ..., 100 % (what data/sql/stage_quantiles.sql returns).
 _PROBS = np.linspace(0.0, 1.0, 101)
 # A distribution needs this many completed stages before it is trusted; otherwise fall back from
 # (category, department) to category, then to every case of that stage.
 MIN_HISTORY = 30
-HISTORY_DAYS = 28
+HISTORY_DAYS = STAGE_HISTORY_DAYS
 # Red however likely a breach looks when this little time is left: the last hour of a closure,
 # the last 30 s of an acceptance, the last minute of a dispatch.
 RED_MARGIN_S = {"accept": 30.0, "dispatch": 60.0, "close": 3600.0}
@@ -169,16 +170,23 @@ class _Quantiles:
 def _quantiles(ctx: queries.QueryContext) -> _Quantiles:
     """Stage-duration quantiles over the stages completed in the 28 days before today.
 
-    Remembered per warehouse and day: the history ends at local midnight, so it is the same for
-    every request of the day, and the 2 million stages behind it at 10 million cases are
-    summarised once.
+    The ETL stores them once a day (``mart_stage_quantiles``, from ``data/sql/stage_quantiles.sql``);
+    they are computed here only for a day it has not stored (an "as of" in the past, a warehouse
+    not loaded since midnight). Either way they are remembered per warehouse and day: the history
+    ends at local midnight, so it is the same for every request of the day (sorting the 2 million
+    stages behind it at 10 million cases takes 0.85 s).
     """
     today = ctx.now.date()
-    he = datetime(today.year, today.month, today.day, tzinfo=ctx.now.tzinfo)
-    hs = he - timedelta(days=HISTORY_DAYS)
+    hs, he = stage_history(today, ctx.tz)
 
     def compute() -> _Quantiles:
-        table = ctx.run("stage_quantiles", {"hs": hs, "he": he})
+        try:
+            table = ctx.con.execute("SELECT stage_key, category_id, department_id, n, q FROM mart_stage_quantiles "
+                                    "WHERE day = ?", [today]).df()
+        except duckdb.CatalogException:  # a snapshot from before the mart existed
+            table = pd.DataFrame()
+        if table.empty:
+            table = ctx.con.execute(mart_sql("stage_quantiles"), {"hs": hs, "he": he}).df()
         # a (category, department) or category distribution needs MIN_HISTORY cases; a stage's
         # overall distribution is used whatever its size
         keep = (table["n"] >= MIN_HISTORY) | table["category_id"].isna()

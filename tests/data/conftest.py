@@ -47,7 +47,7 @@ def cycle(settings: Settings, kind: str = "events", **kw) -> CycleResult:
     return run_cycle(settings, kind, **kw)
 
 
-def query(settings: Settings, sql: str, params: list | None = None) -> list[tuple]:
+def query(settings: Settings, sql: str, params: list | dict | None = None) -> list[tuple]:
     """Rows from the work database (opened and closed again: the ETL must be able to open it next)."""
     con = connect(settings.work_db, settings.timezone, read_only=True)
     try:

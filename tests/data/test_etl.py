@@ -7,14 +7,14 @@ import json
 import os
 import stat
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pandas as pd
 import pytest
 
 from data import etl
 from data.cli import cmd_etl
-from data.marts import MARTS, SQL_DIR
+from data.marts import MARTS, SQL_DIR, stage_history
 from data.pii import hash_id, pii_key
 from data.snapshot import publish, read_current
 from data.warehouse import connect
@@ -152,6 +152,13 @@ def test_incremental_mart_refresh_equals_a_full_rebuild(etl_env):
     for mart in MARTS:
         assert _mart_rows(etl_env, mart) == _mart_rebuilt(etl_env, mart), mart
     assert _repeat_flags(etl_env) == _repeat_flags_by_pandas(etl_env)
+    # the day's first events load stored today's stage-duration quantiles, computed from the history
+    today = datetime.now(etl_env.zone).date()
+    hs, he = stage_history(today, etl_env.timezone)
+    stored = query(etl_env, "SELECT stage_key, category_id, department_id, n, q FROM mart_stage_quantiles "
+                            "WHERE day = ?", [today])
+    history = query(etl_env, (SQL_DIR / "stage_quantiles.sql").read_text(encoding="utf-8"), {"hs": hs, "he": he})
+    assert stored and sorted(stored, key=repr) == sorted(history, key=repr)
 
 
 def _repeat_flags(settings) -> dict[str, bool]:

@@ -240,3 +240,24 @@ def test_grouped_breach_probability_equals_the_row_wise_one():
     elapsed = rng.lognormal(8, 1.5, 5000)
     due = elapsed + rng.lognormal(8, 1.5, 5000) * rng.choice([-1, 1], 5000)
     assert np.allclose(_grouped_breach_probability(q, gid, elapsed, due), breach_probability(q[gid], elapsed, due))
+
+
+def test_the_stored_stage_quantiles_are_the_ones_computed_from_the_history_and_are_used(demo, monkeypatch):
+    from data.marts import mart_sql, stage_history
+    from metrics import warnings as w
+
+    con, day = demo.cursor(), demo.now.date()
+    stored = con.execute("SELECT stage_key, category_id, department_id, n, q FROM mart_stage_quantiles "
+                         "WHERE day = ?", [day]).fetchall()
+    hs, he = stage_history(day, demo.settings.timezone)
+    computed = con.execute(mart_sql("stage_quantiles"), {"hs": hs, "he": he}).fetchall()
+    assert len(stored) > 10 and sorted(stored, key=repr) == sorted(computed, key=repr)
+    queries.clear_caches()
+    monkeypatch.setattr(w, "mart_sql", lambda name: pytest.fail("computed although the ETL stored them"))
+    assert len(w._quantiles(queries.prepare(con, demo.now, demo.settings)).keys) > 10
+    # another day (an "as of" in the past): computed from the history
+    monkeypatch.undo()
+    queries.clear_caches()
+    earlier = demo.now - timedelta(days=3)
+    assert len(w._quantiles(queries.prepare(con, earlier, demo.settings)).keys) > 10
+    queries.clear_caches()
