@@ -423,6 +423,7 @@ def _setup(con: duckdb.DuckDBPyConnection, tables: _SlaTables) -> None:
     view = _due_view_sql(has_overrides=tables.overrides.num_rows > 0)
     for name, source in _DUE_VIEWS:
         con.execute(view.replace("__view__", name).replace("__source__", source))
+    con.execute(load_sql("open_stages"))
     try:
         _prepared[con] = token
     except TypeError:

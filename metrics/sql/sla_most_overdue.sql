@@ -1,32 +1,13 @@
 -- sla_most_overdue: the $limit open cases furthest past the deadline of the stage they wait on, with
 -- their details - the head of the SLA-risk list whenever at least $limit cases are breached (the
 -- common case in a big district): one top-N query instead of ranking every open case.
--- The stage rules are those of sla_open_stages.sql (keep the two in step).
-WITH open_cases AS (
-    SELECT e.case_id, e.received_at, e.accepted_at, e.dispatched_at, e.needs_dispatch, e.category_id, e.department_id,
-           e.grid_id, e.microgrid_id, e.street_id, e.status, e.accept_due, e.dispatch_due, e.close_due
-    FROM open_due AS e
-    WHERE e.received_at < $now AND /*scope:e*/
-    UNION ALL
-    SELECT e.case_id, e.received_at, e.accepted_at, e.dispatched_at, e.needs_dispatch, e.category_id, e.department_id,
-           e.grid_id, e.microgrid_id, e.street_id, e.status, e.accept_due, e.dispatch_due, e.close_due
-    FROM case_due AS e
-    WHERE e.closed_at >= $now AND e.received_at < $now AND /*scope:e*/
-),
-staged AS (
+-- The stage each case waits on and its deadline come from open_stages (open_stages.sql).
+WITH top AS (
     SELECT
         *,
-        CASE WHEN accepted_at IS NULL OR accepted_at >= $now THEN 0
-             WHEN needs_dispatch AND (dispatched_at IS NULL OR dispatched_at >= $now) THEN 1
-             ELSE 2 END AS stage
-    FROM open_cases
-),
-top AS (
-    SELECT
-        *,
-        CASE stage WHEN 0 THEN accept_due WHEN 1 THEN dispatch_due ELSE close_due END AS due_us,
         CAST(hash(case_id) % 9223372036854775807 AS BIGINT) AS key
-    FROM staged
+    FROM open_stages($now) AS e
+    WHERE /*scope:e*/
     ORDER BY due_us, received_at, key
     LIMIT $limit
 )

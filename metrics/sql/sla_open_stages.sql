@@ -1,37 +1,17 @@
--- sla_open_stages: every case open at $now with the stage it waits on: acceptance until accepted,
--- then dispatch (if it needs a crew) until dispatched, then closure (stage_key splits closure by
--- urgency, whose durations differ tenfold); its deadline; and gid, the row of the duration
--- quantiles to judge it by (registered as sla_qkeys by metrics.warnings): the case's
+-- sla_open_stages: every case open at $now with the stage it waits on and its deadline (both from
+-- open_stages.sql; stage_key splits closure by urgency, whose durations differ tenfold); and gid,
+-- the row of the duration quantiles to judge it by (registered as sla_qkeys by metrics.warnings): the case's
 -- (stage, category, department) if that has enough history, else (stage, category), else stage.
 -- Times in seconds: elapsed_s (now - receipt), due_s (deadline - receipt), seconds_left. Cases are
 -- identified by (key, received_us), key a 64-bit hash of case_id: tens of thousands of integers
 -- cross to Python far faster than strings; sla_case_details fetches the few ranked first.
-WITH open_cases AS (
-    SELECT e.case_id, e.received_at, e.accepted_at, e.dispatched_at, e.needs_dispatch, e.urgency, e.category_id,
-           e.department_id, e.accept_due, e.dispatch_due, e.close_due
-    FROM open_due AS e
-    WHERE e.received_at < $now AND /*scope:e*/
-    UNION ALL
-    SELECT e.case_id, e.received_at, e.accepted_at, e.dispatched_at, e.needs_dispatch, e.urgency, e.category_id,
-           e.department_id, e.accept_due, e.dispatch_due, e.close_due
-    FROM case_due AS e
-    WHERE e.closed_at >= $now AND e.received_at < $now AND /*scope:e*/
-),
-staged AS (
-    SELECT
-        *,
-        CASE WHEN accepted_at IS NULL OR accepted_at >= $now THEN 0
-             WHEN needs_dispatch AND (dispatched_at IS NULL OR dispatched_at >= $now) THEN 1
-             ELSE 2 END AS stage
-    FROM open_cases
-),
-keyed AS (
+WITH keyed AS (
     SELECT
         *,
         CASE stage WHEN 0 THEN 'accept' WHEN 1 THEN 'dispatch'
-             ELSE CASE WHEN urgency = 'urgent' THEN 'close_urgent' ELSE 'close_other' END END AS stage_key,
-        CASE stage WHEN 0 THEN accept_due WHEN 1 THEN dispatch_due ELSE close_due END AS due_us
-    FROM staged
+             ELSE CASE WHEN urgency = 'urgent' THEN 'close_urgent' ELSE 'close_other' END END AS stage_key
+    FROM open_stages($now) AS e
+    WHERE /*scope:e*/
 )
 SELECT
     CAST(hash(c.case_id) % 9223372036854775807 AS BIGINT) AS key, c.stage,
