@@ -7,6 +7,7 @@ local days and hours come out of plain SQL.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
@@ -84,15 +85,21 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> list[str]:
     return done
 
 
-def _add_missing_columns(con: duckdb.DuckDBPyConnection, existing: set[str]) -> list[str]:
-    """Add to the existing tables the columns the DDL has and they lack; returns ``table.column`` of each."""
+@lru_cache(maxsize=1)
+def _ddl_columns() -> tuple[tuple, ...]:
+    """(table, column, type, default, nullable) of every column the DDL defines (read once per process)."""
     ddl = duckdb.connect(":memory:")
     try:
         ddl.execute(schema_sql())
-        wanted = ddl.execute("SELECT table_name, column_name, data_type, column_default, is_nullable "
-                             "FROM information_schema.columns ORDER BY table_name, ordinal_position").fetchall()
+        return tuple(ddl.execute("SELECT table_name, column_name, data_type, column_default, is_nullable "
+                                 "FROM information_schema.columns ORDER BY table_name, ordinal_position").fetchall())
     finally:
         ddl.close()
+
+
+def _add_missing_columns(con: duckdb.DuckDBPyConnection, existing: set[str]) -> list[str]:
+    """Add to the existing tables the columns the DDL has and they lack; returns ``table.column`` of each."""
+    wanted = _ddl_columns()
     have = {(t, c) for t, c in con.execute(
         "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = current_database()").fetchall()}
     added = []
