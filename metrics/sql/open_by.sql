@@ -2,11 +2,7 @@
 -- (/*col:key*/ is street_id, community_id, grid_id, microgrid_id, category_id, category_l1,
 -- department_id or channel).
 WITH open_cases AS (
-    SELECT /*col:key:e*/ AS key, e.close_due FROM open_due AS e
-    WHERE e.received_at < $now AND /*scope:e*/
-    UNION ALL
-    SELECT /*col:key:e*/ AS key, e.close_due FROM case_due AS e
-    WHERE e.closed_at >= $now AND e.received_at < $now AND /*scope:e*/
+    SELECT /*col:key:e*/ AS key, e.close_due FROM open_at($now) AS e WHERE /*scope:e*/
 )
 SELECT key, count(*) AS open, count(*) FILTER (WHERE close_due < epoch_us($now)) AS overdue
 FROM open_cases

@@ -1,13 +1,9 @@
 -- open_now: cases open at $now, and open past their closure deadline, per micro-grid (with its
--- grid, community and street, so any level can be summed from it). Read as the two pushable
--- halves of "open": never closed; closed at or after $now. Several metrics of one refresh share
--- it (metrics.queries.memo, per snapshot and now).
+-- grid, community and street, so any level can be summed from it), from open_at (open_stages.sql).
+-- Several metrics of one refresh share it (metrics.queries.memo, per snapshot and now).
 WITH open_cases AS (
-    SELECT e.microgrid_id, e.grid_id, e.community_id, e.street_id, e.close_due FROM open_due AS e
-    WHERE e.received_at < $now AND /*scope:e*/
-    UNION ALL
-    SELECT e.microgrid_id, e.grid_id, e.community_id, e.street_id, e.close_due FROM case_due AS e
-    WHERE e.closed_at >= $now AND e.received_at < $now AND /*scope:e*/
+    SELECT e.microgrid_id, e.grid_id, e.community_id, e.street_id, e.close_due FROM open_at($now) AS e
+    WHERE /*scope:e*/
 )
 SELECT
     microgrid_id, any_value(grid_id) AS grid_id, any_value(community_id) AS community_id,

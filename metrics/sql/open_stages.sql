@@ -1,9 +1,17 @@
--- open_stages(t): every case open at t (received before t, not closed or cancelled before it) with
--- its three deadlines (due_view.sql), the stage it waits on (0 acceptance until accepted, 1
--- dispatch, if it needs a crew, until dispatched, 2 closure) and that stage's deadline (due_us).
--- Read as the two pushable halves of "open": never closed (mart_open_cases); closed at or after t.
--- The stage rules of the SLA-risk queries (sla_open_stages.sql, sla_most_overdue.sql), written
--- once; a scope filter on the result reaches both scans. Defined after the deadline views.
+-- Table macros over the deadline views (due_view.sql), defined after them.
+--
+-- open_at(t): every case open at t (received before t, not closed or cancelled before it), with its
+-- three deadlines. Read as the two pushable halves of "open": never closed (mart_open_cases); closed
+-- at or after t (few row groups of events). A filter on the result (the scope) reaches both scans;
+-- columns not used are not read.
+CREATE OR REPLACE TEMP MACRO open_at(t) AS TABLE
+SELECT * FROM open_due WHERE received_at < t
+UNION ALL
+SELECT * FROM case_due WHERE closed_at >= t AND received_at < t;
+
+-- open_stages(t): open_at(t) with the stage each case waits on (0 acceptance until accepted, 1
+-- dispatch, if it needs a crew, until dispatched, 2 closure) and that stage's deadline (due_us):
+-- the stage rules of the SLA-risk queries (sla_open_stages.sql, sla_most_overdue.sql), written once.
 CREATE OR REPLACE TEMP MACRO open_stages(t) AS TABLE
 SELECT
     *,
@@ -14,9 +22,5 @@ FROM (
         CASE WHEN accepted_at IS NULL OR accepted_at >= t THEN 0
              WHEN needs_dispatch AND (dispatched_at IS NULL OR dispatched_at >= t) THEN 1
              ELSE 2 END AS stage
-    FROM (
-        SELECT * FROM open_due WHERE received_at < t
-        UNION ALL
-        SELECT * FROM case_due WHERE closed_at >= t AND received_at < t
-    )
+    FROM open_at(t)
 );

@@ -1,13 +1,11 @@
 -- sla_case_details: details of the ranked open cases, given as aligned lists of (hash of case_id,
 -- receipt time in epoch microseconds) - see sla_open_stages - with category and department names.
--- Only open cases are looked at (the two pushable halves of "open at $now").
+-- Only the cases open at $now are looked at (open_at, open_stages.sql).
 WITH wanted AS (
     SELECT unnest($keys) AS key, unnest($received) AS received_us
 ),
 open_cases AS (
-    SELECT * FROM mart_open_cases AS e WHERE e.received_at < $now
-    UNION ALL
-    SELECT * FROM events AS e WHERE e.closed_at >= $now AND e.received_at < $now
+    SELECT * FROM open_at($now)
 )
 SELECT
     w.key, e.case_id, e.category_id, c.name AS category_name, c.name_en AS category_name_en, e.grid_id,
