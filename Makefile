@@ -7,8 +7,10 @@ DEBS   := chromium chromium-driver fonts-noto-cjk poppler-utils
 
 .PHONY: run test lint setup debs demo bench clean
 
+# `make run` is the one-command demo: it asks for the demo explicitly (`serve` alone never builds one).
 run: setup
-	$(PY) app.py
+	$(PY) app.py demo --if-missing
+	$(PY) app.py serve
 
 test: setup
 	$(PY) -m ruff check .

@@ -1,23 +1,61 @@
 """GridPulse command line.
 
-python app.py                 build the default demo if there is none, then serve
+python app.py                 serve the dashboard (the same as ``serve``)
 python app.py serve           serve the dashboard (and, by default, run the scheduler)
-python app.py demo            build a demo warehouse and publish it
+python app.py demo            build the demo warehouse and publish it (``--if-missing``: only when none exists)
 python app.py etl             run one ETL cycle and print a summary (--status: last runs)
 python app.py scheduler       run the ETL schedules alone (for multi-process web tiers)
-python app.py simulate        drop live cases into the landing zone in real time
+python app.py simulate        drop live demo cases into the landing zone (demo warehouses only)
+
+Every command checks its arguments (a bad one is named in the message, exit status 2) and exits
+with status 1 and a one-line message, never a traceback, when it fails.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import socket
 import sys
 from pathlib import Path
 
 from settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("gridpulse")
+
+NO_DATA_HINT = ("no data published yet under {var}: build the demo with `python app.py demo`, or land your own data "
+                "and run `python app.py etl` (see docs/etl.md); the pages say so until then")
+
+
+def _whole(low: int, what: str):
+    """An argparse type: a whole number of at least ``low`` (argparse names the argument in its message)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text.replace("_", ""))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return value
+    return parse
+
+
+def _port(text: str) -> int:
+    value = _whole(1, "a TCP port 1-65535")(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"expected a TCP port 1-65535, got {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}") from None
+    if not value >= 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,73 +64,139 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("serve", help="serve the dashboard (default 127.0.0.1:8050)")
     s.add_argument("--host", help="interface to listen on (setting: host)")
-    s.add_argument("--port", type=int, help="TCP port (setting: port)")
+    s.add_argument("--port", type=_port, help="TCP port (setting: port)")
     s.add_argument("--no-scheduler", action="store_true", help="do not run the ETL scheduler in this process")
 
     d = sub.add_parser("demo", help="build a demo warehouse and publish it as the current snapshot")
-    d.add_argument("--events", type=int, help="number of cases (default 300000; up to 10 million)")
-    d.add_argument("--days", type=int, help="days of history ending now (default 365)")
-    d.add_argument("--seed", type=int, help="random seed (same seed, same district and cases)")
+    d.add_argument("--events", type=_whole(1, "a positive whole number"),
+                   help="number of cases (default 300000; up to 10 million)")
+    d.add_argument("--days", type=_whole(1, "a positive whole number"), help="days of history ending now (default 365)")
+    d.add_argument("--seed", type=_whole(0, "a whole number >= 0"),
+                   help="random seed (same seed, same district and cases)")
     d.add_argument("--boundary", type=Path, help="GeoJSON polygon to tessellate instead of the built-in outline")
+    d.add_argument("--if-missing", action="store_true",
+                   help="do nothing when a snapshot is already published (what `make run` uses)")
+    d.add_argument("--replace", action="store_true",
+                   help="replace a warehouse that is not a demo (its files are kept as a backup)")
 
     e = sub.add_parser("etl", help="run one ETL cycle over the landing zone and publish a snapshot")
     e.add_argument("--status", action="store_true", help="show the last ETL runs instead")
     e.add_argument("--reference", action="store_true", help="load reference tables too (the nightly job)")
 
     sub.add_parser("scheduler", help="run the ETL schedules alone (events every minute, reference nightly)")
-    m = sub.add_parser("simulate", help="drop realistic new cases and updates into the landing zone")
-    m.add_argument("--per-day", type=int, help="cases a day (default: setting simulate_cases_per_day)")
-    m.add_argument("--seconds", type=float, default=0, help="stop after this many seconds (0 = run forever)")
+    m = sub.add_parser("simulate", help="drop realistic new demo cases and updates into the landing zone")
+    m.add_argument("--per-day", type=_whole(1, "a positive whole number"),
+                   help="cases a day (default: setting simulate_cases_per_day)")
+    m.add_argument("--seconds", type=_seconds, default=0, help="stop after this many seconds (0 = run forever)")
     return p
 
 
-def _ensure_demo(settings: Settings) -> None:
-    """Build the default demo warehouse when nothing has been published yet."""
-    from data.snapshot import read_current
-
-    if read_current(settings.current_file) is None:
-        from data.generate import build_demo
-
-        print("No warehouse yet: building the default demo (about a minute) ...", file=sys.stderr)
-        build_demo(settings)
+def _port_free(host: str, port: int) -> str | None:
+    """``None`` when ``host:port`` can be listened on, else why not (checked before any thread starts)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        return f"host {host!r} cannot be resolved ({exc.strerror})"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as werkzeug does
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return f"port {port} on {host} is already in use (another GridPulse? choose one with --port)"
+            return f"cannot listen on {host}:{port}: {exc.strerror}"
+    return None
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    """Serve the dashboard (building the demo first when there is no warehouse yet)."""
-    from dashboard.app import create_app
+    """Serve the dashboard; the scheduler and the wall warm-up stop in order when the server stops."""
+    from data.snapshot import read_current
 
     settings = settings.replace(**{k: v for k, v in (("host", args.host), ("port", args.port)) if v})
-    _ensure_demo(settings)
-    scheduler = None
-    if settings.scheduler_in_serve and not getattr(args, "no_scheduler", False):
-        from data.schedule import start_background_scheduler
+    busy = _port_free(settings.host, settings.port)
+    if busy is not None:
+        print(f"error: {busy}", file=sys.stderr)
+        return 1
+    if read_current(settings.current_file) is None:
+        print("warning: " + NO_DATA_HINT.format(var=settings.var_dir), file=sys.stderr)
 
-        scheduler = start_background_scheduler(settings)
-    app = create_app(settings)
+    from dashboard.app import create_app
     from dashboard.wall import warmup
 
-    warmup.start(settings)  # the default wall's numbers, before the first wall asks
-    print(f"GridPulse serving on http://{settings.host}:{settings.port}/", file=sys.stderr)
+    scheduler = None
+    app = create_app(settings)
     try:
+        if settings.scheduler_in_serve and not getattr(args, "no_scheduler", False):
+            from data.schedule import start_background_scheduler
+
+            scheduler = start_background_scheduler(settings)
+        warmup.start(settings)  # the default wall's numbers, before the first wall asks
+        print(f"GridPulse serving on http://{settings.host}:{settings.port}/", file=sys.stderr)
         app.run(host=settings.host, port=settings.port, debug=settings.debug)
+    except (OSError, SystemExit) as exc:  # the port was taken between the check and the bind
+        print(f"error: cannot serve on {settings.host}:{settings.port}: {exc}", file=sys.stderr)
+        return 1
     finally:
+        # Threads first (they hold snapshot cursors), then the readers' DuckDB connections: a DuckDB
+        # connection closed under a running query aborts the whole process.
         if scheduler is not None:
-            scheduler.shutdown(wait=False)
+            scheduler.shutdown(wait=True)
+        warmup.stop()
     return 0
+
+
+def _guard_live_warehouse(settings: Settings, replace: bool) -> str | None:
+    """Refuse to build the demo over a warehouse that is not a demo, unless ``--replace`` (then back it up).
+
+    Returns:
+        Why the demo may not be built, or ``None`` (after moving a replaced warehouse aside).
+    """
+    from data.meta import ORIGIN, is_demo, read_meta, snapshot_meta
+    from data.warehouse import connect
+
+    work = settings.work_db
+    if not work.exists():
+        return None
+    meta = snapshot_meta(settings.current_file, settings.timezone)
+    if meta is None:  # built but never published: ask the work database itself
+        con = connect(work, settings.timezone, read_only=True)
+        try:
+            meta = read_meta(con)
+        finally:
+            con.close()
+    if is_demo(meta):
+        return None
+    origin = (meta or {}).get(ORIGIN) or "live, or a demo older than warehouse_meta"
+    if not replace:
+        return (f"{work} holds a warehouse that is not a demo (origin: {origin}); the demo would "
+                "replace its cases. Use another var_dir, or --replace to keep it as a backup and build the demo")
+    backup = work.with_name(f"{work.stem}.backup-{int(work.stat().st_mtime)}.duckdb")
+    work.rename(backup)
+    print(f"kept the previous warehouse as {backup}", file=sys.stderr)
+    return None
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     """Build the demo warehouse and publish its first snapshot."""
-    from data.generate import DemoSpec, build_demo
+    from data.demo.generate import DemoSpec, build_demo
+    from data.snapshot import read_current
 
+    if args.if_missing and read_current(settings.current_file) is not None:
+        print(f"a snapshot is already published under {settings.var_dir}: nothing to build", file=sys.stderr)
+        return 0
     spec = DemoSpec(
         events=args.events or settings.demo_events, days=args.days or settings.demo_days,
         seed=args.seed if args.seed is not None else settings.demo_seed,
         boundary=args.boundary or settings.demo_boundary,
     )
     if spec.boundary is not None and not Path(spec.boundary).exists():
-        print(f"error: --boundary {spec.boundary}: file does not exist", file=sys.stderr)
+        print(f"error: argument --boundary: file {spec.boundary} does not exist", file=sys.stderr)
         return 2
+    refusal = _guard_live_warehouse(settings, args.replace)
+    if refusal is not None:
+        print(f"error: {refusal}", file=sys.stderr)
+        return 1
     info = build_demo(settings, spec)
     print(f"published snapshot {info.name}")
     return 0
@@ -100,20 +204,27 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """The command line: ``app.py serve|demo|etl|scheduler|simulate``; returns the exit status."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["serve"])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = load_settings()
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    command = args.command or "serve"
-    if args.command is None:
-        args = _parser().parse_args(["serve"])
     from data import cli as data_cli  # etl, scheduler and simulate
 
     handlers = {"serve": cmd_serve, "demo": cmd_demo, **data_cli.HANDLERS}
-    return handlers[command](settings, args)
+    try:
+        return handlers[args.command](settings, args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # one line for the operator; the traceback goes to the log at debug level
+        log.debug("%s failed", args.command, exc_info=exc)
+        print(f"error: {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
