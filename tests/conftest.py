@@ -29,7 +29,7 @@ def settings_for(var_dir: Path, **env: str) -> Settings:
 
 def build_fixture_demo(var_dir: Path, **spec) -> Settings:
     """Build a demo warehouse ending at FIXTURE_NOW under ``var_dir`` and publish it."""
-    from data.generate import DemoSpec, build_demo
+    from data.demo.generate import DemoSpec, build_demo
 
     settings = settings_for(var_dir)
     build_demo(settings, DemoSpec(now=FIXTURE_NOW, **spec), progress=False)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from data import catalogue as cat
-from data.generate import DemoSpec, build_demo
+from data import enums
+from data.demo.generate import DemoSpec, build_demo
 from data.snapshot import read_current
 from tests.conftest import FIXTURE_NOW, settings_for
 
@@ -66,7 +66,7 @@ def test_timestamps_ordered_within_each_case(con):
 
 def test_status_agrees_with_timestamps_and_every_open_stage_exists(con):
     rows = dict(con.execute("SELECT status, count(*) FROM events GROUP BY 1").fetchall())
-    assert set(rows) == set(cat.STATUSES), rows
+    assert set(rows) == set(enums.STATUSES), rows
     bad = one(con, """SELECT count(*) FROM events WHERE
         (status = 'received' AND accepted_at IS NOT NULL) OR
         (status = 'accepted' AND (accepted_at IS NULL OR dispatched_at IS NOT NULL)) OR
@@ -121,7 +121,7 @@ def test_no_personal_data(con):
 
 
 def test_reference_tables_shape(con):
-    assert one(con, "SELECT count(DISTINCT kind) FROM assets") == len(cat.ASSET_KINDS)
+    assert one(con, "SELECT count(DISTINCT kind) FROM assets") == len(enums.ASSET_KINDS)
     assert 0.1 < one(con, "SELECT avg(is_rental::INT) FROM housing") < 0.6
     offline = one(con, "SELECT avg((status = 'offline')::INT) FROM assets WHERE kind = 'camera'")
     assert 0.01 < offline < 0.2
