@@ -575,7 +575,9 @@ def build_demo(settings, spec: DemoSpec | None = None, progress: bool = True) ->
     """Build a fresh demo warehouse and publish it as the current snapshot.
 
     The warehouse is built in a temporary file and renamed over ``work.duckdb`` only when
-    complete, so an interrupted build never leaves half a warehouse behind.
+    complete, so an interrupted build never leaves half a warehouse behind. It says it is a demo:
+    ``warehouse_meta`` gets ``origin = demo`` and the case-id prefix (:data:`CASE_ID_PREFIX`), the
+    only warehouse the live simulator (:mod:`data.demo.simulate`) agrees to write to.
 
     Args:
         settings: :class:`settings.Settings` (paths, time zone).

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import pytest
 
-from data import enums
-from data.demo.generate import DemoSpec, build_demo
+from data import enums, meta
+from data.demo.generate import CASE_ID_PREFIX, DemoSpec, build_demo
+from data.demo.simulate import minted_id_pattern
 from data.snapshot import read_current
 from tests.conftest import FIXTURE_NOW, settings_for
 
@@ -125,6 +128,16 @@ def test_reference_tables_shape(con):
     assert 0.1 < one(con, "SELECT avg(is_rental::INT) FROM housing") < 0.6
     offline = one(con, "SELECT avg((status = 'offline')::INT) FROM assets WHERE kind = 'camera'")
     assert 0.01 < offline < 0.2
+
+
+def test_the_warehouse_says_it_is_a_demo_and_every_case_id_has_the_minted_form(con):
+    found = meta.read_meta(con)
+    assert found == {meta.ORIGIN: meta.DEMO, meta.CASE_ID_PREFIX: CASE_ID_PREFIX}
+    pattern = minted_id_pattern(CASE_ID_PREFIX)
+    assert one(con, "SELECT count(*) FROM events WHERE NOT regexp_full_match(case_id, ?)", pattern) == 0
+    assert re.fullmatch(pattern, "BJ20261125000001") and re.fullmatch(pattern, "BJ20261125S0000001")
+    for other in ("BJ2026112500001", "XBJ20261125000001", "BJ20261125T0000001", "FOREIGN000001", "bj20261125000001"):
+        assert not re.fullmatch(pattern, other), other
 
 
 def test_same_seed_same_data_other_seed_other_data(tmp_path):
