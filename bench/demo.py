@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _child(events: int, var_dir: str) -> None:
     sys.path.insert(0, str(ROOT))
-    from data.generate import DemoSpec, build_demo
+    from data.demo.generate import DemoSpec, build_demo
     from settings import load_settings
 
     settings = load_settings(env={"GRIDPULSE_VAR_DIR": var_dir})

@@ -1,10 +1,14 @@
-"""Schedules: the events ETL every minute, the reference tables nightly, the live simulator every 15 s.
+"""Schedules: the events ETL every minute, the reference tables nightly, the demo's live simulator every 15 s.
 
 All jobs run in one APScheduler ``BackgroundScheduler`` in the deployment's zone (Asia/Shanghai by
 default), inside ``python app.py serve`` or alone in ``python app.py scheduler``. There is exactly
 one writer: every job is ``max_instances=1`` with ``coalesce=True`` (a slow cycle delays the next one;
 missed runs collapse into one), and both ETL jobs take the ETL's process-wide writer lock, so the
 nightly job waits for a running minute job instead of opening a second writer.
+
+The live simulator is the demo's: it is scheduled only when the current snapshot was built by
+``python app.py demo`` (``warehouse_meta.origin = demo``), never on a warehouse loaded from real
+sources, whatever ``simulate_cases_per_day`` says.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from data import etl
+from data import etl, meta
 
 __all__ = ["build_scheduler", "start_background_scheduler", "SIMULATOR_TICK_SECONDS"]
 
@@ -53,8 +57,8 @@ def build_scheduler(settings, simulate: bool | None = None) -> BackgroundSchedul
 
     Args:
         settings: intervals, cron expression, zone, simulator rate.
-        simulate: add the simulator job (default: when ``simulate_cases_per_day`` > 0 and a snapshot
-            exists to take the district from).
+        simulate: add the simulator job (default: when ``simulate_cases_per_day`` > 0 and the current
+            snapshot is a demo warehouse; on any other warehouse it is off, said once at INFO).
     """
     tz = settings.zone
     sched = BackgroundScheduler(timezone=tz, job_defaults=_JOB_DEFAULTS)
@@ -66,8 +70,13 @@ def build_scheduler(settings, simulate: bool | None = None) -> BackgroundSchedul
         id="etl-reference", name="reference ETL")
     if simulate is None:
         simulate = settings.simulate_cases_per_day > 0
+        found = meta.snapshot_meta(settings.current_file, settings.timezone) if simulate else None
+        if simulate and not meta.is_demo(found):
+            why = "no snapshot is published yet" if found is None else "the warehouse is not a demo"
+            log.info("live simulator off: %s (only `python app.py demo` builds one it may write to)", why)
+            simulate = False
     if simulate:
-        from data.simulate import Simulator
+        from data.demo.simulate import Simulator
 
         try:
             simulator = Simulator(settings, per_day=settings.simulate_cases_per_day)

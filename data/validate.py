@@ -32,8 +32,20 @@ import numpy as np
 import pyarrow as pa
 import shapely
 
-from data import catalogue as cat
 from data import pii as pii_mod
+from data.enums import (
+    AGE_BANDS,
+    ASSET_KINDS,
+    ASSET_STATUSES,
+    ENTERPRISE_SIZES,
+    HOUSING_KINDS,
+    INDUSTRIES,
+    PEOPLE_KINDS,
+    RISK_LEVELS,
+    ROUTES,
+    STATUSES,
+    URGENCIES,
+)
 from data.readers import FileError, Staged
 from data.warehouse import apply_schema, connect
 
@@ -76,7 +88,6 @@ FUTURE_TOLERANCE_MINUTES = 15
 _TEXT_LIMIT = 256
 _TEXT_LIMITS = {"summary": 2000, "geojson": None, "geojson_simple": None}
 _FREE_TEXT = frozenset({"summary", "name", "name_en", "geojson", "geojson_simple"})
-_OPEN = ("received", "accepted", "dispatched", "in_progress")
 _MICROGRIDS = "SELECT area_id FROM areas WHERE level = 'microgrid'"
 _DEPARTMENTS = "SELECT department_id FROM departments"
 
@@ -110,7 +121,7 @@ class TableSpec:
 _RULES: dict[str, dict] = {
     "events": dict(
         derived=frozenset({"category_l1", "grid_id", "community_id", "street_id", "repeat_7d"}),
-        enums={"urgency": tuple(cat.URGENCIES), "route": tuple(cat.ROUTES), "status": tuple(cat.STATUSES)},
+        enums={"urgency": tuple(URGENCIES), "route": tuple(ROUTES), "status": tuple(STATUSES)},
         ranges={"satisfaction": (1, 5), "lon": (-180, 180), "lat": (-90, 90)},
         refs=(("category_id", "SELECT category_id FROM categories WHERE level = 2", "unknown_category"),
               ("department_id", _DEPARTMENTS, "unknown_department"),
@@ -118,16 +129,16 @@ _RULES: dict[str, dict] = {
               ("microgrid_id", _MICROGRIDS, "unknown_area")),
         located=True, reference=False),
     "people": dict(
-        enums={"kind": cat.PEOPLE_KINDS, "sex": ("F", "M"), "age_band": cat.AGE_BANDS},
+        enums={"kind": PEOPLE_KINDS, "sex": ("F", "M"), "age_band": AGE_BANDS},
         refs=(("microgrid_id", _MICROGRIDS, "unknown_area"),)),
     "housing": dict(
-        enums={"kind": cat.HOUSING_KINDS}, ranges={"occupants": (0, None), "built_year": (1800, 2100)},
+        enums={"kind": HOUSING_KINDS}, ranges={"occupants": (0, None), "built_year": (1800, 2100)},
         refs=(("microgrid_id", _MICROGRIDS, "unknown_area"),), located=True),
     "enterprises": dict(
-        enums={"industry": tuple(cat.INDUSTRIES), "size": cat.ENTERPRISE_SIZES, "risk_level": cat.RISK_LEVELS},
+        enums={"industry": tuple(INDUSTRIES), "size": ENTERPRISE_SIZES, "risk_level": RISK_LEVELS},
         ranges={"employees": (0, None)}, refs=(("microgrid_id", _MICROGRIDS, "unknown_area"),), located=True),
     "assets": dict(
-        enums={"kind": tuple(cat.ASSET_KINDS), "status": cat.ASSET_STATUSES},
+        enums={"kind": tuple(ASSET_KINDS), "status": ASSET_STATUSES},
         refs=(("microgrid_id", _MICROGRIDS, "unknown_area"), ("department_id", _DEPARTMENTS, "unknown_department")),
         located=True),
     "areas": dict(

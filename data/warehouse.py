@@ -21,7 +21,7 @@ SCHEMA_DIR = Path(__file__).resolve().parent / "schema"
 TABLES = (
     "areas", "categories", "departments", "channels",
     "events", "people", "housing", "enterprises", "assets",
-    "etl_runs", "etl_files", "quarantine",
+    "etl_runs", "etl_files", "quarantine", "warehouse_meta",
     "mart_daily_counts", "mart_backlog_daily", "mart_area_stats", "mart_open_cases", "mart_stage_quantiles",
 )
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import duckdb
 import pytest
 
 from settings import Settings, load_settings
@@ -29,11 +30,18 @@ def settings_for(var_dir: Path, **env: str) -> Settings:
 
 def build_fixture_demo(var_dir: Path, **spec) -> Settings:
     """Build a demo warehouse ending at FIXTURE_NOW under ``var_dir`` and publish it."""
-    from data.generate import DemoSpec, build_demo
+    from data.demo.generate import DemoSpec, build_demo
 
     settings = settings_for(var_dir)
     build_demo(settings, DemoSpec(now=FIXTURE_NOW, **spec), progress=False)
     return settings
+
+
+def open_work(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """The writer's connection to a fixture's ``work.duckdb`` (read-write; close it before the ETL runs)."""
+    from data.warehouse import connect
+
+    return connect(settings.work_db, settings.timezone)
 
 
 def private_copy(settings: Settings, tmp_path: Path) -> Settings:

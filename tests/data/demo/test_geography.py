@@ -13,17 +13,13 @@ import pytest
 import shapely
 from shapely.geometry import Point, mapping
 
+from data.demo.geography import BINJIANG, DistrictSpec, StreetSpec, build_areas, default_outline
 from data.geography import (
-    BINJIANG,
     COLUMNS,
     LAND_USES,
     LEVELS,
     TABLE_COLUMNS,
-    DistrictSpec,
-    StreetSpec,
     areas_table,
-    build_areas,
-    default_outline,
     load_outline,
     locate_points,
     microgrid_index,

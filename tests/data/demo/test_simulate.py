@@ -10,9 +10,9 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from data import simulate
-from data.generate import DIURNAL
-from data.simulate import SIM_COLUMNS, Simulator
+from data.demo import simulate
+from data.demo.generate import DIURNAL
+from data.demo.simulate import SIM_COLUMNS, Simulator
 from tests.conftest import FIXTURE_NOW
 from tests.data.conftest import assert_counts_add_up, cycle, query
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import pytest
 
-from data import catalogue as cat
-from data.generate import DemoSpec, build_demo
+from data import enums, meta
+from data.demo.generate import CASE_ID_PREFIX, DemoSpec, build_demo
+from data.demo.simulate import minted_id_pattern
 from data.snapshot import read_current
 from tests.conftest import FIXTURE_NOW, settings_for
 
@@ -66,7 +69,7 @@ def test_timestamps_ordered_within_each_case(con):
 
 def test_status_agrees_with_timestamps_and_every_open_stage_exists(con):
     rows = dict(con.execute("SELECT status, count(*) FROM events GROUP BY 1").fetchall())
-    assert set(rows) == set(cat.STATUSES), rows
+    assert set(rows) == set(enums.STATUSES), rows
     bad = one(con, """SELECT count(*) FROM events WHERE
         (status = 'received' AND accepted_at IS NOT NULL) OR
         (status = 'accepted' AND (accepted_at IS NULL OR dispatched_at IS NOT NULL)) OR
@@ -121,10 +124,20 @@ def test_no_personal_data(con):
 
 
 def test_reference_tables_shape(con):
-    assert one(con, "SELECT count(DISTINCT kind) FROM assets") == len(cat.ASSET_KINDS)
+    assert one(con, "SELECT count(DISTINCT kind) FROM assets") == len(enums.ASSET_KINDS)
     assert 0.1 < one(con, "SELECT avg(is_rental::INT) FROM housing") < 0.6
     offline = one(con, "SELECT avg((status = 'offline')::INT) FROM assets WHERE kind = 'camera'")
     assert 0.01 < offline < 0.2
+
+
+def test_the_warehouse_says_it_is_a_demo_and_every_case_id_has_the_minted_form(con):
+    found = meta.read_meta(con)
+    assert found == {meta.ORIGIN: meta.DEMO, meta.CASE_ID_PREFIX: CASE_ID_PREFIX}
+    pattern = minted_id_pattern(CASE_ID_PREFIX)
+    assert one(con, "SELECT count(*) FROM events WHERE NOT regexp_full_match(case_id, ?)", pattern) == 0
+    assert re.fullmatch(pattern, "BJ20261125000001") and re.fullmatch(pattern, "BJ20261125S0000001")
+    for other in ("BJ2026112500001", "XBJ20261125000001", "BJ20261125T0000001", "FOREIGN000001", "bj20261125000001"):
+        assert not re.fullmatch(pattern, other), other
 
 
 def test_same_seed_same_data_other_seed_other_data(tmp_path):
