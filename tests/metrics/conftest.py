@@ -20,7 +20,7 @@ from data import catalogue as cat
 from data.marts import refresh_all
 from data.snapshot import SnapshotReader, publish
 from data.warehouse import apply_schema, connect
-from metrics import queries
+from metrics import cache
 from settings import Settings
 from tests.conftest import FIXTURE_NOW, settings_for
 
@@ -45,7 +45,7 @@ class Demo:
 @pytest.fixture(scope="session")
 def demo(small_demo) -> Demo:
     """The session's small demo as a reader and pandas frames (timestamps in the local zone)."""
-    queries.clear_caches()
+    cache.clear_caches()
     reader = SnapshotReader(small_demo.warehouse_dir, small_demo.timezone)
     con = reader.cursor()
     events = con.execute("SELECT * FROM events").df()
