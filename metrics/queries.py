@@ -4,7 +4,7 @@ Three modules do the work behind it, each with one job:
 
 * :mod:`metrics.sqlfiles` renders and runs the ``.sql`` files (markers, bound parameters);
 * :mod:`metrics.cache` remembers per-snapshot facts and results about the past (:func:`~metrics.cache.memo`);
-* :mod:`metrics.deadlines` builds the SLA rule tables and the deadline views ``case_due`` and
+* :mod:`metrics.sla_due` builds the SLA rule tables and the deadline views ``case_due`` and
   ``open_due`` (``sql/due_view.sql``), the SQL twin of :func:`metrics.sla.deadlines`.
 
 Every metric function calls :func:`prepare` on the cursor it is given and then runs its queries
@@ -22,12 +22,12 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pandas as pd
 
-from metrics import cache, deadlines, sqlfiles
+from metrics import cache, sla_due, sqlfiles
 from metrics.cache import SnapshotFacts
 from metrics.calendar import WorkCalendar, default_calendar
-from metrics.deadlines import SlaTables
 from metrics.scope import Scope
 from metrics.sla import SlaRules
+from metrics.sla_due import SlaTables
 from settings import Settings
 
 __all__ = ["QueryContext", "prepare"]
@@ -114,8 +114,8 @@ class QueryContext:
 
     def close_receipt_ranges(self, ws: datetime, we: datetime) -> tuple[tuple[datetime, datetime],
                                                                          tuple[datetime, datetime]]:
-        """:func:`metrics.deadlines.close_receipt_ranges` under this context's rules and zone."""
-        return deadlines.close_receipt_ranges(self.tables, ws, we, self.tz)
+        """:func:`metrics.sla_due.close_receipt_ranges` under this context's rules and zone."""
+        return sla_due.close_receipt_ranges(self.tables, ws, we, self.tz)
 
     def local(self, t: datetime) -> datetime:
         """``t`` in the deployment zone."""
@@ -148,7 +148,7 @@ def prepare(con: duckdb.DuckDBPyConnection, now: datetime, settings: Settings,
     local_now = now.astimezone(ZoneInfo(tz))
     first = min(facts.first_day or local_now.date(), local_now.date())
     last = max(facts.last_day or local_now.date(), local_now.date()) + timedelta(days=1)
-    tables = deadlines.sla_tables(rules, calendar, first, last, tz)
-    deadlines.setup(con, tables)
+    tables = sla_due.sla_tables(rules, calendar, first, last, tz)
+    sla_due.setup(con, tables)
     return QueryContext(con, local_now, tz, rules, calendar, timedelta(seconds=tables.due_lookback_s), facts,
                         tables, str(Path(path).parent) if path else None, path)

@@ -13,7 +13,7 @@ close    urgent: ``closed_at - received_at <= urgent_close_hours`` (default 24 h
 
 :func:`deadlines` states the rules in pandas: it is the oracle of the tests and serves small
 frames (the live simulator). The metrics compute the same deadlines in DuckDB through the views
-``case_due`` and ``open_due`` (``sql/due_view.sql``, set up by :mod:`metrics.deadlines`); tests
+``case_due`` and ``open_due`` (``sql/due_view.sql``, set up by :mod:`metrics.sla_due`); tests
 check that the views agree with :func:`deadlines` on hand-computed and random cases, with and
 without per-category overrides. Change both or neither.
 

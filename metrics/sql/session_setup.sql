@@ -1,5 +1,5 @@
 -- session_setup: per-cursor helpers for the metric queries: macros here, then the deadline views
--- of due_view.sql (run by metrics.deadlines.setup after it has filled the SLA rule tables).
+-- of due_view.sql (run by metrics.sla_due.setup after it has filled the SLA rule tables).
 --
 -- The rules are those of metrics.sla.deadlines (tests check the views agree with it):
 --   accept   received_at + accept_seconds
