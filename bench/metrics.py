@@ -4,7 +4,7 @@ The set: all vital signs, grid aggregates for every micro-grid, the 30-day backl
 three warning detectors, for the district and for one street. It is timed
 
 * DuckDB, warm: what every refresh after the first of a quarter hour costs (baselines of earlier
-  weeks and the day's duration quantiles are remembered per warehouse, see metrics.queries.memo);
+  weeks and the day's duration quantiles are remembered per warehouse, see metrics.cache.memo);
 * DuckDB, cold: the first refresh after the quarter hour turns (and after a restart);
 * pandas: the way a typical Dash app does it - the whole events table held in a DataFrame (with
   the SLA deadlines computed once at load, to be fair), filtered and grouped per request.
@@ -40,7 +40,7 @@ from scipy import stats  # noqa: E402
 
 from data.generate import DemoSpec, build_demo  # noqa: E402
 from data.snapshot import SnapshotReader  # noqa: E402
-from metrics import queries  # noqa: E402
+from metrics import cache, queries  # noqa: E402
 from metrics.backlog import backlog_daily  # noqa: E402
 from metrics.grids import grid_aggregates  # noqa: E402
 from metrics.scope import Scope, Window  # noqa: E402
@@ -100,9 +100,9 @@ def duckdb_set(con, settings, scope: Scope, window_key: str) -> dict[str, Callab
     return {
         "vital signs": lambda: vital_signs(con, scope, window, NOW, settings),
         "grid aggregates (micro-grids)": lambda: grid_aggregates(con, scope, "microgrid", window, NOW, settings),
-        "backlog, 30 days": lambda: backlog_daily(con, scope, NOW, 30, settings=settings),
+        "backlog, 30 days": lambda: backlog_daily(con, scope, NOW, settings, days=30),
         "SLA risk (top 50)": lambda: sla_risk(con, scope, NOW, settings, limit=50),
-        "surges (6 h)": lambda: surges(con, scope, NOW, 6, settings),
+        "surges (6 h)": lambda: surges(con, scope, NOW, settings, hours=6),
         "efficiency": lambda: efficiency_warnings(con, scope, NOW, settings),
     }
 
@@ -118,9 +118,9 @@ def time_parts(parts: dict[str, Callable[[], object]], repeat: int, cold: bool) 
     rounds: list[float] = []
     for _ in range(repeat):
         if cold:
-            queries.clear_caches()
+            cache.clear_caches()
         else:
-            queries.clear_snapshot_caches()  # a new snapshot every minute: only per-warehouse memos survive
+            cache.clear_snapshot_caches()  # a new snapshot every minute: only per-warehouse memos survive
         cpu_start, round_start = time.process_time(), time.perf_counter()
         for name, fn in parts.items():
             started = time.perf_counter()
@@ -294,7 +294,7 @@ def _alarm_runs(settings, days: int, step_hours: float) -> tuple[list[tuple[date
     started = time.perf_counter()
     for i in range(runs):
         t = NOW - timedelta(days=days) + timedelta(hours=i * step_hours)
-        out.append((t, surges(con, Scope(), t, 6, settings, model=lenient)))
+        out.append((t, surges(con, Scope(), t, settings, hours=6, model=lenient)))
     result = (out, (time.perf_counter() - started) / runs)
     cache.write_bytes(pickle.dumps(result))
     return result

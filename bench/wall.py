@@ -255,7 +255,7 @@ def page_load(settings: Settings, now) -> tuple[float, float, float] | None:
     from selenium.webdriver.chrome.options import Options
     from werkzeug.serving import WSGIRequestHandler, make_server
 
-    from metrics import queries
+    from metrics import cache
 
     class Quiet(WSGIRequestHandler):
         def log_request(self, *args, **kwargs):  # the benchmark prints a table, not an access log
@@ -286,7 +286,7 @@ def page_load(settings: Settings, now) -> tuple[float, float, float] | None:
     try:
         first = browser()
         try:
-            queries.clear_caches()
+            cache.clear_caches()
             data.CACHE.clear()
             warmup.start(settings)
             started = load(first)

@@ -105,6 +105,17 @@ TEXT: dict[str, tuple[str, str]] = {
     "home.wall": ("大屏", "Wall screen"),
     "home.wall_map": ("大屏 · 地图", "Wall · map"),
     "home.wall_warnings": ("大屏 · 预警", "Wall · warnings"),
+    # ---- warning sentences (metrics.warnings returns names and numbers; these word them) ----
+    # surge: {where} street and area names, {category} the category name (English: lower-case first
+    # letter), {hours} the window, {count} reports in it, {usual} one of the warn.usual.* texts
+    "warn.msg.surge": ("{where} {category}：{hours} 小时内 {count} 件，{usual}",
+                       "{where} {category}: {count} reports in {hours} h, {usual}"),
+    "warn.usual.few": ("通常不到 1 件", "usually fewer than 1"),
+    "warn.usual.n": ("通常 {n} 件", "usually {n}"),
+    # efficiency: {unit} the department or street, {week} and {norm} on-time rates (fractions)
+    "warn.msg.efficiency": ("{unit} 本周按时办结率 {week:.0%}，常态 {norm:.0%}",
+                            "{unit} on-time closure this week {week:.0%}, usually {norm:.0%}"),
+    # ---- end of warning sentences ----
 }
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Any
 
 import duckdb
 import numpy as np
@@ -21,6 +20,7 @@ import pandas as pd
 
 from metrics.grids import grid_aggregates
 from metrics.scope import Scope, Window
+from settings import Settings
 
 __all__ = ["MEASURES", "HOVER_COLUMNS", "query", "align", "measure_series", "color_range", "transform", "values",
            "hovertemplate", "STYLE"]
@@ -33,7 +33,7 @@ STYLE = {"edge_width": 0.4, "edge_color": "rgba(7, 11, 20, 0.6)", "opacity": 0.9
 
 
 def query(con: duckdb.DuckDBPyConnection, scope: Scope, window: Window, now: datetime, level: str,
-          settings: Any = None) -> pd.DataFrame:
+          settings: Settings) -> pd.DataFrame:
     """Numbers of every area of ``level`` in the scope: cases in the window, open, overdue, per 10k.
 
     The metrics layer owns the SQL (``metrics.grids.grid_aggregates``); this layer only colours.

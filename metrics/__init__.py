@@ -1,6 +1,6 @@
 """Metrics: the working-day calendar, the SLA rules and deadlines, every KPI and every warning.
 
-Public names are re-exported here so callers write ``from metrics import deadlines_sql``.
+Public names are re-exported here so callers write ``from metrics import deadlines``.
 """
 
 from metrics.backlog import backlog_by, backlog_daily, backlog_hourly, open_age
@@ -23,17 +23,24 @@ from metrics.sla import (
     STAGES,
     SlaRule,
     SlaRules,
-    case_deadlines_query,
     deadlines,
-    deadlines_sql,
 )
-from metrics.vitals import Metric, VitalSigns, vital_signs
-from metrics.warnings import EfficiencyModel, SurgeModel, Warning, efficiency_warnings, sla_risk, surges
+from metrics.vitals import Limit, Metric, VitalSigns, vital_signs
+from metrics.warnings import (
+    EfficiencyModel,
+    SlaTicker,
+    SurgeModel,
+    Warning,
+    efficiency_warnings,
+    sla_risk,
+    sla_ticker,
+    surges,
+)
 
 __all__ = [
-    "EfficiencyModel", "Freshness", "Metric", "Scope", "SurgeModel", "VitalSigns", "Warning", "Window",
+    "EfficiencyModel", "Freshness", "Limit", "Metric", "Scope", "SlaTicker", "SurgeModel", "VitalSigns", "Warning", "Window",
     "area_level", "backlog_by", "backlog_daily", "backlog_hourly", "efficiency_warnings", "freshness",
-    "grid_aggregates", "open_age", "sla_risk", "surges", "vital_signs",
+    "grid_aggregates", "open_age", "sla_risk", "sla_ticker", "surges", "vital_signs",
     "CASE_COLUMNS",
     "DEADLINE_COLUMNS",
     "OUTCOMES",
@@ -44,9 +51,7 @@ __all__ = [
     "SlaRules",
     "WorkCalendar",
     "calendar_notice",
-    "case_deadlines_query",
     "deadlines",
-    "deadlines_sql",
     "default_calendar",
     "default_holiday_file",
     "read_holiday_file",

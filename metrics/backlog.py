@@ -14,14 +14,14 @@ DuckDB over the snapshot for an explicit ``now``.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
 
-from metrics import queries
+from metrics import cache, queries
 from metrics.scope import LEVEL_COLUMNS, LEVELS, Scope
+from settings import Settings
 
 __all__ = ["AGE_BUCKETS", "BACKLOG_BY", "backlog_by", "backlog_daily", "backlog_hourly", "open_age"]
 
@@ -45,16 +45,16 @@ BACKLOG_BY = {
 _EPOCH = date(1970, 1, 1)
 
 
-def backlog_daily(con: duckdb.DuckDBPyConnection, scope: Scope, now: datetime, days: int = 30,
-                  settings: Any = None) -> pd.DataFrame:
+def backlog_daily(con: duckdb.DuckDBPyConnection, scope: Scope, now: datetime, settings: Settings,
+                  days: int = 30) -> pd.DataFrame:
     """The daily backlog series of the last ``days`` local days, today last (up to ``now``).
 
     Args:
         con: a cursor on a snapshot.
         scope: area and filters.
         now: the as-of time; today's row counts up to it.
+        settings: the deployment's settings (zone, SLA rules, holiday file).
         days: number of days, today included.
-        settings: deployment settings (zone, SLA rules); default the process-wide settings.
 
     Returns:
         One row per day with ``day`` (date), ``inflow``, ``outflow``, ``open_end`` (open at the
@@ -62,7 +62,7 @@ def backlog_daily(con: duckdb.DuckDBPyConnection, scope: Scope, now: datetime, d
         days ending that day; today is partial) and ``inflow_last_year`` (the same day 52 weeks
         earlier, up to the same time of day for today; ``None`` where the data does not reach).
     """
-    ctx = queries.prepare(con, now, _settings(settings))
+    ctx = queries.prepare(con, now, settings)
     today = ctx.now.date()
     first_day = today - timedelta(days=days - 1)
     d0, d1 = (first_day - _EPOCH).days, (today - _EPOCH).days
@@ -70,7 +70,7 @@ def backlog_daily(con: duckdb.DuckDBPyConnection, scope: Scope, now: datetime, d
     midnight = _midnight(today, ctx.tz)
     # Days before today are over: their values no longer change when new snapshots arrive, so
     # they are computed once a day (with "now" at midnight) and only today's row is live.
-    past = queries.memo(ctx, ("backlog_days", scope, d0, d1, data_d0, ctx.tables.sla_key), lambda: ctx.run(
+    past = cache.memo(ctx, ("backlog_days", scope, d0, d1, data_d0, ctx.tables.sla_key), lambda: ctx.run(
         "backlog_daily", {"first": _midnight(first_day, ctx.tz), "now": midnight, "d0": d0, "d1": d1 - 1,
                           "off_us": ctx.off_us, "data_d0": data_d0}, scope=scope))
     live = ctx.run("backlog_today", {"midnight": midnight}, scope=scope).iloc[0]
@@ -95,14 +95,14 @@ def backlog_daily(con: duckdb.DuckDBPyConnection, scope: Scope, now: datetime, d
     return out
 
 
-def backlog_hourly(con: duckdb.DuckDBPyConnection, scope: Scope, now: datetime, settings: Any = None) -> pd.DataFrame:
+def backlog_hourly(con: duckdb.DuckDBPyConnection, scope: Scope, now: datetime, settings: Settings) -> pd.DataFrame:
     """Today's hourly inflow, outflow and open backlog, from local midnight to the hour of ``now``.
 
     Returns:
         One row per hour with ``hour`` (timezone-aware start of the local hour), ``inflow``,
         ``outflow`` and ``open`` (open at the end of the hour; the current hour at ``now``).
     """
-    ctx = queries.prepare(con, now, _settings(settings))
+    ctx = queries.prepare(con, now, settings)
     midnight = _midnight(ctx.now.date(), ctx.tz)
     h1 = int((ctx.now - midnight).total_seconds() // 3600)
     df = ctx.run("backlog_hourly", {"midnight": midnight, "h1": h1}, scope=scope)
@@ -114,14 +114,14 @@ def backlog_hourly(con: duckdb.DuckDBPyConnection, scope: Scope, now: datetime, 
     })
 
 
-def open_age(con: duckdb.DuckDBPyConnection, scope: Scope, now: datetime, settings: Any = None) -> pd.DataFrame:
+def open_age(con: duckdb.DuckDBPyConnection, scope: Scope, now: datetime, settings: Settings) -> pd.DataFrame:
     """Open cases at ``now`` by age (time since receipt), every bucket present.
 
     Returns:
         Columns ``bucket`` (key such as ``"1-4h"``), ``bucket_order`` (0 = youngest), ``n``,
         ``label_zh``, ``label_en``, in bucket order.
     """
-    ctx = queries.prepare(con, now, _settings(settings))
+    ctx = queries.prepare(con, now, settings)
     edges = [float(b[1]) for b in AGE_BUCKETS]
     df = ctx.run("open_age", {"edges": edges}, scope=scope)
     counts = dict(zip(df["bucket_order"].astype(int), df["n"].astype(int), strict=True))
@@ -134,7 +134,7 @@ def open_age(con: duckdb.DuckDBPyConnection, scope: Scope, now: datetime, settin
     })
 
 
-def backlog_by(con: duckdb.DuckDBPyConnection, scope: Scope, now: datetime, by: str, settings: Any = None) -> pd.DataFrame:
+def backlog_by(con: duckdb.DuckDBPyConnection, scope: Scope, now: datetime, by: str, settings: Settings) -> pd.DataFrame:
     """Open and overdue cases at ``now`` split by street, category or department (or another key).
 
     Every member of the split is listed, with zeros where nothing is open: the streets (or
@@ -147,14 +147,14 @@ def backlog_by(con: duckdb.DuckDBPyConnection, scope: Scope, now: datetime, by: 
         now: the as-of time (timezone-aware).
         by: ``"street"``, ``"category"`` (level 2), ``"department"``; also ``"community"``,
             ``"grid"``, ``"microgrid"``, ``"category_l1"`` or ``"channel"``.
-        settings: deployment settings (default: the process-wide ones).
+        settings: the deployment's settings (zone, SLA rules, holiday file).
 
     Returns:
         Columns ``key``, ``name``, ``name_en``, ``open``, ``overdue``; most open first.
     """
     if by not in BACKLOG_BY:
         raise ValueError(f"by must be one of {sorted(BACKLOG_BY)}, got {by!r}")
-    ctx = queries.prepare(con, now, _settings(settings))
+    ctx = queries.prepare(con, now, settings)
     counts = ctx.run("open_by", {}, scope=scope, columns={"key": BACKLOG_BY[by]})
     members = _members(ctx, scope, by)
     out = members.merge(counts, on="key", how="left")
@@ -204,15 +204,3 @@ def _members(ctx: queries.QueryContext, scope: Scope, by: str) -> pd.DataFrame:
 def _midnight(day: date, tz: str) -> datetime:
     """Local midnight starting ``day``."""
     return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(tz))
-
-
-def _settings(settings: Any) -> Any:
-    """The given settings or the process-wide ones.
-
-    Metrics never read the environment themselves unless the caller leaves it to them.
-    """
-    if settings is not None:
-        return settings
-    from settings import get_settings
-
-    return get_settings()

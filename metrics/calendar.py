@@ -29,17 +29,19 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import chinese_calendar
 import numpy as np
 import pandas as pd
+
+from settings import Settings
 
 __all__ = [
     "CalendarNotice",
     "HolidayFileError",
     "WorkCalendar",
     "calendar_notice",
+    "clear_calendar_cache",
     "default_calendar",
     "default_holiday_file",
     "read_holiday_file",
@@ -288,23 +290,19 @@ def _to_dates(ordinals: np.ndarray) -> np.ndarray:
     return ordinals.astype("datetime64[D]").astype(object)
 
 
-def default_holiday_file(settings: Any = None) -> Path:
+def default_holiday_file(settings: Settings) -> Path:
     """Where the operator's holiday file lives: ``<var_dir>/calendar/holidays.csv``."""
-    if settings is None:
-        from settings import get_settings
-
-        settings = get_settings()
     return Path(settings.var_dir) / "calendar" / "holidays.csv"
 
 
-def default_calendar(settings: Any = None) -> WorkCalendar:
+def default_calendar(settings: Settings) -> WorkCalendar:
     """The deployment's calendar, built once per holiday file and rebuilt when the file changes.
 
     The cache key includes the file's modification time and size, so an operator's edit shows up
     on the next request without restarting the web processes.
 
     Args:
-        settings: a :class:`settings.Settings`; default the process-wide settings.
+        settings: the deployment's settings (where ``var_dir`` is).
     """
     path = default_holiday_file(settings)
     try:
@@ -319,6 +317,11 @@ def default_calendar(settings: Any = None) -> WorkCalendar:
 def _cached_calendar(path: Path, stamp: tuple[int, int] | None) -> WorkCalendar:
     """One calendar per (file, version); ``stamp`` is only part of the key."""
     return WorkCalendar(path if stamp is not None else None)
+
+
+def clear_calendar_cache() -> None:
+    """Forget the calendars built so far (part of :func:`metrics.cache.reset`)."""
+    _cached_calendar.cache_clear()
 
 
 def calendar_notice(calendar: WorkCalendar, start: datetime.date, end: datetime.date) -> CalendarNotice | None:

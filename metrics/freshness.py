@@ -13,14 +13,14 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pandas as pd
 
 from data.snapshot import SnapshotInfo
-from metrics import queries
+from metrics import sqlfiles
 from metrics.calendar import calendar_notice, default_calendar
+from settings import Settings
 
 __all__ = ["Freshness", "LAST_RUN_FILE", "freshness"]
 
@@ -52,7 +52,7 @@ class Freshness:
     calendar_notice_en: str | None
 
 
-def freshness(con: duckdb.DuckDBPyConnection, info: SnapshotInfo, now: datetime, settings: Any) -> Freshness:
+def freshness(con: duckdb.DuckDBPyConnection, info: SnapshotInfo, now: datetime, settings: Settings) -> Freshness:
     """The freshness of the snapshot ``info`` as of ``now``.
 
     The last ETL run is the newer of the snapshot's own ``etl_runs`` row and the
@@ -86,7 +86,7 @@ def freshness(con: duckdb.DuckDBPyConnection, info: SnapshotInfo, now: datetime,
 
 def _last_run(con: duckdb.DuckDBPyConnection) -> tuple[str | None, str | None, int | None]:
     """Status, error and id of the latest run recorded in the snapshot."""
-    df = queries.run(con, "last_etl_run")
+    df = sqlfiles.run(con, "last_etl_run")
     if df.empty:
         return None, None, None
     row = df.iloc[0]

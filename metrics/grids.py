@@ -16,9 +16,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from metrics import queries
+from metrics import cache, queries
 from metrics.scope import LEVEL_COLUMNS, LEVELS, Scope, Window
 from metrics.vitals import BASELINE_WEEKS, baseline_windows
+from settings import Settings
 
 __all__ = ["GRID_COLUMNS", "grid_aggregates"]
 
@@ -28,7 +29,7 @@ _WEEK = timedelta(weeks=1)
 
 
 def grid_aggregates(con: duckdb.DuckDBPyConnection, scope: Scope, level: str, window: Window, now: datetime,
-                    settings: Any = None) -> pd.DataFrame:
+                    settings: Settings) -> pd.DataFrame:
     """Per-area aggregates at ``level`` inside ``scope`` for ``window``, as of ``now``.
 
     Args:
@@ -38,7 +39,7 @@ def grid_aggregates(con: duckdb.DuckDBPyConnection, scope: Scope, level: str, wi
             for the one district row); not above the scope's own level.
         window: the time window (its end is clipped to ``now``).
         now: the as-of time.
-        settings: deployment settings; default the process-wide ones.
+        settings: the deployment's settings (zone, SLA rules, holiday file).
 
     Returns:
         Columns :data:`GRID_COLUMNS`, one row per area in id order: ``cases`` received in the
@@ -49,10 +50,6 @@ def grid_aggregates(con: duckdb.DuckDBPyConnection, scope: Scope, level: str, wi
     """
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
-    if settings is None:
-        from settings import get_settings
-
-        settings = get_settings()
     ctx = queries.prepare(con, now, settings)
     scope_level = scope.area_level or "district"
     if LEVELS.index(level) < LEVELS.index(scope_level):
@@ -65,7 +62,7 @@ def grid_aggregates(con: duckdb.DuckDBPyConnection, scope: Scope, level: str, wi
     areas = ctx.reference("areas_under", {"level": level}, scope=scope)
     current = _cases(ctx, scope, column, [(start, end)])
     past_windows = baseline_windows(start, end, BASELINE_WEEKS)
-    past = queries.memo(ctx, ("grid_baseline", scope, column, tuple(past_windows), ctx.tables.sla_key),
+    past = cache.memo(ctx, ("grid_baseline", scope, column, tuple(past_windows), ctx.tables.sla_key),
                         lambda: _cases(ctx, scope, column, past_windows))
     (ulo, uhi), (nlo, nhi) = ctx.close_receipt_ranges(start, end)
     judged_df = ctx.run("grid_on_time", {"ws": start, "we": end, "ulo": ulo, "uhi": uhi, "nlo": nlo, "nhi": nhi},

@@ -11,12 +11,13 @@ close    urgent: ``closed_at - received_at <= urgent_close_hours`` (default 24 h
          (default 3) after the local day of receipt
 ======== ================================================================================
 
-Two implementations compute the same table: :func:`deadlines` in pandas (tests, small frames,
-the live simulator) and ``sql/case_deadlines.sql`` through :func:`deadlines_sql` in DuckDB (the
-metrics layer at 10 million cases). Tests check that they agree on random cases; change both
-or neither.
+:func:`deadlines` states the rules in pandas: it is the oracle of the tests and serves small
+frames (the live simulator). The metrics compute the same deadlines in DuckDB through the views
+``case_due`` and ``open_due`` (``sql/due_view.sql``, set up by :mod:`metrics.sla_due`); tests
+check that the views agree with :func:`deadlines` on hand-computed and random cases, with and
+without per-category overrides. Change both or neither.
 
-Conventions shared by both:
+Conventions:
 
 * ``due_at`` of the working-day rule is the next local midnight after the due day, so "closed by
   the end of Sat 2026-10-10" means ``closed_at <= 2026-10-11 00:00 +08:00``.
@@ -34,14 +35,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import zoneinfo
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -55,9 +52,7 @@ __all__ = [
     "STAGES",
     "SlaRule",
     "SlaRules",
-    "case_deadlines_query",
     "deadlines",
-    "deadlines_sql",
 ]
 
 STAGES = ("accept", "dispatch", "close")
@@ -67,8 +62,6 @@ CASE_COLUMNS = ("case_id", "category_id", "urgency", "needs_dispatch", "received
 DEADLINE_COLUMNS = ("case_id", "stage", "due_at", "done_at", "outcome", "overdue", "seconds_left", "overdue_seconds")
 RULE_COLUMNS = ("category_id", "accept_seconds", "dispatch_seconds", "urgent_close_hours", "close_working_days")
 
-_SQL_FILE = Path(__file__).resolve().parent / "sql" / "case_deadlines.sql"
-_SCOPE_MARKER = "/*scope*/"
 _US_PER_SECOND = 1_000_000
 _US_PER_DAY = 86_400 * _US_PER_SECOND
 _NAT = np.iinfo(np.int64).min  # how numpy stores NaT in int64
@@ -347,111 +340,9 @@ def _to_timestamps(micros: np.ndarray, tz: str) -> pd.Series:
     return pd.Series(micros.astype("datetime64[us]")).dt.tz_localize("UTC").dt.tz_convert(tz)
 
 
-# --- DuckDB -------------------------------------------------------------------------------------------
-def deadlines_sql(con: duckdb.DuckDBPyConnection, rules: SlaRules, calendar: WorkCalendar,
-                  now: datetime.datetime, where_sql: str = "", params: Mapping[str, Any] | None = None,
-                  *, tz: str | None = None) -> pd.DataFrame:
-    """:func:`deadlines` computed by DuckDB over the ``events`` table, for millions of cases.
-
-    The working-day arithmetic is a join on a small calendar relation (one row per day and rule),
-    not a Python call per case. Works on a snapshot opened with ``read_only=True``. Fetching every
-    row into pandas dominates at millions of cases; to aggregate, wrap the query with
-    :func:`case_deadlines_query` instead.
-
-    Args:
-        con: a DuckDB connection or cursor with an ``events`` table.
-        rules: the SLA rules, registered as ``sla_rules`` for every category id in ``events``.
-        calendar: the working-day calendar, registered as ``work_calendar``.
-        now: the moment pending stages are judged against (timezone-aware), bound as ``$now``.
-        where_sql: optional boolean expression over ``events`` (alias ``e``) restricting the cases,
-            e.g. ``"e.street_id = $street"``. Code, not user input: values go in ``params``.
-        params: named parameters used by ``where_sql`` (``now`` is added).
-        tz: the deployment's zone (default: settings); see :func:`case_deadlines_query`.
-
-    Returns:
-        The columns of :func:`deadlines`, in no particular row order (sorting 25 million rows is
-        left to callers that need it).
-    """
-    stamp = _aware_now(now)
-    with case_deadlines_query(con, rules, calendar, where_sql, tz=tz) as query:
-        # Through Arrow: 3-4x faster than .df() for millions of rows, and the same dtypes.
-        return con.sql(query, params={**(params or {}), "now": stamp}).to_arrow_table().to_pandas()
-
-
-@contextmanager
-def case_deadlines_query(con: duckdb.DuckDBPyConnection, rules: SlaRules, calendar: WorkCalendar,
-                         where_sql: str = "", *, tz: str | None = None) -> Iterator[str]:
-    """Make ``sql/case_deadlines.sql`` runnable on ``con`` and yield its text, for composing.
-
-    Inside the ``with`` block the relations ``sla_rules`` and ``work_calendar`` exist on ``con``;
-    they are removed when it ends. The yielded query needs ``$now`` (and the parameters of
-    ``where_sql``) when executed, and can be wrapped, e.g.
-    ``con.execute(f"SELECT stage, outcome, count(*) FROM ({query}) GROUP BY ALL", {"now": now})``.
-    Registering needs no write access, so it works on a read-only snapshot. The names are per
-    connection: use one cursor per thread.
-
-    Args:
-        con: a DuckDB connection or cursor with an ``events`` table.
-        rules: the SLA rules.
-        calendar: the working-day calendar.
-        where_sql: optional boolean expression over ``events`` (alias ``e``); see :func:`deadlines_sql`.
-        tz: the deployment's zone (default: settings). The connection's ``TimeZone`` is set to it
-            and left so: the local day of receipt depends on it, and every GridPulse connection
-            uses the deployment zone anyway.
-    """
-    tz = tz or _settings_timezone()
-    zoneinfo.ZoneInfo(tz)  # an unknown or malformed zone fails here, before it reaches SQL text
-    if "'" in tz:
-        raise ValueError(f"bad time zone {tz!r}")
-    con.execute(f"SET TimeZone = '{tz}'")
-    # fetchall, not fetchone: DuckDB 2 refuses further work on a connection with an unfinished result.
-    [(first_day, last_day, category_ids)] = con.execute(
-        "SELECT CAST(min(received_at) AS DATE), CAST(max(received_at) AS DATE), list(DISTINCT category_id) "
-        "FROM events"
-    ).fetchall()
-    if first_day is None:  # no events: one placeholder row each keeps the relations' column types
-        first_day = last_day = datetime.datetime.now(zoneinfo.ZoneInfo(tz)).date()
-        category_ids = [""]
-    rule_df = rules.frame(category_ids)
-    calendar_df = _calendar_relation(calendar, first_day, last_day, rule_df["close_working_days"].unique(), tz)
-    query = _SQL_FILE.read_text(encoding="utf-8")
-    if query.count(_SCOPE_MARKER) != 1:
-        raise RuntimeError(f"{_SQL_FILE} must contain {_SCOPE_MARKER} exactly once")
-    query = query.replace(_SCOPE_MARKER, f"({where_sql}) AND" if where_sql.strip() else "")
-    con.register("sla_rules", rule_df)
-    con.register("work_calendar", calendar_df)
-    try:
-        yield query
-    finally:
-        con.abort()  # DuckDB 2 refuses to unregister while a result is unread (e.g. the block raised)
-        con.unregister("sla_rules")
-        con.unregister("work_calendar")
-
-
 def _aware_now(now: datetime.datetime) -> datetime.datetime:
     """``now`` as a timezone-aware datetime, refusing a naive one, whose zone would be a guess."""
     stamp = pd.Timestamp(now)
     if stamp.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     return stamp.to_pydatetime()
-
-
-def _calendar_relation(calendar: WorkCalendar, first_day: datetime.date, last_day: datetime.date,
-                       working_days: Iterable[int], tz: str) -> pd.DataFrame:
-    """The ``work_calendar`` relation: calendar frames for each rule's n, stacked, with ``close_due_at``.
-
-    ``close_due_at`` (24:00 local of ``close_due_day``) is computed here by the same function as
-    the pandas path, so both agree on what "end of day" means.
-    """
-    frames = [calendar.frame(first_day, last_day, int(n)) for n in sorted(set(working_days))]
-    df = pd.concat(frames, ignore_index=True)
-    due_ordinals = df["close_due_day"].to_numpy().astype("datetime64[D]").astype(np.int64)
-    df["close_due_at"] = _to_timestamps(_end_of_day_micros(due_ordinals, tz), tz)
-    return df
-
-
-def _settings_timezone() -> str:
-    """The deployment zone from the process-wide settings (imported late: metrics must not need them)."""
-    from settings import get_settings
-
-    return get_settings().timezone

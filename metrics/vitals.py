@@ -12,26 +12,31 @@ dispatched and closed in time, satisfaction, cameras online, staff on duty); for
 with no natural target (open backlog, overdue cases, repeat reports) the target is the
 baseline: "no worse than the same moment of the previous four weeks". Counts of reports
 (received, per 10 000 residents) are shown with their change against the baseline but not scored:
-more reports is not in itself better or worse. A deployment can change any fixed target with
-``settings.metric_targets`` (a mapping key -> value) once that setting exists.
+more reports is not in itself better or worse.
+
+Labels follow the rules in force: the measures tied to a promise (accept, dispatch, close) carry
+that promise as data (:class:`Limit`, from :class:`~metrics.sla.SlaRules`), their labels and
+definitions are filled in from it ("1分钟受理率" becomes "2分钟受理率" when ``sla_accept_seconds`` is
+120), and the median targets are half the promise.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
 import pandas as pd
 
-from metrics import queries
+from metrics import cache, queries
 from metrics.scope import Scope, Window
+from metrics.sla import SlaRule, SlaRules
+from settings import Settings
 
-__all__ = ["Metric", "MetricSpec", "SPECS", "VitalSigns", "vital_signs", "score", "status_for", "BASELINE_WEEKS",
-           "SCORE_CAP"]
+__all__ = ["Limit", "Metric", "MetricSpec", "SPECS", "VitalSigns", "vital_signs", "limits", "score", "status_for",
+           "BASELINE_WEEKS", "SCORE_CAP"]
 
 BASELINE_WEEKS = 4
 # A score above this adds nothing to the index: one excellent measure must not hide a failing one.
@@ -41,11 +46,92 @@ _DAY_SHIFT = (8, 20)  # local hours [8, 20) are the day shift
 
 
 @dataclass(frozen=True)
+class Limit:
+    """The promise a vital sign measures against, as the SLA rules in force state it.
+
+    The dashboard renders "1 分钟受理" / "≤ 5 min" from these numbers, never from literals.
+
+    Attributes:
+        stage: ``"accept"``, ``"dispatch"``, ``"close_urgent"`` or ``"close_other"``.
+        value: the default rule's limit, in ``unit``.
+        unit: ``"s"`` (accept, dispatch), ``"h"`` (urgent closure) or ``"working_days"`` (other closure).
+        varies: some category in the scope has its own limit for this stage (a per-category
+            override), so ``value`` is the limit of most cases, not of all.
+        values: every limit in force for the stage in the scope (the default first, then the
+            overrides' distinct values, ascending).
+    """
+
+    stage: str
+    value: float
+    unit: str
+    varies: bool = False
+    values: tuple[float, ...] = ()
+
+
+# The stage each promise-bound measure is judged against, and how its target follows the limit.
+_LIMIT_STAGE = {"accept_1min_pct": "accept", "dispatch_5min_pct": "dispatch",
+                "close_on_time_urgent_pct": "close_urgent", "close_on_time_other_pct": "close_other",
+                "median_accept_s": "accept", "median_dispatch_s": "dispatch"}
+# Median targets are half the promise: room for the tail.
+_HALF_THE_LIMIT = ("median_accept_s", "median_dispatch_s")
+
+
+def _rule_limit(rule: SlaRule, stage: str) -> tuple[float, str]:
+    """One rule's limit for ``stage`` and its unit."""
+    if stage == "accept":
+        return float(rule.accept_seconds), "s"
+    if stage == "dispatch":
+        return float(rule.dispatch_seconds), "s"
+    if stage == "close_urgent":
+        return float(rule.urgent_close_hours), "h"
+    return float(rule.close_working_days), "working_days"
+
+
+def limits(rules: SlaRules, categories: set[str] | None = None) -> dict[str, Limit]:
+    """The :class:`Limit` of each stage under ``rules``.
+
+    Args:
+        rules: the SLA rules in force.
+        categories: the category ids whose overrides apply (the scope's categories and their
+            sub-categories); ``None`` for every override.
+    """
+    out = {}
+    for stage in ("accept", "dispatch", "close_urgent", "close_other"):
+        value, unit = _rule_limit(rules.default, stage)
+        others = sorted({_rule_limit(r, stage)[0] for c, r in rules.overrides.items()
+                         if categories is None or c in categories} - {value})
+        out[stage] = Limit(stage, value, unit, bool(others), (value, *others))
+    return out
+
+
+def _duration_text(value: float, unit: str) -> tuple[str, str]:
+    """A limit as words in both languages: 60 s -> ("1分钟", "1 min"), 24 h -> ("24小时", "24 h")."""
+    def num(x: float) -> str:
+        return f"{x:g}"
+    if unit == "working_days":
+        return f"{num(value)}个工作日", f"{num(value)} working day{'s' if value != 1 else ''}"
+    if unit == "h":
+        return f"{num(value)}小时", f"{num(value)} h"
+    if value >= 60 and value % 60 == 0:
+        return f"{num(value / 60)}分钟", f"{num(value / 60)} min"
+    return f"{num(value)}秒", f"{num(value)} s"
+
+
+def _ordinal_en(n: float) -> str:
+    """1 -> "1st", 3 -> "3rd", 11 -> "11th" (the "n-th working day" of the definitions)."""
+    k = int(n)
+    suffix = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+    return f"{k}{suffix}"
+
+
+@dataclass(frozen=True)
 class MetricSpec:
     """What a vital sign is: names, unit, direction, fixed target and definition.
 
     ``target`` is ``None`` when the target is the baseline (``target_is_baseline``) or when the
-    measure is not scored at all.
+    measure is not scored at all. Labels and definitions of promise-bound measures are templates
+    filled from the rules in force (:func:`_spec_in_force`): ``{zh}``/``{en}`` the limit in words,
+    ``{n}``/``{nth}`` the working days.
     """
 
     key: str
@@ -65,21 +151,21 @@ SPECS: tuple[MetricSpec, ...] = (
                "窗口内接收的事件数；基线为此前 4 周同一时段的平均值。不评分。",
                "Cases received in the window; baseline: mean of the same window in each of the 4 previous weeks. "
                "Not scored.", scored=False),
-    MetricSpec("accept_1min_pct", "1分钟受理率", "Accepted within 1 min", "%", "higher", 95.0,
-               "受理时限在窗口内到期的事件中，按时受理（默认 60 秒内）的比例。",
-               "Of cases whose acceptance deadline (60 s after receipt by default) fell in the window, the share "
+    MetricSpec("accept_1min_pct", "{zh}受理率", "Accepted within {en}", "%", "higher", 95.0,
+               "受理时限在窗口内到期的事件中，按时受理（{zh}内）的比例。",
+               "Of cases whose acceptance deadline ({en} after receipt) fell in the window, the share "
                "accepted by it."),
-    MetricSpec("dispatch_5min_pct", "5分钟派遣率", "Dispatched within 5 min", "%", "higher", 95.0,
-               "需派遣且派遣时限在窗口内到期的事件中，按时派遣（默认 5 分钟内）的比例。",
-               "Of cases needing a crew whose dispatch deadline (5 min after receipt by default) fell in the window, "
+    MetricSpec("dispatch_5min_pct", "{zh}派遣率", "Dispatched within {en}", "%", "higher", 95.0,
+               "需派遣且派遣时限在窗口内到期的事件中，按时派遣（{zh}内）的比例。",
+               "Of cases needing a crew whose dispatch deadline ({en} after receipt) fell in the window, "
                "the share dispatched by it."),
     MetricSpec("close_on_time_urgent_pct", "紧急件按时办结率", "Urgent cases closed on time", "%", "higher", 95.0,
-               "紧急事件中办结时限（默认 24 小时）在窗口内到期者，按时办结的比例；逾期未结计为超时。",
-               "Of urgent cases whose closure deadline (24 h by default) fell in the window, the share closed by it; "
+               "紧急事件中办结时限（{zh}）在窗口内到期者，按时办结的比例；逾期未结计为超时。",
+               "Of urgent cases whose closure deadline ({en}) fell in the window, the share closed by it; "
                "still open counts as late."),
     MetricSpec("close_on_time_other_pct", "一般件按时办结率", "Other cases closed on time", "%", "higher", 90.0,
-               "一般事件中办结时限（受理日后第 3 个工作日末）在窗口内到期者，按时办结的比例。",
-               "Of other cases whose closure deadline (end of the 3rd working day after receipt) fell in the "
+               "一般事件中办结时限（受理日后第 {n} 个工作日末）在窗口内到期者，按时办结的比例。",
+               "Of other cases whose closure deadline (end of the {nth} working day after receipt) fell in the "
                "window, the share closed by it."),
     MetricSpec("open_backlog", "在办积压", "Open backlog", "cases", "lower", None,
                "截至此刻尚未办结或撤销的事件数；目标为此前 4 周同一时刻的平均值。",
@@ -89,14 +175,14 @@ SPECS: tuple[MetricSpec, ...] = (
                "截至此刻尚未办结且已超过办结时限的事件数；目标为此前 4 周同一时刻的平均值。",
                "Open cases past their closure deadline at the as-of time; target: the mean at the same moment of the "
                "4 previous weeks.", target_is_baseline=True),
-    MetricSpec("median_accept_s", "受理用时中位数", "Median time to accept", "s", "lower", 30.0,
-               "窗口内受理的事件，从接收到受理用时的中位数（秒）。目标为时限的一半，给长尾留出余地。",
+    MetricSpec("median_accept_s", "受理用时中位数", "Median time to accept", "s", "lower", None,
+               "窗口内受理的事件，从接收到受理用时的中位数（秒）。目标为时限（{zh}）的一半，给长尾留出余地。",
                "Median seconds from receipt to acceptance, over cases accepted in the window. Target: half the "
-               "promise, leaving room for the tail."),
-    MetricSpec("median_dispatch_s", "派遣用时中位数", "Median time to dispatch", "s", "lower", 150.0,
-               "窗口内派遣的事件，从接收到派遣用时的中位数（秒）。目标为时限的一半。",
+               "promise ({en}), leaving room for the tail."),
+    MetricSpec("median_dispatch_s", "派遣用时中位数", "Median time to dispatch", "s", "lower", None,
+               "窗口内派遣的事件，从接收到派遣用时的中位数（秒）。目标为时限（{zh}）的一半。",
                "Median seconds from receipt to dispatch, over cases dispatched in the window. Target: half the "
-               "promise."),
+               "promise ({en})."),
     MetricSpec("median_close_h", "办结用时中位数", "Median time to close", "h", "lower", 24.0,
                "窗口内办结（不含撤销）的事件，从接收到办结用时的中位数（小时）。",
                "Median hours from receipt to closure, over cases closed (not cancelled) in the window."),
@@ -142,6 +228,8 @@ class Metric:
         change: relative change against the baseline (0.25 = 25% above); ``None`` without one.
         definition_zh: the definition in Chinese.
         definition_en: the definition in English.
+        limit: the promise the measure is judged against (accept, dispatch and closure rates and
+            the accept and dispatch medians), from the SLA rules in force; ``None`` for the others.
     """
 
     key: str
@@ -157,6 +245,7 @@ class Metric:
     change: float | None
     definition_zh: str
     definition_en: str
+    limit: Limit | None = None
 
 
 @dataclass(frozen=True)
@@ -202,7 +291,7 @@ def score(value: float | None, target: float | None, direction: str) -> float | 
     return min(max(raw, 0.0), SCORE_CAP)
 
 
-def status_for(s: float | None, settings: Any) -> str:
+def status_for(s: float | None, settings: Settings) -> str:
     """Green at or above ``status_amber_below``, amber down to ``status_red_below``, red below; none without a score."""
     if s is None:
         return "none"
@@ -357,7 +446,7 @@ def _change(value: float | None, baseline: float | None) -> float | None:
 
 
 def vital_signs(con: duckdb.DuckDBPyConnection, scope: Scope, window: Window, now: datetime,
-                settings: Any) -> VitalSigns:
+                settings: Settings) -> VitalSigns:
     """Compute every vital sign of ``scope`` over ``window`` as of ``now``.
 
     The current window costs four small queries (window measures with repeat reports, open and
@@ -385,7 +474,7 @@ def vital_signs(con: duckdb.DuckDBPyConnection, scope: Scope, window: Window, no
     residents = _num(info.iloc[0]["residents"]) if len(info) else None
     current = _values(_measures(ctx, scope, [(start, end)])[0], residents)
     past_windows = baseline_windows(start, end, weeks)
-    past = queries.memo(ctx, ("vitals_baseline", scope, tuple(past_windows), ctx.tables.sla_key),
+    past = cache.memo(ctx, ("vitals_baseline", scope, tuple(past_windows), ctx.tables.sla_key),
                         lambda: _measures(ctx, scope, past_windows))
     length = (end - start).total_seconds()
     values: dict[str, tuple[float | None, float | None]] = {}
@@ -401,22 +490,45 @@ def vital_signs(con: duckdb.DuckDBPyConnection, scope: Scope, window: Window, no
     res = ctx.run("vitals_resources", {"departments": list(scope.departments)}, scope=scope).iloc[0]
     values["cameras_online_pct"] = (_pct(res["cameras_online"], res["cameras"]), None)
     values["staff_on_duty_pct"] = (_pct(res["staff_on_duty"], res["staff"]), None)
-    overrides: Mapping[str, float] = getattr(settings, "metric_targets", None) or {}
+    in_force = limits(ctx.rules, _scope_categories(ctx, scope))
     metrics = []
-    for spec in SPECS:
+    for base in SPECS:
+        limit = in_force[_LIMIT_STAGE[base.key]] if base.key in _LIMIT_STAGE else None
+        spec = _spec_in_force(base, limit)
         value, baseline = values[spec.key]
-        metrics.append(_metric(spec, value, baseline, _target(spec, baseline, ctx.now, overrides), settings))
+        metrics.append(_metric(spec, value, baseline, _target(spec, baseline, ctx.now), settings, limit))
     scores = [m.score for m in metrics if m.score is not None]
     index = sum(scores) / len(scores) if scores else None
     return VitalSigns(scope, Window(start, end, window.key), ctx.now, tuple(metrics), index, status_for(index, settings))
 
 
-def _target(spec: MetricSpec, baseline: float | None, now: datetime, overrides: Mapping[str, float]) -> float | None:
+def _scope_categories(ctx: queries.QueryContext, scope: Scope) -> set[str] | None:
+    """The category ids a scope's category filter covers (with sub-categories); ``None`` without a filter."""
+    if not scope.categories or not ctx.rules.overrides:
+        return None
+    wanted = set(scope.categories)
+    cats = ctx.reference("ref_categories")
+    return wanted | set(cats.loc[cats["parent_id"].isin(wanted), "category_id"])
+
+
+def _spec_in_force(spec: MetricSpec, limit: Limit | None) -> MetricSpec:
+    """``spec`` with its label and definition filled from ``limit``, and a median's target half of it."""
+    if limit is None:
+        return spec
+    zh, en = _duration_text(limit.value, limit.unit)
+    words = {"zh": zh, "en": en, "n": f"{limit.value:g}", "nth": _ordinal_en(limit.value)}
+    filled = replace(spec, label_zh=spec.label_zh.format(**words), label_en=spec.label_en.format(**words),
+                     definition_zh=spec.definition_zh.format(**words),
+                     definition_en=spec.definition_en.format(**words))
+    if spec.key in _HALF_THE_LIMIT:
+        filled = replace(filled, target=limit.value / 2)
+    return filled
+
+
+def _target(spec: MetricSpec, baseline: float | None, now: datetime) -> float | None:
     """The target in force for ``spec`` at ``now``."""
     if not spec.scored:
         return None
-    if spec.key in overrides:
-        return float(overrides[spec.key])
     if spec.target_is_baseline:
         return baseline
     if spec.key == "staff_on_duty_pct" and not (_DAY_SHIFT[0] <= now.hour < _DAY_SHIFT[1]):
@@ -425,15 +537,19 @@ def _target(spec: MetricSpec, baseline: float | None, now: datetime, overrides: 
 
 
 def _metric(spec: MetricSpec, value: float | None, baseline: float | None, target: float | None,
-            settings: Any) -> Metric:
+            settings: Settings, limit: Limit | None) -> Metric:
     s = score(value, target, spec.direction) if spec.scored else None
     return Metric(
         key=spec.key, label_zh=spec.label_zh, label_en=spec.label_en, value=value, unit=spec.unit, target=target,
         direction=spec.direction, score=s, status=status_for(s, settings), baseline=baseline,
         change=_change(value, baseline), definition_zh=spec.definition_zh, definition_en=spec.definition_en,
+        limit=limit,
     )
 
 
-def spec(key: str) -> MetricSpec:
-    """The :class:`MetricSpec` of ``key``."""
-    return _SPEC_BY_KEY[key]
+def spec(key: str, rules: SlaRules | None = None) -> MetricSpec:
+    """The :class:`MetricSpec` of ``key``; with ``rules``, its label, definition and target under them."""
+    base = _SPEC_BY_KEY[key]
+    if rules is None or key not in _LIMIT_STAGE:
+        return base
+    return _spec_in_force(base, limits(rules)[_LIMIT_STAGE[key]])

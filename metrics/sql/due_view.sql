@@ -1,8 +1,8 @@
--- due_view: every row of a table shaped like events, with its three deadlines. metrics.queries
+-- due_view: every row of a table shaped like events, with its three deadlines. metrics.sla_due
 -- defines it twice, replacing the two names:
 --   case_due   over events            (every case)
 --   open_due   over mart_open_cases   (the cases never closed: the first half of "open at t")
--- The SLA rules come from two temporary tables metrics.queries fills once per cursor:
+-- The SLA rules come from two temporary tables metrics.sla_due fills once per cursor:
 --   sla_default(acc_us, dis_us, urg_us, off_us, d0, dues)  one row: the default rule
 --   sla_override(category_id, acc_us, dis_us, urg_us, d0, dues)  one row per category that differs
 -- acc_us, dis_us, urg_us: the acceptance, dispatch and urgent closure limits in microseconds;

@@ -1,7 +1,7 @@
 -- session_setup: per-cursor helpers for the metric queries: macros here, then the deadline views
--- of due_view.sql (run by metrics.queries.prepare after it has filled the SLA rule tables).
+-- of due_view.sql (run by metrics.sla_due.setup after it has filled the SLA rule tables).
 --
--- The rules are those of case_deadlines.sql and metrics.sla.deadlines (tests check they agree):
+-- The rules are those of metrics.sla.deadlines (tests check the views agree with it):
 --   accept   received_at + accept_seconds
 --   dispatch received_at + dispatch_seconds (only when needs_dispatch)
 --   close    urgent: received_at + urgent_close_hours (elapsed time, holidays included);

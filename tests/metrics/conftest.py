@@ -20,7 +20,7 @@ from data import catalogue as cat
 from data.marts import refresh_all
 from data.snapshot import SnapshotReader, publish
 from data.warehouse import apply_schema, connect
-from metrics import queries
+from metrics import cache
 from settings import Settings
 from tests.conftest import FIXTURE_NOW, settings_for
 
@@ -42,10 +42,18 @@ class Demo:
         return self.reader.cursor()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_metrics_state():
+    """Every test sees the metrics as a fresh process would (no results, facts or set-up left by another)."""
+    cache.reset()
+    yield
+    cache.reset()
+
+
 @pytest.fixture(scope="session")
 def demo(small_demo) -> Demo:
     """The session's small demo as a reader and pandas frames (timestamps in the local zone)."""
-    queries.clear_caches()
+    cache.clear_caches()
     reader = SnapshotReader(small_demo.warehouse_dir, small_demo.timezone)
     con = reader.cursor()
     events = con.execute("SELECT * FROM events").df()

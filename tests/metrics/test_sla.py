@@ -1,4 +1,8 @@
-"""SLA deadlines: hand-computed cases per stage, properties, and the SQL twin agreeing with pandas."""
+"""SLA deadlines: hand-computed cases per stage, properties, and the production deadline views agreeing with pandas.
+
+The metrics read every deadline from the views ``case_due`` and ``open_due`` (``metrics/sql/due_view.sql``,
+set up by ``metrics.queries.prepare``); :func:`metrics.sla.deadlines` is their oracle.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from metrics import queries
 from metrics.calendar import WorkCalendar
-from metrics.sla import DEADLINE_COLUMNS, SlaRule, SlaRules, case_deadlines_query, deadlines, deadlines_sql
+from metrics.sla import DEADLINE_COLUMNS, SlaRule, SlaRules, deadlines
 from settings import Settings
 
 TZ = "Asia/Shanghai"
@@ -231,38 +236,58 @@ def test_empty_input_gives_empty_output():
     assert out.empty and tuple(out.columns) == DEADLINE_COLUMNS
 
 
-# --- SQL twin ----------------------------------------------------------------------------------------------------
+# --- the production views ------------------------------------------------------------------------------------
 EXTRA_COLUMNS = {"channel": "qr", "category_l1": "l1", "route": "auto", "department_id": "d1", "microgrid_id": "m1",
                  "grid_id": "g1", "community_id": "cm1", "street_id": "s1"}
+VIEW_COLUMNS = {"accept": "accept_due", "dispatch": "dispatch_due", "close": "close_due"}
 
 
 def load_events(con: duckdb.DuckDBPyConnection, cases: pd.DataFrame) -> None:
-    """Create ``events`` from the real DDL and insert the cases (other NOT NULL columns filled)."""
+    """Create ``events`` from the real DDL, insert the cases (other NOT NULL columns filled) and the open-cases mart."""
     con.execute(DDL.read_text(encoding="utf-8"))
     rows = cases.assign(**EXTRA_COLUMNS, updated_at=cases["received_at"])  # noqa: F841 - read by DuckDB
     con.execute("INSERT INTO events BY NAME SELECT * FROM rows")
+    # mart_open_cases: the cases never closed, as data/schema/04_marts.sql defines it
+    con.execute("CREATE TABLE mart_open_cases AS SELECT * FROM events WHERE closed_at IS NULL")
+    con.execute("CREATE TABLE areas (area_id VARCHAR, level VARCHAR)")
 
 
-def ordered(df: pd.DataFrame) -> pd.DataFrame:
-    order = {"accept": 0, "dispatch": 1, "close": 2}
-    df = df.assign(_o=df["stage"].map(order)).sort_values(["case_id", "_o"], kind="stable")
-    return df.drop(columns="_o").reset_index(drop=True)
-
-
-def assert_sql_matches(cases: pd.DataFrame, rules: SlaRules, calendar: WorkCalendar, now) -> pd.DataFrame:
+def view_deadlines(cases: pd.DataFrame, rules: SlaRules, calendar: WorkCalendar, now, view: str = "case_due"
+                   ) -> pd.DataFrame:
+    """(case_id, stage, due_us) of every stage from a production view, as the metrics set it up."""
     con = duckdb.connect()
     try:
         load_events(con, cases)
-        sql = ordered(deadlines_sql(con, rules, calendar, now, tz=TZ))
+        queries.prepare(con, pd.Timestamp(now).to_pydatetime(), Settings(timezone=TZ), calendar=calendar,
+                        rules=rules)
+        got = con.execute(f"SELECT case_id, accept_due, dispatch_due, close_due FROM {view}").df()
     finally:
         con.close()
-    expected = ordered(deadlines(cases, rules, calendar, TZ, now))
-    pd.testing.assert_frame_equal(sql, expected, check_dtype=False)
-    assert sql["due_at"].dtype == expected["due_at"].dtype
-    return sql
+    long = got.melt(id_vars="case_id", var_name="column", value_name="due_us")
+    long["stage"] = long["column"].map({v: k for k, v in VIEW_COLUMNS.items()})
+    return long[["case_id", "stage", "due_us"]]
 
 
-def test_sql_matches_the_hand_computed_cases(tmp_path):
+def assert_views_match(cases: pd.DataFrame, rules: SlaRules, calendar: WorkCalendar, now) -> pd.DataFrame:
+    """Every stage's deadline in ``case_due`` (and, for never-closed cases, ``open_due``) equals :func:`deadlines`."""
+    # every stage, whatever happened since: the views give a deadline whether or not it was met
+    want = deadlines(cases.assign(status="received"), rules, calendar, TZ, now)
+    want["due_us"] = (want["due_at"].dt.tz_convert("UTC") - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(microseconds=1)
+    want = want[["case_id", "stage", "due_us"]]
+    got = view_deadlines(cases, rules, calendar, now)
+    merged = want.merge(got, on=["case_id", "stage"], how="left", suffixes=("_want", "_got"))
+    assert merged["due_us_got"].notna().all(), merged[merged["due_us_got"].isna()]
+    pd.testing.assert_series_equal(merged["due_us_got"].astype("int64"), merged["due_us_want"].astype("int64"),
+                                   check_names=False)
+    never_closed = set(cases.loc[cases["closed_at"].isna(), "case_id"])
+    open_ = view_deadlines(cases, rules, calendar, now, view="open_due")
+    assert set(open_["case_id"]) == never_closed
+    both = open_.merge(got, on=["case_id", "stage"], suffixes=("_open", "_all"))
+    assert len(both) == len(open_) and (both["due_us_open"] == both["due_us_all"]).all()
+    return merged.assign(due_at=pd.to_datetime(merged["due_us_got"], unit="us", utc=True).dt.tz_convert(TZ))
+
+
+def test_views_match_the_hand_computed_cases(tmp_path):
     path = tmp_path / "holidays.csv"
     path.write_text("2027-01-01,holiday\n2027-01-09,workday\n", encoding="utf-8")
     cases = frame(
@@ -275,46 +300,22 @@ def test_sql_matches_the_hand_computed_cases(tmp_path):
              closed="2026-11-20 10:07", status="cancelled"),
         case("2027-01-07 15:00", case_id="fallback", category_id="slow"),
     )
-    sql = assert_sql_matches(cases, RULES_WITH_OVERRIDES, WorkCalendar(path), NOW)
+    out = assert_views_match(cases, RULES_WITH_OVERRIDES, WorkCalendar(path), NOW)
+    due = out.set_index(["case_id", "stage"])["due_at"]
+    assert due[("national-day", "close")] == ts("2026-10-11 00:00")
     # 5 working days: Fri 8, Sat 9 (file), Mon 11, Tue 12, Wed 13.
-    assert sql.loc[sql["case_id"] == "fallback", "due_at"].iloc[-1] == ts("2027-01-14 00:00")
+    assert due[("fallback", "close")] == ts("2027-01-14 00:00")
+    # the "fast" override: 30 s to accept, 2.5 h to close an urgent case
+    assert due[("wed", "accept")] == ts("2026-11-25 00:00:30")
+    assert due[("wed", "close")] == ts("2026-11-25 02:30")
 
 
-def test_sql_runs_on_a_read_only_snapshot_with_a_scope(tmp_path):
-    cases = frame(case("2026-11-20 10:00", case_id="a"), case("2026-11-20 11:00", case_id="b", needs_dispatch=True))
-    path = tmp_path / "snapshot.duckdb"
-    with duckdb.connect(str(path)) as writer:
-        load_events(writer, cases)
-    with duckdb.connect(str(path), read_only=True) as con:
-        cursor = con.cursor()
-        out = deadlines_sql(cursor, RULES, CAL, NOW, "e.case_id = $case", {"case": "b"}, tz=TZ)
-        assert sorted(out["stage"]) == ["accept", "close", "dispatch"] and set(out["case_id"]) == {"b"}
-        with pytest.raises(duckdb.CatalogException):
-            cursor.execute("SELECT * FROM sla_rules").fetchall()  # the helper relations are gone again
-        assert cursor.execute("SELECT current_setting('TimeZone')").fetchall() == [(TZ,)]
-
-
-def test_sql_on_an_empty_events_table():
-    con = duckdb.connect()
-    con.execute(DDL.read_text(encoding="utf-8"))
-    out = deadlines_sql(con, RULES, CAL, NOW, tz=TZ)
-    assert out.empty and tuple(out.columns) == DEADLINE_COLUMNS
-    assert str(out["due_at"].dtype) == f"datetime64[us, {TZ}]"
-
-
-def test_case_deadlines_query_composes_into_an_aggregate():
-    cases = frame(
-        case("2026-11-20 10:00", case_id="a", accepted="2026-11-20 10:00:30", closed="2026-11-21 10:00"),
-        case("2026-11-20 10:00", case_id="b", accepted="2026-11-20 10:02:00", needs_dispatch=True),
-        case("2026-11-24 10:00", case_id="c", category_id="fast", urgency="urgent"),
-    )
-    con = duckdb.connect()
-    load_events(con, cases)
-    with case_deadlines_query(con, RULES_WITH_OVERRIDES, CAL, "e.case_id <> $skip", tz=TZ) as query:
-        counts = con.execute(f"SELECT stage, outcome, count(*) AS n FROM ({query}) GROUP BY ALL ORDER BY ALL",
-                             {"now": NOW, "skip": "c"}).fetchall()
-    assert counts == [("accept", "breached", 1), ("accept", "met", 1), ("close", "met", 1),
-                      ("close", "pending", 1), ("dispatch", "pending", 1)]
+def test_views_use_the_default_rule_without_overrides():
+    cases = frame(case("2026-11-24 10:00", case_id="a", category_id="fast", urgency="urgent", needs_dispatch=True),
+                  case("2026-11-24 10:00", case_id="b", closed="2026-11-24 12:00"))
+    out = assert_views_match(cases, RULES, CAL, NOW).set_index(["case_id", "stage"])["due_at"]
+    assert out[("a", "accept")] == ts("2026-11-24 10:01") and out[("a", "close")] == ts("2026-11-25 10:00")
+    assert out[("a", "dispatch")] == ts("2026-11-24 10:05")
 
 
 # --- properties ------------------------------------------------------------------------------------------------
@@ -388,12 +389,12 @@ def test_outcomes_agree_with_the_timestamps(cases, now):
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(cases=random_cases(), now=nows)
-def test_sql_deadlines_equal_pandas_deadlines(cases, now):
-    assert_sql_matches(cases, RULES_WITH_OVERRIDES, CAL, now)
+@given(cases=random_cases(), now=nows, overrides=st.booleans())
+def test_view_deadlines_equal_pandas_deadlines(cases, now, overrides):
+    assert_views_match(cases, RULES_WITH_OVERRIDES if overrides else RULES, CAL, now)
 
 
-def test_sql_deadlines_equal_pandas_on_a_large_random_sample():
+def test_view_deadlines_equal_pandas_on_a_large_random_sample():
     rng = np.random.default_rng(20261129)
     n = 5_000
     received = START + pd.to_timedelta(rng.integers(0, SPAN_SECONDS * 1_000_000, n), unit="us")
@@ -415,16 +416,5 @@ def test_sql_deadlines_equal_pandas_on_a_large_random_sample():
     })
     for column in ("received_at", "accepted_at", "dispatched_at", "closed_at"):
         cases[column] = cases[column].dt.tz_convert(TZ).dt.as_unit("us")
-    sql = assert_sql_matches(cases, RULES_WITH_OVERRIDES, CAL, NOW)
-    assert set(sql["outcome"]) == {"met", "breached", "pending"}
-
-
-def test_case_deadlines_query_cleans_up_after_an_error_mid_result():
-    con = duckdb.connect()
-    load_events(con, frame(case("2026-11-20 10:00", needs_dispatch=True)))
-    with pytest.raises(RuntimeError, match="boom"):
-        with case_deadlines_query(con, RULES, CAL, tz=TZ) as query:
-            con.execute(query, {"now": NOW}).fetchone()  # leaves two rows unread
-            raise RuntimeError("boom")
-    with pytest.raises(duckdb.CatalogException):
-        con.execute("SELECT * FROM work_calendar").fetchall()
+    out = assert_views_match(cases, RULES_WITH_OVERRIDES, CAL, NOW)
+    assert set(out["stage"]) == {"accept", "dispatch", "close"} and len(out) > 2 * n

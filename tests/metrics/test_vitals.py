@@ -20,7 +20,18 @@ from metrics import queries
 from metrics.calendar import default_calendar
 from metrics.scope import Scope, Window
 from metrics.sla import SlaRules, deadlines
-from metrics.vitals import SCORE_CAP, SPECS, Metric, VitalSigns, baseline_windows, score, status_for, vital_signs
+from metrics.vitals import (
+    SCORE_CAP,
+    SPECS,
+    Limit,
+    Metric,
+    VitalSigns,
+    baseline_windows,
+    limits,
+    score,
+    status_for,
+    vital_signs,
+)
 
 TZ = "Asia/Shanghai"
 
@@ -191,6 +202,38 @@ def test_vital_signs_are_data_with_targets_and_a_composite_index(demo):
         assert m.definition_zh and m.definition_en and m.label_zh and m.label_en
         if m.score is not None:
             assert m.status == status_for(m.score, demo.settings)
+
+
+def test_labels_limits_and_targets_follow_the_sla_rules_in_force(demo):
+    window = Window.named("today", demo.now, TZ)
+    by = vital_signs(demo.cursor(), Scope(), window, demo.now, demo.settings).by_key()
+    assert by["accept_1min_pct"].limit == Limit("accept", 60.0, "s", False, (60.0,))
+    assert (by["accept_1min_pct"].label_zh, by["accept_1min_pct"].label_en) == ("1分钟受理率", "Accepted within 1 min")
+    assert by["dispatch_5min_pct"].limit.value == 300 and by["dispatch_5min_pct"].label_en == "Dispatched within 5 min"
+    assert by["close_on_time_urgent_pct"].limit == Limit("close_urgent", 24.0, "h", False, (24.0,))
+    assert by["close_on_time_other_pct"].limit == Limit("close_other", 3.0, "working_days", False, (3.0,))
+    assert "3rd working day" in by["close_on_time_other_pct"].definition_en
+    assert by["median_accept_s"].target == 30 and by["median_dispatch_s"].target == 150
+    assert by["received"].limit is None and by["satisfaction_pct"].limit is None
+    # a deployment that promises acceptance within 2 minutes says so, and aims the median at half of it
+    slower = dataclasses.replace(demo.settings, sla_accept_seconds=120)
+    by = vital_signs(demo.cursor(), Scope(), window, demo.now, slower).by_key()
+    m = by["accept_1min_pct"]
+    assert m.limit == Limit("accept", 120.0, "s", False, (120.0,))
+    assert (m.label_zh, m.label_en) == ("2分钟受理率", "Accepted within 2 min") and "2 min" in m.definition_en
+    assert by["median_accept_s"].target == 60 and by["median_accept_s"].limit.value == 120
+    assert by["dispatch_5min_pct"].limit.value == 300  # the other promises are unchanged
+
+
+def test_limits_say_when_a_category_has_its_own_promise():
+    from settings import Settings
+
+    rules = SlaRules.from_settings(Settings(sla_accept_seconds=90, sla_overrides={"ENV-01": {"accept_seconds": 30}}))
+    got = limits(rules)
+    assert got["accept"] == Limit("accept", 90.0, "s", True, (90.0, 30.0))
+    assert got["dispatch"].varies is False
+    assert limits(rules, {"CITY-01"})["accept"].varies is False  # a scope without that category
+    assert limits(rules, {"ENV-01", "ENV"})["accept"].varies is True
 
 
 def test_score_and_status_rules():

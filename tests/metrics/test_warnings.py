@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data.generate import open_work
+from dashboard.components.warnings import warning_text
 from data.marts import refresh_all
 from data.snapshot import publish
-from metrics import queries
+from data.warehouse import connect
+from metrics import cache, queries
 from metrics.calendar import default_calendar
 from metrics.scope import Scope
 from metrics.sla import SlaRules, deadlines
@@ -26,10 +27,16 @@ from metrics.warnings import (
     sla_ticker,
     surges,
 )
+from settings import Settings
 from tests.conftest import FIXTURE_NOW
 from tests.metrics.conftest import build_warehouse, burst, events_frame, open_cursor, synthetic_events
 
 TZ = "Asia/Shanghai"
+
+
+def open_work(settings: Settings):
+    """The work database of ``settings`` opened read-write (to change a private copy of the demo)."""
+    return connect(settings.work_db, settings.timezone)
 
 
 # --------------------------------------------------------------------------------------------
@@ -154,8 +161,8 @@ def test_the_demo_surge_is_found(demo):
     assert len(hits) == 1
     w = hits[0]
     assert w.kind == "surge" and w.level in ("red", "amber") and w.evidence["count"] >= 14
-    assert w.message_zh.startswith("西兴街道 微网格") and "施工噪音：6 小时内" in w.message_zh
-    assert "construction noise: " in w.message_en and " reports in 6 h, usually" in w.message_en
+    assert w.names["street"] == ("西兴街道", "Xixing Street") and w.names["area"][0].startswith("微网格")
+    assert w.names["category"] == ("施工噪音", "Construction noise") and w.evidence["hours"] == 6
     assert w.detected_at == demo.now
     # the grid holding it is not reported a second time for the same reports
     assert not [x for x in found if x.evidence["level"] == "grid" and x.area_id == busiest.split("-")[0]
@@ -180,9 +187,13 @@ def test_an_injected_surge_is_found_with_its_numbers(tmp_path):
     assert [(w.area_id, w.evidence["category_id"]) for w in found] == [("G002-1", "ENV-01")]
     w = found[0]
     assert w.evidence["count"] >= 9 and w.evidence["p_value"] < 1e-4 and w.evidence["expected"] < 1
-    assert w.message_zh == f"西兴街道 微网格 002-1 施工噪音：6 小时内 {w.evidence['count']} 件，通常不到 1 件"
-    assert w.message_en == f"Xixing Street Micro-grid 002-1 construction noise: {w.evidence['count']} reports in 6 h, " \
-                           "usually fewer than 1"
+    assert w.names == {"street": ("西兴街道", "Xixing Street"), "area": ("微网格 002-1", "Micro-grid 002-1"),
+                       "category": ("施工噪音", "Construction noise")}
+    assert w.evidence["usual"] < 1 and w.evidence["hours"] == 6
+    # what the wall shows, worded by the dashboard from those names and numbers
+    assert warning_text(w, "zh") == f"西兴街道 微网格 002-1 施工噪音：6 小时内 {w.evidence['count']} 件，通常不到 1 件"
+    assert warning_text(w, "en") == f"Xixing Street Micro-grid 002-1 construction noise: {w.evidence['count']} " \
+                                    "reports in 6 h, usually fewer than 1"
     # four reports are not a surge, however unusual (minimum count)
     small = events_frame(burst(FIXTURE_NOW, "G003-2", "TRAF-01", 4), FIXTURE_NOW)
     small["case_id"] = "C" + small["case_id"]
@@ -198,7 +209,7 @@ def test_a_surge_spread_over_a_grid_is_reported_at_grid_level(tmp_path):
     settings = build_warehouse(tmp_path / "var", events, extra)
     found = surges(open_cursor(settings), Scope(), FIXTURE_NOW, settings=settings)
     assert [(w.evidence["level"], w.area_id) for w in found] == [("grid", "G004")]
-    assert found[0].message_zh.startswith("西兴街道 网格 004 垃圾满溢：6 小时内")
+    assert warning_text(found[0], "zh").startswith("西兴街道 网格 004 垃圾满溢：6 小时内")
 
 
 # --------------------------------------------------------------------------------------------
@@ -217,20 +228,21 @@ def test_a_department_falling_behind_is_flagged(demo, fresh_demo):
         publish(con, fresh_demo.warehouse_dir)
     finally:
         con.close()
-    queries.clear_caches()
+    cache.clear_caches()
     found = efficiency_warnings(open_cursor(fresh_demo), Scope(), FIXTURE_NOW, fresh_demo)
     cg = [w for w in found if w.evidence["unit"] == "D-CG"]
     assert len(cg) == 1
     w = cg[0]
     assert isinstance(w, Warning) and w.kind == "efficiency" and w.level == "red"
     assert w.evidence["rate_week"] < w.evidence["rate_norm"] - 0.2 and w.evidence["p_value"] < 0.001
-    assert w.message_zh.startswith("区城管局 本周按时办结率") and w.message_en.startswith("City Management Bureau")
+    assert w.names["unit"][0] == "区城管局" and w.names["unit"][1].startswith("City Management Bureau")
+    assert warning_text(w, "zh").startswith("区城管局 本周按时办结率")
     # the streets where those cases are also fell behind; each warning names its area
     assert all(x.area_id.startswith("330108") for x in found)
 
 
 def test_grouped_breach_probability_equals_the_row_wise_one():
-    from metrics.warnings import _grouped_breach_probability
+    from metrics.warnings.risk import _grouped_breach_probability
 
     rng = np.random.default_rng(3)
     q = np.sort(rng.lognormal(8, 1, (20, 101)), axis=1)
@@ -244,7 +256,7 @@ def test_grouped_breach_probability_equals_the_row_wise_one():
 
 def test_the_stored_stage_quantiles_are_the_ones_computed_from_the_history_and_are_used(demo, monkeypatch):
     from data.marts import mart_sql, stage_history
-    from metrics import warnings as w
+    from metrics.warnings import risk as w
 
     con, day = demo.cursor(), demo.now.date()
     stored = con.execute("SELECT stage_key, category_id, department_id, n, q FROM mart_stage_quantiles "
@@ -252,12 +264,12 @@ def test_the_stored_stage_quantiles_are_the_ones_computed_from_the_history_and_a
     hs, he = stage_history(day, demo.settings.timezone)
     computed = con.execute(mart_sql("stage_quantiles"), {"hs": hs, "he": he}).fetchall()
     assert len(stored) > 10 and sorted(stored, key=repr) == sorted(computed, key=repr)
-    queries.clear_caches()
+    cache.clear_caches()
     monkeypatch.setattr(w, "mart_sql", lambda name: pytest.fail("computed although the ETL stored them"))
     assert len(w._quantiles(queries.prepare(con, demo.now, demo.settings)).keys) > 10
     # another day (an "as of" in the past): computed from the history
     monkeypatch.undo()
-    queries.clear_caches()
+    cache.clear_caches()
     earlier = demo.now - timedelta(days=3)
     assert len(w._quantiles(queries.prepare(con, earlier, demo.settings)).keys) > 10
-    queries.clear_caches()
+    cache.clear_caches()
