@@ -38,7 +38,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from data.generate import DemoSpec, build_demo  # noqa: E402
+from data.demo.generate import DemoSpec, build_demo  # noqa: E402
 from data.snapshot import SnapshotReader  # noqa: E402
 from metrics import cache, queries  # noqa: E402
 from metrics.backlog import backlog_daily  # noqa: E402
@@ -67,7 +67,7 @@ def warehouse(events: int, variant: str = "") -> object:
     if not settings.current_file.exists():
         print(f"building a {events:,}-case demo under {var} (once) ...", flush=True)
         started = time.perf_counter()
-        import data.generate as gen
+        import data.demo.generate as gen
 
         original = gen._episodes
         if variant == "quiet":

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data import catalogue as cat
+from data.demo import catalogue as cat
 from data.marts import refresh_all
 from data.snapshot import SnapshotReader, publish
 from data.warehouse import apply_schema, connect
