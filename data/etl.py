@@ -74,11 +74,15 @@ def open_writer(settings) -> duckdb.DuckDBPyConnection:
     """The writer's connection to ``work.duckdb`` (schema applied, no progress bar on stderr).
 
     Raises:
-        RuntimeError: another process holds the warehouse (the scheduler in ``serve``, most likely).
+        RuntimeError: another process holds the warehouse (the scheduler in ``serve``, most likely), or
+            the file cannot be opened at all.
+        OSError: the warehouse folder cannot be made (``var/`` is not a folder, no permission).
     """
     try:
         con = connect(settings.work_db, settings.timezone)
     except duckdb.IOException as exc:
+        if "lock" not in str(exc).lower():  # not another writer: a path that is not a folder, a full disk ...
+            raise RuntimeError(f"cannot open {settings.work_db} for writing: {exc}") from exc
         raise RuntimeError(f"cannot open {settings.work_db} for writing: {exc}. Only one process may run the ETL: "
                            "is the scheduler running in `python app.py serve` or `scheduler`?") from exc
     con.execute("SET enable_progress_bar = false")
