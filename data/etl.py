@@ -99,7 +99,7 @@ def run_cycle(settings, kind: str = "events", *, settle_seconds: float = SETTLE_
         kind: ``events`` (the minute job: ``landing/events`` only) or ``reference`` (the nightly job:
             every landing table, reference tables first).
         settle_seconds: files modified more recently than this wait for the next cycle.
-        raise_errors: re-raise a failure after recording it (tests, the CLI's ``--debug``); by default
+        raise_errors: re-raise a failure after recording it (tests, benchmarks); by default
             the failure is recorded in ``etl_runs`` and the log and returned.
         _before_publish: test hook, called after the commit and before publishing.
         _before_swap: test hook passed to :func:`data.snapshot.publish` (after the copy, before the swap).
@@ -108,7 +108,9 @@ def run_cycle(settings, kind: str = "events", *, settle_seconds: float = SETTLE_
         The cycle's result (also recorded in ``etl_runs`` and ``LAST_RUN.json``).
 
     Raises:
-        RuntimeError: another process holds the warehouse (nothing was recorded).
+        RuntimeError: the warehouse cannot be opened for writing, most likely because another process
+            holds it (nothing was recorded).
+        OSError: the warehouse folder cannot be made.
     """
     tables = EVENT_TABLES if kind == "events" else REFERENCE_TABLES
     with _writer_lock:
