@@ -34,8 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from data import etl, snapshot  # noqa: E402
-from data.generate import DemoSpec, build_demo  # noqa: E402
+from data import etl, landing, snapshot  # noqa: E402
+from data.demo.generate import DemoSpec, build_demo  # noqa: E402
 from data.warehouse import connect  # noqa: E402
 from settings import load_settings  # noqa: E402
 
@@ -99,7 +99,7 @@ def full_load(base, src: Path, workdir: Path, fmt: str) -> dict:
     os.link(src, dest)  # the file is "landed" instantly; reading it is part of the measurement
     old = time.time() - 60
     os.utime(dest, (old, old))
-    etl._hash_cache.clear()
+    landing._hash_cache.clear()
     result = etl.run_cycle(settings, raise_errors=True)
     shutil.rmtree(settings.var_dir.parent, ignore_errors=True)
     return _row(f"full load, {fmt.upper()}", result)

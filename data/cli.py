@@ -2,13 +2,22 @@
 
 ``app.py`` merges :data:`HANDLERS` into its own; each handler takes the settings and the parsed
 arguments and returns the process exit code. This is the one module of ``data/`` that prints.
+
+Failure is one line on stderr and a non-zero status, never a traceback (the warehouse held by
+another process, a ``var/`` that is not a folder, a failed cycle): every handler runs inside
+:func:`_guarded`, which also keeps tracebacks out of the log lines the command prints. With the
+``debug`` setting (``GRIDPULSE_DEBUG=1``) the tracebacks are shown.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import logging
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from data.etl import CycleResult, last_runs, run_cycle
@@ -76,11 +85,7 @@ def cmd_etl(settings, args: argparse.Namespace) -> int:
         print(format_runs(last_runs(settings)))  # noqa: T201
         return 0
     kind = "reference" if getattr(args, "reference", False) else "events"
-    try:
-        result = run_cycle(settings, kind)
-    except RuntimeError as exc:  # the warehouse is held by another process
-        print(f"error: {exc}", file=sys.stderr)  # noqa: T201
-        return 1
+    result = run_cycle(settings, kind)  # RuntimeError when another process holds the warehouse: see _guarded
     print(format_result(result))  # noqa: T201
     return 0 if result.status == "ok" else 1
 
@@ -104,7 +109,7 @@ def cmd_scheduler(settings, args: argparse.Namespace) -> int:
 
 def cmd_simulate(settings, args: argparse.Namespace) -> int:
     """``python app.py simulate``: drop live cases into the landing zone in real time."""
-    from data.simulate import Simulator
+    from data.demo.simulate import Simulator
 
     per_day = getattr(args, "per_day", None) or settings.simulate_cases_per_day or 2000
     seconds = float(getattr(args, "seconds", 0) or 0)
@@ -130,4 +135,51 @@ def cmd_simulate(settings, args: argparse.Namespace) -> int:
     return 0
 
 
-HANDLERS = {"etl": cmd_etl, "scheduler": cmd_scheduler, "simulate": cmd_simulate}
+def _one_line(exc: BaseException) -> str:
+    """An exception as one line: its message with line breaks folded (DuckDB's span several)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+class _NoTraceback(logging.Filter):
+    """Keep a log record's message and drop its traceback (the command says what failed in one line)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        return True
+
+
+@contextmanager
+def _quiet_tracebacks(enabled: bool) -> Iterator[None]:
+    """Drop tracebacks from what the root logger's handlers write, for the duration of a command."""
+    handlers = list(logging.getLogger().handlers) if enabled else []
+    flt = _NoTraceback()
+    for h in handlers:
+        h.addFilter(flt)
+    try:
+        yield
+    finally:
+        for h in handlers:
+            h.removeFilter(flt)
+
+
+def _guarded(handler: Callable[[object, argparse.Namespace], int]) -> Callable[[object, argparse.Namespace], int]:
+    """Run a command so that any failure is ``error: <one line>`` on stderr and exit status 1 (Ctrl-C: 130)."""
+
+    @functools.wraps(handler)
+    def run(settings, args: argparse.Namespace) -> int:
+        debug = bool(getattr(settings, "debug", False))
+        with _quiet_tracebacks(not debug):
+            try:
+                return handler(settings, args)
+            except KeyboardInterrupt:
+                return 130
+            except Exception as exc:
+                if debug:
+                    raise
+                print(f"error: {_one_line(exc)}", file=sys.stderr)  # noqa: T201
+                return 1
+
+    return run
+
+
+HANDLERS = {"etl": _guarded(cmd_etl), "scheduler": _guarded(cmd_scheduler), "simulate": _guarded(cmd_simulate)}

@@ -18,19 +18,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import duckdb
 
+from data.contract import STAGE_HISTORY_DAYS, stage_history, stage_quantiles_sql
+
 __all__ = ["MARTS", "refresh_marts", "rebuild_marts", "refresh_marts_for_days", "INCREMENTAL_MAX_DAYS", "mart_sql",
            "rebuild_mart", "refresh_repeats", "refresh_all", "refresh_stage_quantiles", "stage_history",
-           "STAGE_HISTORY_DAYS"]
+           "STAGE_HISTORY_DAYS"]  # the last two: re-exported from data.contract (old import path)
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 MARTS = ("mart_daily_counts", "mart_backlog_daily", "mart_area_stats", "mart_open_cases")
-# The SLA-risk warning judges a stage by the durations of the stages completed in this many days
-# before local midnight (mart_stage_quantiles; metrics.warnings reads it).
-STAGE_HISTORY_DAYS = 28
 # Above this many changed days an incremental refresh is no cheaper than a rebuild.
 INCREMENTAL_MAX_DAYS = 60
 
@@ -62,12 +60,6 @@ def refresh_all(con: duckdb.DuckDBPyConnection, day: date | None = None, tz: str
         refresh_stage_quantiles(con, day, tz, force=True)
 
 
-def stage_history(day: date, tz: str) -> tuple[datetime, datetime]:
-    """The history behind the stage quantiles of local ``day``: the :data:`STAGE_HISTORY_DAYS` before its midnight."""
-    he = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(tz))
-    return he - timedelta(days=STAGE_HISTORY_DAYS), he
-
-
 def refresh_stage_quantiles(con: duckdb.DuckDBPyConnection, day: date, tz: str, force: bool = False) -> bool:
     """Store the stage-duration quantiles of local ``day`` in ``mart_stage_quantiles`` unless already there.
 
@@ -81,7 +73,7 @@ def refresh_stage_quantiles(con: duckdb.DuckDBPyConnection, day: date, tz: str, 
         return False
     hs, he = stage_history(day, tz)
     con.execute("DELETE FROM mart_stage_quantiles WHERE day >= ? OR day < ?", [day, day - timedelta(days=1)])
-    con.execute(f"INSERT INTO mart_stage_quantiles SELECT CAST($day AS DATE), * FROM ({mart_sql('stage_quantiles')})",
+    con.execute(f"INSERT INTO mart_stage_quantiles SELECT CAST($day AS DATE), * FROM ({stage_quantiles_sql()})",
                 {"day": day, "hs": hs, "he": he})
     return True
 

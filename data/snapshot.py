@@ -15,23 +15,24 @@ while it copies, so the checkpointed file is a complete database, and copying by
 ``CURRENT`` also carries ``checked_at``: the last time the ETL looked for new data, moved by
 :func:`touch` on cycles with nothing to publish, so a quiet night is not shown as stale data.
 
-Write side: :func:`publish`. Read side: :class:`SnapshotReader` (one per process, see
-:func:`reader`).
+Write side: :func:`publish`, :func:`touch`. Read side: :class:`SnapshotReader` (one per process, see
+:func:`reader`), :func:`read_current`, :class:`SnapshotInfo`, :class:`NoSnapshotError`. The format of
+``CURRENT`` itself is in :mod:`data.contract` (``SnapshotInfo`` and ``read_current`` are re-exported
+here from it).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import threading
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from data.contract import CURRENT_FILE, SNAPSHOTS_DIR, SnapshotInfo, current_text, read_current
 from data.warehouse import connect
 
 __all__ = ["SnapshotInfo", "publish", "touch", "read_current", "SnapshotReader", "reader", "NoSnapshotError"]
@@ -41,47 +42,16 @@ class NoSnapshotError(RuntimeError):
     """No snapshot has been published yet (run ``python app.py demo`` or ``etl``)."""
 
 
-@dataclass(frozen=True)
-class SnapshotInfo:
-    """What ``CURRENT`` points at."""
-
-    name: str  # file name under snapshots/
-    path: Path
-    published_at: datetime  # UTC
-    run_id: int | None
-    checked_at: datetime | None = None  # UTC; last ETL cycle that found the data current
-
-    @property
-    def fresh_at(self) -> datetime:
-        """When the data was last known current: the later of publication and the last check."""
-        return max(self.published_at, self.checked_at or self.published_at)
-
-
-def read_current(current_file: Path) -> SnapshotInfo | None:
-    """Parse the pointer file; ``None`` when nothing is published."""
-    try:
-        data = json.loads(current_file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    path = current_file.parent / "snapshots" / data["snapshot"]
-    checked = data.get("checked_at")
-    return SnapshotInfo(data["snapshot"], path, datetime.fromisoformat(data["published_at"]), data.get("run_id"),
-                        datetime.fromisoformat(checked) if checked else None)
-
-
 def _write_current(warehouse_dir: Path, info: SnapshotInfo) -> None:
     """Replace ``CURRENT`` atomically: readers see the old pointer or the new one, never half."""
-    record = {"snapshot": info.name, "published_at": info.published_at.isoformat(), "run_id": info.run_id}
-    if info.checked_at is not None:
-        record["checked_at"] = info.checked_at.isoformat()
-    tmp = warehouse_dir / f".CURRENT.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(record), encoding="utf-8")
-    os.replace(tmp, warehouse_dir / "CURRENT")
+    tmp = warehouse_dir / f".{CURRENT_FILE}.{os.getpid()}.tmp"
+    tmp.write_text(current_text(info), encoding="utf-8")
+    os.replace(tmp, warehouse_dir / CURRENT_FILE)
 
 
 def touch(warehouse_dir: Path) -> SnapshotInfo | None:
     """Record that an ETL cycle found nothing new: the current snapshot is still the latest data."""
-    info = read_current(warehouse_dir / "CURRENT")
+    info = read_current(warehouse_dir / CURRENT_FILE)
     if info is None:
         return None
     info = SnapshotInfo(info.name, info.path, info.published_at, info.run_id, datetime.now(UTC))
@@ -102,8 +72,12 @@ def publish(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, keep: int = 3, 
 
     Returns:
         The published snapshot.
+
+    Raises:
+        OSError: the copy or the pointer swap failed; ``CURRENT`` still names the previous snapshot and
+            the new file is removed.
     """
-    snapshots = warehouse_dir / "snapshots"
+    snapshots = warehouse_dir / SNAPSHOTS_DIR
     snapshots.mkdir(parents=True, exist_ok=True)
     now = datetime.now(UTC)
     name = f"{now:%Y%m%dT%H%M%S%f}-{run_id or 0}.duckdb"
@@ -112,15 +86,18 @@ def publish(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, keep: int = 3, 
     source = Path(con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
                               ).fetchone()[0])
     partial = snapshots / f".{name}.partial"
+    info = SnapshotInfo(name, target, now, run_id)
     try:
         shutil.copyfile(source, partial)
         os.replace(partial, target)
+        if _before_swap is not None:
+            _before_swap()
+        _write_current(warehouse_dir, info)
+    except BaseException:
+        target.unlink(missing_ok=True)  # CURRENT never named it: no half-published snapshot stays behind
+        raise
     finally:
         partial.unlink(missing_ok=True)
-    if _before_swap is not None:
-        _before_swap()
-    info = SnapshotInfo(name, target, now, run_id)
-    _write_current(warehouse_dir, info)
     _prune(snapshots, name, keep)
     return info
 
@@ -147,7 +124,7 @@ class SnapshotReader:
     """
 
     def __init__(self, warehouse_dir: Path, timezone: str, check_every: float = 1.0):
-        self._current_file = warehouse_dir / "CURRENT"
+        self._current_file = warehouse_dir / CURRENT_FILE
         self._timezone = timezone
         self._check_every = check_every
         self._lock = threading.Lock()

@@ -3,6 +3,9 @@
 The ETL process is the only writer of ``work.duckdb``; everything else reads published snapshots
 through :mod:`data.snapshot`. Every connection sets ``TimeZone`` to the deployment's zone so that
 local days and hours come out of plain SQL.
+
+The read side imports :func:`connect` from here, so this module does not import the write side at
+import time: :func:`apply_schema` loads :mod:`data.marts` when it is called.
 """
 
 from __future__ import annotations
@@ -12,18 +15,11 @@ from pathlib import Path
 
 import duckdb
 
-from data.marts import MARTS, mart_sql, refresh_repeats
+from data.contract import TABLES
 
-__all__ = ["SCHEMA_DIR", "connect", "apply_schema", "schema_sql", "TABLES"]
+__all__ = ["SCHEMA_DIR", "connect", "apply_schema", "schema_sql", "TABLES"]  # TABLES: from data.contract
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schema"
-# Every table of the contract, in dependency order.
-TABLES = (
-    "areas", "categories", "departments", "channels",
-    "events", "people", "housing", "enterprises", "assets",
-    "etl_runs", "etl_files", "quarantine", "warehouse_meta",
-    "mart_daily_counts", "mart_backlog_daily", "mart_area_stats", "mart_open_cases", "mart_stage_quantiles",
-)
 
 
 def schema_sql() -> str:
@@ -63,6 +59,8 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> list[str]:
     Returns:
         What was upgraded, one line each (empty for a new or up-to-date warehouse).
     """
+    from data.marts import MARTS, mart_sql, refresh_repeats  # the write side, only when writing (see above)
+
     existing = {r[0] for r in con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND NOT temporary"
     ).fetchall()}

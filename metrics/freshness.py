@@ -9,7 +9,6 @@ are "how far can you trust these numbers" messages.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,16 +16,12 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from data.snapshot import SnapshotInfo
+from data.contract import SnapshotInfo, read_last_run
 from metrics import sqlfiles
 from metrics.calendar import calendar_notice, default_calendar
 from settings import Settings
 
-__all__ = ["Freshness", "LAST_RUN_FILE", "freshness"]
-
-# Optional side channel the ETL may write after every cycle, good or failed (see docs/metrics.md):
-# a failed cycle publishes no snapshot, so the snapshot's own etl_runs cannot know about it.
-LAST_RUN_FILE = "LAST_RUN.json"
+__all__ = ["Freshness", "freshness"]
 
 
 @dataclass(frozen=True)
@@ -70,9 +65,10 @@ def freshness(con: duckdb.DuckDBPyConnection, info: SnapshotInfo, now: datetime,
     # age of the data as last confirmed: publication, or a later ETL cycle that found nothing new
     age = (now - getattr(info, "fresh_at", info.published_at)).total_seconds()
     status, error, run_id = _last_run(con)
-    side = _side_channel(Path(settings.warehouse_dir) / LAST_RUN_FILE)
-    if side is not None and (run_id is None or (side.get("run_id") or 0) >= run_id):
-        status, error = side.get("status"), side.get("error")
+    # LAST_RUN.json: a failed cycle publishes no snapshot, so the snapshot's own etl_runs cannot know of it
+    side = read_last_run(Path(settings.warehouse_dir))
+    if side is not None and (run_id is None or (side.run_id or 0) >= run_id):
+        status, error = side.status, side.error
     limit = settings.stale_after_cycles * settings.etl_interval_seconds
     stale = age > limit or status == "failed"
     local_today = pd.Timestamp(now).tz_convert(settings.timezone).date()
@@ -92,13 +88,3 @@ def _last_run(con: duckdb.DuckDBPyConnection) -> tuple[str | None, str | None, i
     row = df.iloc[0]
     error = None if pd.isna(row["error"]) else str(row["error"])
     return str(row["status"]), error, int(row["run_id"])
-
-
-def _side_channel(path: Path) -> dict | None:
-    """The ETL's ``LAST_RUN.json`` if present and readable (a torn or foreign file is ignored)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError, OSError):
-        return None
-    return data if isinstance(data, dict) else None
-

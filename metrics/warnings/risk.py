@@ -16,7 +16,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from data.marts import STAGE_HISTORY_DAYS, mart_sql, stage_history
+from data.contract import STAGE_HISTORY_DAYS, stage_history, stage_quantiles_sql
 from metrics import cache, queries
 from metrics.scope import Scope
 from settings import Settings
@@ -134,7 +134,7 @@ def _quantiles(ctx: queries.QueryContext) -> _Quantiles:
         except duckdb.CatalogException:  # a snapshot from before the mart existed
             table = pd.DataFrame()
         if table.empty:
-            table = ctx.con.execute(mart_sql("stage_quantiles"), {"hs": hs, "he": he}).df()
+            table = ctx.con.execute(stage_quantiles_sql(), {"hs": hs, "he": he}).df()
         # a (category, department) or category distribution needs MIN_HISTORY cases; a stage's
         # overall distribution is used whatever its size
         keep = (table["n"] >= MIN_HISTORY) | table["category_id"].isna()

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 import pytest
 
-from data import etl
+from data import etl, load
 from data.cli import cmd_etl
 from data.marts import MARTS, SQL_DIR, stage_history
 from data.pii import hash_id, pii_key
@@ -237,9 +237,7 @@ def test_replaying_all_files_into_a_fresh_warehouse_gives_the_same_tables(etl_en
 
     # replay every landing file into an empty warehouse (no demo, no schema)
     fresh = etl_base.replace(var_dir=tmp_path / "fresh")
-    import shutil
-
-    shutil.copytree(etl_env.landing_dir, fresh.landing_dir)
+    _restore_done_files(etl_env.landing_dir, fresh.landing_dir)
     result = cycle(fresh, "reference")
     assert result.status == "ok", result.error
     tables = ("areas", "categories", "departments", "channels", "events", "people", "housing", "enterprises",
@@ -252,6 +250,18 @@ def test_replaying_all_files_into_a_fresh_warehouse_gives_the_same_tables(etl_en
     q_a = query(etl_env, "SELECT file, line, reason FROM quarantine ORDER BY ALL")
     q_b = query(fresh, "SELECT file, line, reason FROM quarantine ORDER BY ALL")
     assert q_a == q_b == [("events/0003.csv", 12, "bad_timestamp")]
+
+
+def _restore_done_files(landing, dest):
+    """Copy every done file back to its original path under ``dest`` (how an operator replays a landing zone)."""
+    import shutil
+
+    for done in landing.glob("*/.done/*/**/*"):
+        if done.is_file():
+            table, _, _day, *rest = done.relative_to(landing).parts
+            target = dest.joinpath(table, *rest)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(done, target)
 
 
 def _jsonl(row):
@@ -275,7 +285,7 @@ def test_a_failure_before_the_commit_rolls_everything_back_and_the_next_cycle_re
     def boom(*a, **k):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(etl, "refresh_marts_for_days", boom)
+    monkeypatch.setattr(load, "refresh_marts_for_days", boom)
     result = cycle(etl_env)
     assert result.status == "failed" and "disk on fire" in result.error
     assert _current_numbers(etl_env) == before

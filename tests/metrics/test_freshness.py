@@ -6,8 +6,9 @@ import json
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from data.contract import LAST_RUN_FILE
 from data.snapshot import SnapshotInfo
-from metrics.freshness import LAST_RUN_FILE, Freshness, freshness
+from metrics.freshness import Freshness, freshness
 
 
 def _info(demo) -> SnapshotInfo:
