@@ -152,20 +152,19 @@ def _guard_live_warehouse(settings: Settings, replace: bool) -> str | None:
     Returns:
         Why the demo may not be built, or ``None`` (after moving a replaced warehouse aside).
     """
-    from data.meta import ORIGIN, is_demo, read_meta, snapshot_meta
+    from data.meta import ORIGIN, is_demo, read_meta
     from data.warehouse import connect
 
     work = settings.work_db
     if not work.exists():
         return None
-    meta = snapshot_meta(settings.current_file, settings.timezone)
-    if meta is None:  # built but never published: ask the work database itself
-        con = connect(work, settings.timezone, read_only=True)
-        try:
-            meta = read_meta(con)
-        finally:
-            con.close()
-    if is_demo(meta):
+    con = connect(work, settings.timezone, read_only=True)
+    try:
+        meta = read_meta(con)
+        cases = con.execute("SELECT count(*) FROM events").fetchone()[0]
+    finally:
+        con.close()
+    if is_demo(meta) or cases == 0:  # a demo, or a warehouse with no cases to lose
         return None
     origin = (meta or {}).get(ORIGIN) or "live, or a demo older than warehouse_meta"
     if not replace:

@@ -146,15 +146,19 @@ def prune_runs(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def needs_publish(con: duckdb.DuckDBPyConnection, settings, result: CycleResult) -> bool:
-    """Publish when this cycle changed anything, or an earlier committed change never got published."""
+    """Publish when this cycle changed anything, or an earlier committed change never got published.
+
+    A warehouse that never loaded anything publishes nothing: an empty snapshot would only hide the
+    pages' "no data yet" notice behind an empty district.
+    """
     if result.files:
-        return True
-    info = read_current(settings.current_file)
-    if info is None:
         return True
     last = con.execute("SELECT max(run_id) FROM etl_runs WHERE files > 0 OR kind IN ('demo', 'replay', 'upgrade')"
                        ).fetchone()[0]
-    return last is not None and (info.run_id is None or last > info.run_id)
+    if last is None:
+        return False
+    info = read_current(settings.current_file)
+    return info is None or info.run_id is None or last > info.run_id
 
 
 def log_result(result: CycleResult) -> None:

@@ -51,7 +51,7 @@ def live_base(etl_base, tmp_path_factory):
         os.utime(p, (old, old))
     result = cycle(settings, "reference")
     assert result.status == "ok" and result.rows_quarantined == 0, result.error
-    assert result.snapshot is not None and path.exists()
+    assert result.snapshot is not None and not path.exists()  # loaded, then moved to .done/
     assert query(settings, "SELECT count(*) FROM events WHERE status IN ('received', 'accepted', 'dispatched', "
                            "'in_progress')")[0][0] > 0
     return settings
@@ -121,3 +121,24 @@ def test_the_simulator_never_writes_a_case_it_did_not_mint(etl_env):
     assert not written & set(foreign_ids)
     adopted_demo_cases = {cid for cid in written if len(cid) == len(prefix) + 14 and "S" not in cid[len(prefix):]}
     assert adopted_demo_cases  # it still works off the demo's own backlog
+
+
+def test_the_demo_command_refuses_a_live_warehouse_and_replace_keeps_a_backup(live_base, tmp_path, monkeypatch, capsys):
+    """``app.py demo`` never overwrites real cases: it refuses, and ``--replace`` moves them aside first."""
+    import app
+    from tests.conftest import private_copy
+
+    settings = private_copy(live_base, tmp_path)
+    before = _events(settings)
+    monkeypatch.setenv("GRIDPULSE_VAR_DIR", str(settings.var_dir))
+    assert app.main(["demo", "--events", "500", "--days", "3"]) == 1
+    assert "is not a demo" in capsys.readouterr().err and _events(settings) == before
+    assert app.main(["demo", "--events", "500", "--days", "3", "--replace"]) == 0
+    backups = list(settings.warehouse_dir.glob("work.backup-*.duckdb"))
+    assert len(backups) == 1
+    con = connect(backups[0], settings.timezone, read_only=True)
+    try:
+        assert con.execute("SELECT * FROM events ORDER BY case_id").fetchall() == before
+    finally:
+        con.close()
+    assert meta.is_demo(meta.snapshot_meta(settings.current_file, settings.timezone))
