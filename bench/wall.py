@@ -41,7 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dashboard import ids  # noqa: E402
+from dashboard import ids, runtime  # noqa: E402
 from dashboard.app import create_app  # noqa: E402
 from dashboard.wall import data, warmup  # noqa: E402
 from dashboard.wall.layout import panels_of  # noqa: E402
@@ -159,7 +159,10 @@ def measure_ticks(shared: Settings, events: int) -> dict:
     app = create_app(settings, clock=lambda: now)
     client = app.server.test_client()
     assert client.get("/wall").status_code == 200
-    options = {**WallOptions.from_query({}, settings).to_dict(), "tz": settings.timezone, "server_now": 0}
+    rt = runtime.of(app)
+    with rt.snapshot() as (con, info):
+        district = rt.deployment(con, info).district_id
+    options = {**WallOptions.from_query({}, settings, district).to_dict(), "tz": settings.timezone, "server_now": 0}
     first = tick(client, app, options, {}, 0)
     drawn = first[3]
     same = [tick(client, app, options, drawn, i + 1) for i in range(REPEAT)]
@@ -202,13 +205,18 @@ def metric_breakdown(settings: Settings) -> dict[str, float]:
     from layers import grid_heat, resources, shapes
     from metrics.backlog import backlog_daily, backlog_hourly
     from metrics.freshness import freshness
-    from metrics.scope import Scope, Window
+    from metrics.scope import Scope, Window, district_area
     from metrics.vitals import vital_signs
     from metrics.warnings import efficiency_warnings, sla_ticker, surges
 
     now = data_end(settings)
     r = reader(settings)
-    scope, window = Scope(settings.district_id), Window.named("today", now, settings.timezone)
+    cur0 = r.cursor()
+    try:
+        scope = Scope(district_area(cur0)["area_id"], level="district")  # the warehouse's own district
+    finally:
+        cur0.close()
+    window = Window.named("today", now, settings.timezone)
     steps = {
         "vital_signs": lambda c: vital_signs(c, scope, window, now, settings),
         "grid_aggregates": lambda c: grid_heat.query(c, scope, window, now, "microgrid", settings),
@@ -288,7 +296,7 @@ def page_load(settings: Settings, now) -> tuple[float, float, float] | None:
         try:
             queries.clear_caches()
             data.CACHE.clear()
-            warmup.start(settings)
+            warmup.start(runtime.of(app))
             started = load(first)
         finally:
             first.quit()

@@ -18,6 +18,9 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.chrome.options import Options
 
+from dashboard.wall import data, warmup
+from metrics import queries
+
 SCREENSHOT_DIR = os.environ.get("GRIDPULSE_SCREENSHOTS", os.path.join("var", "screenshots"))
 
 
@@ -33,6 +36,19 @@ class _Options(Options):
         if name == "goog:loggingPrefs":
             value = {"performance": "ALL", **dict(value)}
         super().set_capability(name, value)
+
+
+@pytest.fixture(autouse=True)
+def _reset_process_state():
+    """The web tier's remaining process state (warm-up watchers and plans, the wall's data cache, the
+    metrics' query caches) is reset around every browser test; settings and clock live on each app."""
+    warmup.reset()
+    data.CACHE.clear()
+    queries.clear_caches()
+    yield
+    warmup.reset()
+    data.CACHE.clear()
+    queries.clear_caches()
 
 
 def pytest_setup_options():
