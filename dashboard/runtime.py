@@ -176,7 +176,11 @@ class Runtime:
         return Scope(area_id, level=level)
 
     def close(self) -> None:
-        """Close the snapshot reader's connections (an orderly shutdown)."""
+        """Close the snapshot reader's connections (an orderly shutdown).
+
+        Stop the threads that use this runtime first (``dashboard.wall.warmup.stop()``): DuckDB
+        refuses to close a connection a cursor is still running a query on.
+        """
         self._reader.close()
 
 

@@ -50,6 +50,7 @@ def test_a_published_snapshot_is_computed_in_the_background_and_the_watcher_stop
     assert _wait(computed), "the new snapshot was not computed in the background"
     monkeypatch.setattr(warmup, "IDLE_S", 0.0)  # nobody refreshes any more
     assert _wait(lambda: rt not in warmup._threads)
+    warmup.stop()
     rt.close()
 
 
@@ -100,7 +101,7 @@ def test_an_unknown_scope_is_never_noted(small_demo, monkeypatch):
 
 
 def test_the_plans_are_a_bounded_lru(small_demo, monkeypatch):
-    monkeypatch.setattr(warmup, "POLL_S", 60.0)
+    monkeypatch.setattr(warmup, "_loop", lambda runtime: None)  # no watcher: only the bookkeeping is tested
     rt = Runtime(small_demo, clock=lambda: FIXTURE_NOW)
     base = _opts(rt)
     for i in range(warmup.MAX_PLANS + 5):
@@ -110,6 +111,7 @@ def test_the_plans_are_a_bounded_lru(small_demo, monkeypatch):
     scopes = [p[0] for p in warmup.plans(rt)]
     assert len(scopes) == warmup.MAX_PLANS == 32
     assert "A5" in scopes and scopes[-2:] == ["A5", "B"] and "A6" not in scopes and "A0" not in scopes
+    warmup.stop()
     rt.close()
 
 
@@ -119,4 +121,5 @@ def test_a_plan_whose_area_left_the_warehouse_is_dropped_quietly(small_demo, mon
     warmup.note(rt, WallOptions(60, "gone", "zh", level="grid"), [ids.PANEL_VITALS], [])
     assert _wait(lambda: warmup.plans(rt) == [])
     assert not [r for r in caplog.records if r.exc_info]  # no traceback in the log
+    warmup.stop()
     rt.close()
