@@ -101,6 +101,7 @@ clientside_callback(
     Output(ids.WALL_CLOCK_DATE, "children"),
     Output(ids.WALL_CONNECTION, "className"),
     Output(ids.WALL_TICK, "disabled"),
+    Output(ids.WALL_ROTATE, "disabled"),
     Input(ids.WALL_CLOCK, "n_intervals"),
     Input(ids.WALL_META, "data"),
     State(ids.WALL_OPTIONS, "data"),

@@ -134,7 +134,8 @@ def wall_layout(opts: WallOptions, settings: Settings, deployment: Deployment, n
             # started in the browser once the first drawing has arrived (assets/wall.js, clock)
             dcc.Interval(id=ids.WALL_TICK, interval=opts.refresh * 1000, disabled=True),
             dcc.Interval(id=ids.WALL_CLOCK, interval=1000),
-            dcc.Interval(id=ids.WALL_ROTATE, interval=max(opts.rotate, 1) * 1000, disabled=not opts.rotate),
+            # started with the refresh timer, so a slow first drawing does not skip a measure
+            dcc.Interval(id=ids.WALL_ROTATE, interval=max(opts.rotate, 1) * 1000, disabled=True),
             _header(opts, settings, deployment, now),
             html.Div(id=ids.text_panel(ids.PANEL_VITALS), className="gp-vitals"),
             html.Main(className="gp-main", children=[
