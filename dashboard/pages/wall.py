@@ -16,6 +16,7 @@ from werkzeug.exceptions import BadRequest, NotFound
 
 from dashboard import ids, runtime
 from dashboard.notices import no_data, no_district, unknown_area
+from dashboard.runtime import NoDistrictError
 from dashboard.wall import warmup
 from dashboard.wall.layout import panels_of, wall_layout
 from dashboard.wall.options import BadOptions, WallOptions, query_values
@@ -44,7 +45,7 @@ def layout(**query):
                 return unknown_area(con, deployment, opts.scope, opts.lang, "/wall")
     except NoSnapshotError:
         return no_data(q, rt.settings)
-    except LookupError:
+    except NoDistrictError:
         return no_district(q, rt.settings)
     opts = opts.within(scope.level)
     warmup.note(rt, opts, *panels_of(opts.layout))
@@ -84,7 +85,7 @@ def refresh(_tick, rotations, viewport, options, drawn):
         )
     except BadOptions as exc:
         raise BadRequest(str(exc)) from None
-    except UnknownAreaError as exc:
+    except (UnknownAreaError, NoDistrictError) as exc:
         raise NotFound(str(exc)) from None
     return result.texts, result.graphs, result.meta, result.drawn
 

@@ -159,3 +159,24 @@ def test_an_empty_var_dir_says_there_is_no_data_yet(tmp_path, path):
     assert "尚无数据" in text and "python app.py demo" in text and "docs/" in text
     english = _page(app.server.test_client(), app, path, "?lang=en")
     assert "No data yet" in english.get_data(as_text=True)
+
+
+def test_a_warehouse_without_a_district_says_so(tmp_path):
+    """Published data whose areas table has no district: a notice for the page, 404 for a refresh."""
+    from data.snapshot import publish
+    from data.warehouse import apply_schema, connect
+
+    settings = settings_for(tmp_path / "var")
+    settings.warehouse_dir.mkdir(parents=True)
+    con = connect(settings.work_db, settings.timezone)
+    try:
+        apply_schema(con)
+        publish(con, settings.warehouse_dir)
+    finally:
+        con.close()
+    app = create_app(settings, clock=lambda: FIXTURE_NOW)
+    client = app.server.test_client()
+    text = json.loads(_page(client, app, "/wall").get_data(as_text=True))["response"].__repr__()
+    assert "数据中没有区级区域" in text and "docs/geography.md" in text
+    response = client.post("/_dash-update-component", json=_tick_body(app, WallOptions(60, "X", "zh").to_dict()))
+    assert response.status_code == 404
