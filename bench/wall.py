@@ -319,11 +319,63 @@ def _wait(driver, timeout: float = 60) -> None:
         time.sleep(0.02)
 
 
+def made_up_scopes(shared: Settings, n: int = 16) -> dict[str, tuple]:
+    """What ``n`` made-up scopes cost: pages and refreshes for areas the warehouse does not know.
+
+    Returns ``{"pages"|"refreshes": (HTTP statuses, CPU s during, CPU s in the 10 s after)}``: a
+    mistyped or crawled scope must cost nothing in the background (issue 9 measured 7 s + 4 s).
+    """
+    import resource
+
+    def cpu() -> float:
+        use = resource.getrusage(resource.RUSAGE_SELF)
+        return use.ru_utime + use.ru_stime
+
+    now = data_end(shared)
+    app = create_app(shared, clock=lambda: now)
+    client = app.server.test_client()
+    client.get("/wall")  # registers the page router
+    router = next(k for k in app.callback_map if "_pages_content.children" in k)
+
+    def page(search: str) -> int:
+        body = {"output": router,
+                "outputs": [{"id": "_pages_content", "property": "children"},
+                            {"id": "_pages_store", "property": "data"}],
+                "inputs": [{"id": "_pages_location", "property": "pathname", "value": "/wall"},
+                           {"id": "_pages_location", "property": "search", "value": search}],
+                "changedPropIds": ["_pages_location.pathname"]}
+        return client.post("/_dash-update-component", json=body).status_code
+
+    def refresh(scope: str) -> int:
+        options = {**WallOptions(60, scope, "zh").to_dict(), "tz": shared.timezone, "server_now": 0}
+        return client.post("/_dash-update-component", json=payload(app, options, {}, 1)).status_code
+
+    page("")  # the district's own wall, computed first, so only the made-up scopes are measured
+    time.sleep(8)
+    out = {}
+    for kind, ask in (("pages", lambda i: page(f"?scope=madeup{i}")), ("refreshes", lambda i: refresh(f"other{i}"))):
+        before = cpu()
+        codes = sorted({ask(i) for i in range(n)})
+        during = cpu() - before
+        time.sleep(10)
+        out[kind] = (codes, during, cpu() - before - during)
+    warmup.stop()
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--events", type=int, nargs="*", default=[1_000_000])
     p.add_argument("--no-browser", action="store_true", help="skip the Chromium page load")
+    p.add_argument("--made-up-scopes", action="store_true",
+                   help="only measure what 16 made-up scopes cost (pages and refreshes, during and after)")
     args = p.parse_args()
+    if args.made_up_scopes:
+        for events in args.events:
+            for kind, (codes, during, after) in made_up_scopes(warehouse(events)).items():
+                print(f"{events:>12,} | 16 made-up scopes, {kind:<9} | HTTP {codes} | CPU {during:.2f} s during, "
+                      f"{after:.2f} s in the 10 s after")
+        return
     rows, breakdowns = [], {}
     for events in args.events:
         settings = warehouse(events)
