@@ -35,7 +35,6 @@ import flask
 from data.snapshot import SnapshotInfo, SnapshotReader
 from layers import view
 from metrics.scope import Scope, UnknownAreaError, area_level, district_area
-from metrics.sla import SlaRules
 from settings import Settings
 
 __all__ = ["Clock", "Deployment", "NoDistrictError", "Runtime", "RUNTIME_KEY", "current", "of"]
@@ -110,7 +109,6 @@ class Runtime:
         self._lock = threading.Lock()
         self._deployment: tuple[str, Deployment] | None = None
         self._levels: tuple[str, dict[str, str | None]] = ("", {})
-        self.sla_rules = SlaRules.from_settings(settings)
 
     def now(self) -> datetime:
         """The current time in the deployment's zone, from the configured clock.

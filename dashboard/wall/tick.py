@@ -137,6 +137,7 @@ def run_tick(runtime: Runtime, options: object, viewport: object, drawn: object,
     if isinstance(rotate_step, bool) or not isinstance(rotate_step, int | None) or (rotate_step or 0) < 0:
         raise BadOptions(f"rotation count must be a whole number >= 0, got {rotate_step!r}")
     settings = runtime.settings
+    lang = WallOptions.from_dict(options, settings, "").lang  # malformed options: rejected even with no data
     now = runtime.now()
     try:
         with runtime.snapshot() as (con, info):
@@ -148,8 +149,6 @@ def run_tick(runtime: Runtime, options: object, viewport: object, drawn: object,
             src = data.source(con, info, scope, now, settings, deployment)
             return _build(src, opts, mv, dict(drawn or {}), text_panels, graph_panels, rotate_step or 0, rotate_only)
     except NoSnapshotError:
-        lang = options.get("lang") if isinstance(options, dict) else None
-        lang = lang if lang in ("zh", "en") else settings.language
         texts = [no_snapshot_status(lang) if p == ids.PANEL_STATUS else no_update for p in text_panels]
         return TickResult(texts, [no_update] * len(graph_panels), {"server_now": _ms(now), "snapshot": None},
                           dict(drawn or {}))
