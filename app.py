@@ -121,6 +121,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     if read_current(settings.current_file) is None:
         print("warning: " + NO_DATA_HINT.format(var=settings.var_dir), file=sys.stderr)
 
+    from dashboard import runtime
     from dashboard.app import create_app
     from dashboard.wall import warmup
 
@@ -131,7 +132,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             from data.schedule import start_background_scheduler
 
             scheduler = start_background_scheduler(settings)
-        warmup.start(settings)  # the default wall's numbers, before the first wall asks
+        warmup.start(runtime.of(app))  # the default wall's numbers, before the first wall asks
         print(f"GridPulse serving on http://{settings.host}:{settings.port}/", file=sys.stderr)
         app.run(host=settings.host, port=settings.port, debug=settings.debug)
     except (OSError, SystemExit) as exc:  # the port was taken between the check and the bind
@@ -143,6 +144,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         if scheduler is not None:
             scheduler.shutdown(wait=True)
         warmup.stop()
+        runtime.of(app).close()
     return 0
 
 

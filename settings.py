@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Settings", "SettingsError", "load_settings", "get_settings", "use_settings", "ENV_PREFIX"]
+__all__ = ["Settings", "SettingsError", "load_settings", "ENV_PREFIX"]
 
 ENV_PREFIX = "GRIDPULSE_"
 _ROOT = Path(__file__).resolve().parent
@@ -40,9 +40,6 @@ class Settings:
     var_dir: Path = _ROOT / "var"
     # Local zone of the deployment: days, hours and working days are computed in it.
     timezone: str = "Asia/Shanghai"
-    district_id: str = "330108"
-    district_name: str = "滨江区"
-    district_name_en: str = "Binjiang District"
     host: str = "127.0.0.1"
     port: int = 8050
     # Interface language by default: "zh" (zh-CN) or "en".
@@ -84,8 +81,6 @@ class Settings:
     wall_refresh_seconds: int = 60
     # The dashboard warns "data is stale" when the snapshot is older than this many ETL cycles.
     stale_after_cycles: int = 2
-    # Optional raster tile URL template for a basemap; empty means none (works offline).
-    basemap_tiles: str = ""
 
     # Per-category SLA overrides from the TOML file: {category_id: {stage: limit}}.
     sla_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -117,19 +112,9 @@ class Settings:
         return self.warehouse_dir / "CURRENT"
 
     @property
-    def quarantine_dir(self) -> Path:
-        """Files of rejected rows, for operators."""
-        return self.var_dir / "quarantine"
-
-    @property
     def reports_dir(self) -> Path:
         """Generated reports (the weekly briefing)."""
         return self.var_dir / "reports"
-
-    @property
-    def logs_dir(self) -> Path:
-        """Log files."""
-        return self.var_dir / "logs"
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -265,20 +250,3 @@ def load_settings(env: Mapping[str, str] | None = None, toml_path: Path | str | 
     settings = Settings(**values)
     _validate(settings)
     return settings
-
-
-_cached: Settings | None = None
-
-
-def get_settings() -> Settings:
-    """The process-wide settings, loaded once from the environment."""
-    global _cached
-    if _cached is None:
-        _cached = load_settings()
-    return _cached
-
-
-def use_settings(settings: Settings) -> None:
-    """Make ``settings`` the process-wide settings (the app factory and tests call this)."""
-    global _cached
-    _cached = settings

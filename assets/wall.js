@@ -168,7 +168,7 @@
       clock: function (n, meta, options) {
         var noUpdate = window.dash_clientside.no_update;
         if (!options) {
-          return [noUpdate, noUpdate, noUpdate, noUpdate];
+          return [noUpdate, noUpdate, noUpdate, noUpdate, noUpdate];
         }
         if (options !== state.options) { // a new wall page (first load or navigation): start afresh
           state.options = options;
@@ -178,9 +178,12 @@
           state.offsetSet = false;
         }
         var startTimer = noUpdate;
+        var startRotation = noUpdate;
         if (!state.ticking && ((meta && meta.server_now) || Date.now() - state.started > START_GRACE_MS)) {
           state.ticking = true;
           startTimer = false;
+          // the rotation, too, counts from the first drawing: a slow first load must not skip measures
+          startRotation = options.rotate > 0 ? false : noUpdate;
         }
         if (meta && meta !== state.lastMeta && meta.server_now) {
           state.lastMeta = meta;
@@ -201,7 +204,8 @@
           state.timeFormat.format(at),
           state.dateFormat.format(at),
           waiting || silent ? "gp-conn gp-conn-on" : "gp-conn",
-          startTimer
+          startTimer,
+          startRotation
         ];
       }
     }

@@ -21,7 +21,7 @@ A "new snapshot" is the same file hard-linked under a new name in a private fold
 warehouse is never touched, and the numbers do not depend on how much data arrived.
 
 "now" is pinned to the newest case in the warehouse, so "today" is a full day of data.
-Warehouses are built with ``data.generate.build_demo`` under ``/tmp/gp-bench-<size>`` and reused
+Warehouses are built with ``data.demo.generate.build_demo`` under ``/tmp/gp-bench-<size>`` and reused
 when ``var/warehouse/CURRENT`` exists there (other benchmarks share the 1M one).
 Targets (issue 5): a tick under 200 ms and 100 KB at 10 million cases; the first load under 3 s.
 """
@@ -41,7 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dashboard import ids  # noqa: E402
+from dashboard import ids, runtime  # noqa: E402
 from dashboard.app import create_app  # noqa: E402
 from dashboard.wall import data, warmup  # noqa: E402
 from dashboard.wall.layout import panels_of  # noqa: E402
@@ -66,7 +66,7 @@ def warehouse(events: int) -> Settings:
     var = Path(f"/tmp/gp-bench-{_size_name(events)}") / "var"
     settings = load_settings(env={"GRIDPULSE_VAR_DIR": str(var)}, toml_path=None)
     if not settings.current_file.exists():
-        from data.generate import DemoSpec, build_demo
+        from data.demo.generate import DemoSpec, build_demo
 
         print(f"building a {events:,}-case warehouse in {var} (once) ...", flush=True)
         build_demo(settings, DemoSpec(events=events), progress=False)
@@ -159,7 +159,10 @@ def measure_ticks(shared: Settings, events: int) -> dict:
     app = create_app(settings, clock=lambda: now)
     client = app.server.test_client()
     assert client.get("/wall").status_code == 200
-    options = {**WallOptions.from_query({}, settings).to_dict(), "tz": settings.timezone, "server_now": 0}
+    rt = runtime.of(app)
+    with rt.snapshot() as (con, info):
+        district = rt.deployment(con, info).district_id
+    options = {**WallOptions.from_query({}, settings, district).to_dict(), "tz": settings.timezone, "server_now": 0}
     first = tick(client, app, options, {}, 0)
     drawn = first[3]
     same = [tick(client, app, options, drawn, i + 1) for i in range(REPEAT)]
@@ -202,13 +205,18 @@ def metric_breakdown(settings: Settings) -> dict[str, float]:
     from layers import grid_heat, resources, shapes
     from metrics.backlog import backlog_daily, backlog_hourly
     from metrics.freshness import freshness
-    from metrics.scope import Scope, Window
+    from metrics.scope import Scope, Window, district_area
     from metrics.vitals import vital_signs
     from metrics.warnings import efficiency_warnings, sla_ticker, surges
 
     now = data_end(settings)
     r = reader(settings)
-    scope, window = Scope(settings.district_id), Window.named("today", now, settings.timezone)
+    cur0 = r.cursor()
+    try:
+        scope = Scope(district_area(cur0)["area_id"], level="district")  # the warehouse's own district
+    finally:
+        cur0.close()
+    window = Window.named("today", now, settings.timezone)
     steps = {
         "vital_signs": lambda c: vital_signs(c, scope, window, now, settings),
         "grid_aggregates": lambda c: grid_heat.query(c, scope, window, now, "microgrid", settings),
@@ -288,7 +296,7 @@ def page_load(settings: Settings, now) -> tuple[float, float, float] | None:
         try:
             cache.clear_caches()
             data.CACHE.clear()
-            warmup.start(settings)
+            warmup.start(runtime.of(app))
             started = load(first)
         finally:
             first.quit()
@@ -311,11 +319,63 @@ def _wait(driver, timeout: float = 60) -> None:
         time.sleep(0.02)
 
 
+def made_up_scopes(shared: Settings, n: int = 16) -> dict[str, tuple]:
+    """What ``n`` made-up scopes cost: pages and refreshes for areas the warehouse does not know.
+
+    Returns ``{"pages"|"refreshes": (HTTP statuses, CPU s during, CPU s in the 10 s after)}``: a
+    mistyped or crawled scope must cost nothing in the background (issue 9 measured 7 s + 4 s).
+    """
+    import resource
+
+    def cpu() -> float:
+        use = resource.getrusage(resource.RUSAGE_SELF)
+        return use.ru_utime + use.ru_stime
+
+    now = data_end(shared)
+    app = create_app(shared, clock=lambda: now)
+    client = app.server.test_client()
+    client.get("/wall")  # registers the page router
+    router = next(k for k in app.callback_map if "_pages_content.children" in k)
+
+    def page(search: str) -> int:
+        body = {"output": router,
+                "outputs": [{"id": "_pages_content", "property": "children"},
+                            {"id": "_pages_store", "property": "data"}],
+                "inputs": [{"id": "_pages_location", "property": "pathname", "value": "/wall"},
+                           {"id": "_pages_location", "property": "search", "value": search}],
+                "changedPropIds": ["_pages_location.pathname"]}
+        return client.post("/_dash-update-component", json=body).status_code
+
+    def refresh(scope: str) -> int:
+        options = {**WallOptions(60, scope, "zh").to_dict(), "tz": shared.timezone, "server_now": 0}
+        return client.post("/_dash-update-component", json=payload(app, options, {}, 1)).status_code
+
+    page("")  # the district's own wall, computed first, so only the made-up scopes are measured
+    time.sleep(8)
+    out = {}
+    for kind, ask in (("pages", lambda i: page(f"?scope=madeup{i}")), ("refreshes", lambda i: refresh(f"other{i}"))):
+        before = cpu()
+        codes = sorted({ask(i) for i in range(n)})
+        during = cpu() - before
+        time.sleep(10)
+        out[kind] = (codes, during, cpu() - before - during)
+    warmup.stop()
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--events", type=int, nargs="*", default=[1_000_000])
     p.add_argument("--no-browser", action="store_true", help="skip the Chromium page load")
+    p.add_argument("--made-up-scopes", action="store_true",
+                   help="only measure what 16 made-up scopes cost (pages and refreshes, during and after)")
     args = p.parse_args()
+    if args.made_up_scopes:
+        for events in args.events:
+            for kind, (codes, during, after) in made_up_scopes(warehouse(events)).items():
+                print(f"{events:>12,} | 16 made-up scopes, {kind:<9} | HTTP {codes} | CPU {during:.2f} s during, "
+                      f"{after:.2f} s in the 10 s after")
+        return
     rows, breakdowns = [], {}
     for events in args.events:
         settings = warehouse(events)

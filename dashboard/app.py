@@ -6,8 +6,8 @@ from pathlib import Path
 
 import dash
 
-from dashboard.data_access import Clock, use_clock
-from settings import Settings, get_settings, use_settings
+from dashboard.runtime import RUNTIME_KEY, Clock, Runtime
+from settings import Settings
 
 __all__ = ["create_app", "RENDERER_HOOKS"]
 
@@ -21,21 +21,21 @@ RENDERER_HOOKS = {
 }
 
 
-def create_app(settings: Settings | None = None, clock: Clock | None = None) -> dash.Dash:
-    """Build the Dash app. No data is read here: layouts and callbacks read the snapshot when asked.
+def create_app(settings: Settings, clock: Clock | None = None) -> dash.Dash:
+    """Build the Dash app and its :class:`~dashboard.runtime.Runtime`. No data is read here.
+
+    Layouts and callbacks reach the runtime through :func:`dashboard.runtime.current`; the
+    process holds no settings or clock of its own, so two apps in one process stay apart.
 
     Everything the browser loads is served by this app (``serve_locally``): no CDN, so the
     command center works on a closed network.
 
     Args:
-        settings: deployment settings (default: the process's, from the environment).
+        settings: deployment settings.
         clock: where "now" comes from (a callable returning an aware datetime). ``None`` is the wall
             clock; tests and benchmarks pin it to the end of their demo data, because the demo's
             "today" is a fixed day in the past.
     """
-    settings = settings or get_settings()
-    use_settings(settings)
-    use_clock(clock)
     app = dash.Dash(
         __name__,
         use_pages=True,
@@ -47,6 +47,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         update_title=None,
         hooks=RENDERER_HOOKS,
     )
-    app.server.config["GRIDPULSE_SETTINGS"] = settings
+    app.server.config[RUNTIME_KEY] = Runtime(settings, clock)
     app.layout = dash.page_container
     return app

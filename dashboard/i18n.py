@@ -53,8 +53,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "vital.short.received": ("今日受理", "Cases today"),
     "vital.short.open_backlog": ("在办积压", "Open backlog"),
     "vital.short.overdue_open": ("超期在办", "Overdue open"),
-    "vital.short.accept_1min_pct": ("1分钟受理率", "Accept ≤1 min"),
-    "vital.short.dispatch_5min_pct": ("5分钟派遣率", "Dispatch ≤5 min"),
     "vital.short.close_on_time_urgent_pct": ("紧急件按时办结率", "Urgent on time"),
     "vital.short.close_on_time_other_pct": ("一般件按时办结率", "Other on time"),
     "vital.short.satisfaction_pct": ("满意率", "Satisfaction"),
@@ -116,6 +114,29 @@ TEXT: dict[str, tuple[str, str]] = {
     "warn.msg.efficiency": ("{unit} 本周按时办结率 {week:.0%}，常态 {norm:.0%}",
                             "{unit} on-time closure this week {week:.0%}, usually {norm:.0%}"),
     # ---- end of warning sentences ----
+    # --- pages that cannot be drawn, and labels that name the promise in force (issue 9, web tier) ---
+    "notice.no_data.title": ("尚无数据", "No data yet"),
+    "notice.no_data.body": ("尚未发布数据快照：运行 python app.py demo 构建演示数据，或导入本地数据（见 docs/etl.md）。",
+                            "No data yet: build the demo with python app.py demo, or import your data: see docs/etl.md."),
+    "notice.no_district.title": ("数据中没有区级区域", "The data has no district"),
+    "notice.no_district.body": ("areas 表中没有 level 为 district 的区域：请导入区划数据（见 docs/geography.md）。",
+                                "The areas table has no area of level 'district': import the geography (see "
+                                "docs/geography.md)."),
+    "notice.unknown_area.title": ("未知区域 '{area}'", "Unknown area '{area}'"),
+    "notice.unknown_area.body": ("网址中的 scope 不是本区的区域编号。", "The URL's scope is not an area id of this district."),
+    "notice.unknown_area.hint": ("可用的范围：", "Valid scopes:"),
+    # a promise's limit as a label shows it (filled from the SLA settings, see components/vitals.py)
+    "limit.minutes": ("{n}分钟", "{n} min"),
+    "limit.seconds": ("{n}秒", "{n} s"),
+    "limit.hours": ("{n}小时", "{n} h"),
+    "limit.working_days": ("{n}个工作日", "{n} working days"),
+    "vital.short.accept_pct": ("{limit}受理率", "Accept ≤{limit}"),
+    "vital.short.dispatch_pct": ("{limit}派遣率", "Dispatch ≤{limit}"),
+    "vital.rule.accept_1min_pct": ("{limit}内受理的比例", "Accepted within {limit}"),
+    "vital.rule.dispatch_5min_pct": ("{limit}内派遣的比例", "Dispatched within {limit}"),
+    "vital.rule.close_on_time_urgent_pct": ("紧急件{limit}内办结的比例", "Urgent cases closed within {limit}"),
+    "vital.rule.close_on_time_other_pct": ("一般件{limit}内办结的比例", "Other cases closed within {limit}"),
+    # --- end of the web tier's issue-9 block ---
 }
 
 

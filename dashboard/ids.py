@@ -16,7 +16,7 @@ __all__ = [
     "WALL_ROTATE", "WALL_CLOCK_TIME", "WALL_CLOCK_DATE", "WALL_CONNECTION", "WALL_MAP_BOX", "WALL_TEXT_TYPE",
     "WALL_GRAPH_TYPE", "PANEL_STATUS", "PANEL_SCOPE", "PANEL_VITALS", "PANEL_SLA", "PANEL_WARNINGS", "PANEL_RESOURCES", "PANEL_WORST",
     "PANEL_MAP_TITLE", "PANEL_MAP", "PANEL_BACKLOG_DAYS", "PANEL_BACKLOG_HOURS", "TEXT_PANELS", "GRAPH_PANELS",
-    "text_panel", "graph_panel", "ALL_TEXT", "ALL_GRAPHS", "HOME_SNAPSHOT", "HOME_COUNTS", "HOME_LINKS",
+    "text_panel", "graph_panel", "ALL_TEXT", "ALL_GRAPHS", "HOME_SNAPSHOT", "HOME_COUNTS", "HOME_LINKS", "NOTICE",
 ]
 
 # --- wall: structure and stores -------------------------------------------------------------
@@ -69,3 +69,4 @@ ALL_GRAPHS = {"type": WALL_GRAPH_TYPE, "panel": ALL}
 HOME_SNAPSHOT = "home-snapshot"
 HOME_COUNTS = "home-counts"
 HOME_LINKS = "home-links"
+NOTICE = "gp-notice"  # a full-screen notice instead of a page (no data yet, unknown area)

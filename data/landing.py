@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-__all__ = ["LandingFile", "scan_landing", "file_sha256", "in_ledger", "move_done", "done_path", "DONE_DIR",
+__all__ = ["reset", "LandingFile", "scan_landing", "file_sha256", "in_ledger", "move_done", "done_path", "DONE_DIR",
            "SETTLE_SECONDS", "MAX_CYCLE_FILES", "MAX_CYCLE_BYTES"]
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,11 @@ DONE_DIR = ".done"
 _PARTIAL_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".filepart")
 # (size, mtime_ns, sha256) by path: a file the ledger knows and the move could not take away is not read again.
 _hash_cache: dict[str, tuple[int, int, str]] = {}
+
+
+def reset() -> None:
+    """Forget the remembered checksums (the test suite's process-state reset)."""
+    _hash_cache.clear()
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ import duckdb
 from data.contract import CURRENT_FILE, SNAPSHOTS_DIR, SnapshotInfo, current_text, read_current
 from data.warehouse import connect
 
-__all__ = ["SnapshotInfo", "publish", "touch", "read_current", "SnapshotReader", "reader", "NoSnapshotError"]
+__all__ = ["SnapshotInfo", "publish", "touch", "read_current", "SnapshotReader", "NoSnapshotError"]
 
 
 class NoSnapshotError(RuntimeError):
@@ -168,14 +168,3 @@ class SnapshotReader:
                 if con is not None:
                     con.close()
             self._con = self._previous = self._info = None
-
-
-_readers: dict[tuple[str, str], SnapshotReader] = {}
-
-
-def reader(settings) -> SnapshotReader:
-    """The process-wide reader for these settings' warehouse."""
-    key = (str(settings.warehouse_dir), settings.timezone)
-    if key not in _readers:
-        _readers[key] = SnapshotReader(settings.warehouse_dir, settings.timezone)
-    return _readers[key]

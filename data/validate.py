@@ -50,6 +50,7 @@ from data.readers import FileError, Staged
 from data.warehouse import apply_schema, connect
 
 __all__ = [
+    "reset",
     "REASONS", "TableSpec", "ColumnPlan", "spec", "LANDING_TABLES", "plan_columns", "check_rows", "locate",
     "mark_duplicates", "quarantine_rows", "MicrogridIndex", "microgrid_index", "META_COLUMNS",
 ]
@@ -445,6 +446,11 @@ class MicrogridIndex:
 
 _index_lock = threading.Lock()
 _index_cache: dict[str, MicrogridIndex] = {}
+
+
+def reset() -> None:
+    """Forget the remembered micro-grid indexes (the test suite's process-state reset)."""
+    _index_cache.clear()
 
 
 def microgrid_index(con: duckdb.DuckDBPyConnection) -> MicrogridIndex | None:

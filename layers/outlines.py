@@ -40,7 +40,7 @@ def outline_level(scope_level: str, display_level: str) -> str | None:
 
 def query(con: duckdb.DuckDBPyConnection, scope: Scope, display_level: str) -> pd.DataFrame:
     """Polygons of the outline level inside the scope (empty when there is none)."""
-    level = outline_level(scope.area_level or "district", display_level)
+    level = outline_level(scope.level_in(con), display_level)
     if level is None:
         return pd.DataFrame(columns=["area_id", "name", "name_en", "geojson_simple"])
     return _shapes.shapes(con, scope, level)

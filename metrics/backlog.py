@@ -169,7 +169,7 @@ def backlog_by(con: duckdb.DuckDBPyConnection, scope: Scope, now: datetime, by: 
 def _members(ctx: queries.QueryContext, scope: Scope, by: str) -> pd.DataFrame:
     """Everything a split by ``by`` lists: key, name, name_en."""
     if by in LEVEL_COLUMNS:
-        scope_level = scope.area_level or "district"
+        scope_level = scope.level_in(ctx.con)
         if LEVELS.index(by) < LEVELS.index(scope_level):
             # asking for streets inside one community: the street holding it
             info = ctx.reference("area_info", {"area_id": scope.area_id})

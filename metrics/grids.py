@@ -51,7 +51,7 @@ def grid_aggregates(con: duckdb.DuckDBPyConnection, scope: Scope, level: str, wi
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
     ctx = queries.prepare(con, now, settings)
-    scope_level = scope.area_level or "district"
+    scope_level = scope.level_in(ctx.con)
     if LEVELS.index(level) < LEVELS.index(scope_level):
         raise ValueError(f"level {level!r} is above the scope's level {scope_level!r}")
     column = LEVEL_COLUMNS.get(level, "NULL")

@@ -6,17 +6,20 @@ The scope becomes a SQL predicate with placeholders, never with values pasted in
 a scope built from a URL can be passed straight through (access control narrows it on the
 server, see ``docs/metrics.md``).
 
-Area ids of the default deployment have a recognisable form (district ``330108``, street
-``330108001``, community ``330108001001``, grid ``G023``, micro-grid ``G023-4``), so the level
-is usually known without a query. Another deployment's ids may not be; then :func:`area_level`
-asks the ``areas`` table, or the predicate falls back to matching the id against every level.
+A scope's level is looked up in the ``areas`` table, never guessed from the shape of its id:
+callers resolve a scope once per request (:meth:`Scope.resolved`, which raises
+:class:`UnknownAreaError` for an id the warehouse does not know) and pass the resolved scope on.
+A scope whose level was not resolved still gives a correct predicate: it looks the level up in
+SQL, and an id that is not in ``areas`` matches nothing (never the whole district, never "any
+level").
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,10 +30,11 @@ __all__ = [
     "LEVEL_COLUMNS",
     "WINDOW_KEYS",
     "Scope",
+    "UnknownAreaError",
     "Window",
     "area_level",
     "child_level",
-    "level_from_form",
+    "district_area",
 ]
 
 # Levels from the top down; a scope at one level contains areas at every level below it.
@@ -41,40 +45,48 @@ LEVEL_COLUMNS = {"street": "street_id", "community": "community_id", "grid": "gr
 WINDOW_KEYS = ("today", "7d", "30d", "custom")
 URGENCIES = ("urgent", "normal")
 
-# Id forms of the default (Chinese administrative-code) geography.
-_FORMS = (
-    (re.compile(r"\d{6}"), "district"),
-    (re.compile(r"\d{9}"), "street"),
-    (re.compile(r"\d{12}"), "community"),
-    (re.compile(r"G\d+"), "grid"),
-    (re.compile(r"G\d+-\d+"), "microgrid"),
-)
+_SQL_DIR = Path(__file__).resolve().parent / "sql"
 
 
-def level_from_form(area_id: str) -> str | None:
-    """The level an id's form implies in the default geography, or ``None`` if it has no known form."""
-    for pattern, level in _FORMS:
-        if pattern.fullmatch(area_id):
-            return level
-    return None
+@cache
+def _sql(name: str) -> str:
+    return (_SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+class UnknownAreaError(KeyError):
+    """The warehouse has no area with this id (a typo in ``?scope=``, an area of another deployment)."""
+
+    def __init__(self, area_id: str):
+        super().__init__(area_id)
+        self.area_id = area_id
+
+    def __str__(self) -> str:
+        return f"unknown area {self.area_id!r}"
 
 
 def area_level(con: duckdb.DuckDBPyConnection, area_id: str) -> str:
-    """The level of ``area_id`` ("district" ... "microgrid").
-
-    The ``areas`` table is asked first (it is the authority, and knows other deployments' ids);
-    the id's form is the fallback for a warehouse without that row.
+    """The level of ``area_id`` ("district" ... "microgrid"), from the ``areas`` table.
 
     Raises:
-        KeyError: the id is neither in ``areas`` nor of a known form.
+        UnknownAreaError: the warehouse has no such area (a ``KeyError``).
     """
-    rows = con.execute("SELECT level FROM areas WHERE area_id = ?", [area_id]).fetchall()
-    if rows:
-        return str(rows[0][0])
-    level = level_from_form(area_id)
-    if level is None:
-        raise KeyError(f"unknown area {area_id!r}")
-    return level
+    rows = con.execute(_sql("scope_area_level"), {"area_id": str(area_id)}).fetchall()
+    if not rows:
+        raise UnknownAreaError(str(area_id))
+    return str(rows[0][0])
+
+
+def district_area(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
+    """The warehouse's own district: ``area_id``, ``name``, ``name_en``, centroid and ``geojson_simple``.
+
+    ``None`` when ``areas`` has no district row (a warehouse without reference data yet). With
+    several (which the ETL's area checks reject) the lowest id wins, so the answer is stable.
+    """
+    cur = con.execute(_sql("scope_district"))
+    row = cur.fetchone()
+    if row is None:
+        return None
+    return dict(zip([d[0] for d in cur.description], row, strict=True))
 
 
 def child_level(level: str) -> str | None:
@@ -88,17 +100,17 @@ class Scope:
     """An area at any level plus filters, applied in SQL with bound parameters.
 
     Attributes:
-        area_id: the area (default: the Binjiang district).
+        area_id: the area (required: a deployment's own district comes from its warehouse).
         categories: level-1 or level-2 category ids; a case matches if either of its categories is
             listed. Empty means all.
         channels: channel ids (``qr``, ``hotline`` ...); empty means all.
         departments: department ids; empty means all.
         urgency: ``"urgent"``, ``"normal"`` or ``None`` for both.
-        level: the area's level when already known (see :meth:`resolved`); ``None`` lets the id's
-            form decide.
+        level: the area's level when already known (see :meth:`resolved`); ``None`` means not
+            resolved yet, and the predicate then looks the level up in SQL.
     """
 
-    area_id: str = "330108"
+    area_id: str
     categories: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
     departments: tuple[str, ...] = ()
@@ -120,14 +132,26 @@ class Scope:
     # --- level ------------------------------------------------------------------------------------
     @property
     def area_level(self) -> str | None:
-        """The level, from :attr:`level` or the id's form; ``None`` when neither knows."""
-        return self.level or level_from_form(self.area_id)
+        """The resolved level; ``None`` until :meth:`resolved` looked it up (never a guess)."""
+        return self.level
 
     def resolved(self, con: duckdb.DuckDBPyConnection) -> Scope:
-        """This scope with :attr:`level` filled in from the ``areas`` table (no-op when known)."""
+        """This scope with :attr:`level` filled in from the ``areas`` table (no-op when known).
+
+        Raises:
+            UnknownAreaError: the warehouse has no area with this id.
+        """
         if self.level is not None:
             return self
         return replace(self, level=area_level(con, self.area_id))
+
+    def level_in(self, con: duckdb.DuckDBPyConnection) -> str:
+        """The level of the scope's area: :attr:`level` when resolved, else looked up in ``areas``.
+
+        Raises:
+            UnknownAreaError: the warehouse has no area with this id.
+        """
+        return self.level or area_level(con, self.area_id)
 
     def with_area(self, area_id: str, level: str | None = None) -> Scope:
         """The same filters on another area (drill-down)."""
@@ -201,8 +225,12 @@ class Scope:
             return (f"EXISTS (SELECT 1 FROM areas WHERE area_id = {placeholder} AND level = 'district')",
                     [self.area_id])
         if level is None:
-            cols = ", ".join(f"{alias}.{c}" for c in ("street_id", "community_id", "grid_id", microgrid_column))
-            return f"{placeholder} IN ({cols})", [self.area_id]
+            # Not resolved: look the level up in SQL. Each level compares its own column, so an id is
+            # never matched at a level it does not have; an id missing from areas matches nothing.
+            columns = {**LEVEL_COLUMNS, "microgrid": microgrid_column}
+            arms = " OR ".join(f"(sa.level = '{lv}' AND {alias}.{col} = sa.area_id)" for lv, col in columns.items())
+            return (f"EXISTS (SELECT 1 FROM areas sa WHERE sa.area_id = {placeholder} "
+                    f"AND (sa.level = 'district' OR {arms}))", [self.area_id])
         column = microgrid_column if level == "microgrid" else LEVEL_COLUMNS[level]
         return f"{alias}.{column} = {placeholder}", [self.area_id]
 

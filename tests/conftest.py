@@ -51,6 +51,34 @@ def private_copy(settings: Settings, tmp_path: Path) -> Settings:
     return settings.replace(var_dir=target)
 
 
+def reset_process_state() -> None:
+    """Forget everything a process remembers between requests, as a fresh process would have it.
+
+    The settings, the clock and the snapshot readers live on each app's ``Runtime`` (or are passed in);
+    what remains process-wide are caches and the wall's warm-up: the metrics' results, facts,
+    per-cursor set-up and calendars (``metrics.cache.reset``), the wall's data cache, the warm-up's
+    watcher threads and plans, and the ETL's checksum and micro-grid index caches.
+    """
+    from dashboard.wall import data as wall_data
+    from dashboard.wall import warmup
+    from data import landing, validate
+    from metrics import cache
+
+    warmup.reset()
+    wall_data.CACHE.clear()
+    cache.reset()
+    landing.reset()
+    validate.reset()
+
+
+@pytest.fixture(autouse=True)
+def _reset_process_state():
+    """Every test starts and ends with the process state of a fresh process (see reset_process_state)."""
+    reset_process_state()
+    yield
+    reset_process_state()
+
+
 @pytest.fixture(scope="session")
 def small_demo(tmp_path_factory) -> Settings:
     """A 20 000-case, 60-day demo warehouse with a published snapshot (built once)."""

@@ -78,3 +78,12 @@ def test_every_setting_is_documented():
     text = (Path(__file__).resolve().parents[1] / "docs" / "settings.md").read_text(encoding="utf-8")
     missing = [f.name for f in fields(Settings) if f"| `{f.name}` |" not in text]
     assert missing == []
+
+
+@pytest.mark.parametrize("name", ["DISTRICT_ID", "DISTRICT_NAME", "DISTRICT_NAME_EN", "BASEMAP_TILES"])
+def test_the_deployment_identity_is_no_setting(name):
+    """The district's id and names come from the warehouse's areas; setting them is an error, not ignored."""
+    with pytest.raises(SettingsError, match=f"GRIDPULSE_{name}"):
+        load_settings(env={f"GRIDPULSE_{name}": "x"}, toml_path=None)
+    settings = load_settings(env={}, toml_path=None)
+    assert not hasattr(settings, "logs_dir") and not hasattr(settings, "quarantine_dir")

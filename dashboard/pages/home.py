@@ -5,10 +5,12 @@ from __future__ import annotations
 import dash
 from dash import dcc, html
 
-from dashboard import ids
+from dashboard import ids, runtime
 from dashboard.data_access import table_counts
 from dashboard.i18n import language, t
-from settings import get_settings
+from dashboard.notices import no_data
+from dashboard.wall.options import query_values
+from data.snapshot import NoSnapshotError
 
 dash.register_page(__name__, path="/", title="GridPulse")
 
@@ -16,10 +18,16 @@ dash.register_page(__name__, path="/", title="GridPulse")
 WALLS = (("home.wall", "/wall"), ("home.wall_map", "/wall?layout=map"), ("home.wall_warnings", "/wall?layout=warnings"))
 
 
-def layout(**query: str) -> html.Div:
-    """The index page (``?lang=en`` for English)."""
-    lang = language(query.get("lang"), get_settings().language)
-    counts, info = table_counts()
+def layout(**query) -> html.Div:
+    """The index page (``?lang=en`` for English); a notice when nothing is published yet."""
+    rt = runtime.current()
+    q = query_values(query)
+    lang = language(q.get("lang"), rt.settings.language)
+    try:
+        with rt.snapshot() as (con, info):
+            counts = table_counts(con)
+    except NoSnapshotError:
+        return no_data(q, rt.settings)
     return html.Div(className="gp-home", children=[
         html.H1(t("home.title", lang)),
         html.Nav(id=ids.HOME_LINKS, className="gp-home-links",

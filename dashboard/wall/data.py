@@ -28,6 +28,7 @@ import pandas as pd
 
 from dashboard.components.ticker import ticker_rows
 from dashboard.components.warnings import newest_first
+from dashboard.runtime import Deployment
 from data.snapshot import SnapshotInfo
 from layers import grid_heat, resources, shapes
 from metrics.backlog import backlog_daily, backlog_hourly
@@ -55,6 +56,7 @@ class Source:
     window: Window
     now: datetime
     settings: Settings
+    deployment: Deployment
 
     def key(self, panel: str, *extra: Hashable) -> tuple:
         """The cache key of a panel: snapshot, scope and day (a new day is a new "today")."""
@@ -112,20 +114,18 @@ class Cache:
 CACHE = Cache()
 
 
-def source(con: duckdb.DuckDBPyConnection, info: SnapshotInfo, area_id: str, now: datetime,
-           settings: Settings) -> Source:
+def source(con: duckdb.DuckDBPyConnection, info: SnapshotInfo, scope: Scope, now: datetime,
+           settings: Settings, deployment: Deployment) -> Source:
     """The loaders' view of one refresh: snapshot, resolved scope, today and now.
 
-    An area id the warehouse does not know (a typo in ``?scope=``) stays unresolved: its panels
-    come out empty and the header says "unknown area", instead of the whole refresh failing.
+    Raises:
+        ValueError: ``scope`` is not resolved. The caller looks the area up first
+            (:meth:`dashboard.runtime.Runtime.scope`); an unknown area never gets this far, so
+            nothing is computed for it.
     """
-    scope = Scope(area_id=area_id)
-    if scope.area_level is None:
-        try:
-            scope = scope.resolved(con)
-        except KeyError:
-            pass
-    return Source(con, info, scope, Window.named("today", now, settings.timezone), now, settings)
+    if scope.level is None:
+        raise ValueError(f"scope {scope.area_id!r} is not resolved; look its level up first")
+    return Source(con, info, scope, Window.named("today", now, settings.timezone), now, settings, deployment)
 
 
 def _cached(src: Source, panel: str, compute: Callable[[], Any], *extra: Hashable) -> Any:

@@ -15,7 +15,8 @@ from dash import dcc, html
 from dashboard import ids
 from dashboard.components.format import clock_time
 from dashboard.figures.wall_map import GRAPH_CONFIG
-from dashboard.i18n import t
+from dashboard.i18n import pick, t
+from dashboard.runtime import Deployment
 from dashboard.wall.options import WallOptions
 from settings import Settings
 
@@ -98,8 +99,8 @@ def _panel(panel: str, weight: float, lang: str) -> html.Section:
                                   *_panel_body(panel, lang)])
 
 
-def _header(opts: WallOptions, settings: Settings, now: datetime) -> html.Header:
-    district = settings.district_name_en if opts.lang == "en" else settings.district_name
+def _header(opts: WallOptions, settings: Settings, deployment: Deployment, now: datetime) -> html.Header:
+    district = pick(deployment.name, deployment.name_en, opts.lang)
     return html.Header(className="gp-header", children=[
         html.Div(className="gp-brand", children=[
             html.Span(district, className="gp-district"),
@@ -115,8 +116,11 @@ def _header(opts: WallOptions, settings: Settings, now: datetime) -> html.Header
     ])
 
 
-def wall_layout(opts: WallOptions, settings: Settings, now: datetime) -> html.Div:
-    """The whole wall for these options; ``now`` only seeds the clock until the browser takes over."""
+def wall_layout(opts: WallOptions, settings: Settings, deployment: Deployment, now: datetime) -> html.Div:
+    """The whole wall for these options; ``now`` only seeds the clock until the browser takes over.
+
+    ``deployment`` (from the snapshot's ``areas``) names the district in the header.
+    """
     columns = LAYOUTS[opts.layout]
     store = {**opts.to_dict(), "tz": settings.timezone, "server_now": int(now.timestamp() * 1000),
              "locale": "en-GB" if opts.lang == "en" else "zh-CN", "late": t("sla.late", opts.lang)}
@@ -130,8 +134,9 @@ def wall_layout(opts: WallOptions, settings: Settings, now: datetime) -> html.Di
             # started in the browser once the first drawing has arrived (assets/wall.js, clock)
             dcc.Interval(id=ids.WALL_TICK, interval=opts.refresh * 1000, disabled=True),
             dcc.Interval(id=ids.WALL_CLOCK, interval=1000),
-            dcc.Interval(id=ids.WALL_ROTATE, interval=max(opts.rotate, 1) * 1000, disabled=not opts.rotate),
-            _header(opts, settings, now),
+            # started with the refresh timer, so a slow first drawing does not skip a measure
+            dcc.Interval(id=ids.WALL_ROTATE, interval=max(opts.rotate, 1) * 1000, disabled=True),
+            _header(opts, settings, deployment, now),
             html.Div(id=ids.text_panel(ids.PANEL_VITALS), className="gp-vitals"),
             html.Main(className="gp-main", children=[
                 html.Div(className="gp-col", style={"flexGrow": col.width, "flexBasis": 0},

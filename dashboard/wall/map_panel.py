@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,7 @@ from dashboard.figures.wall_map import coloraxis, map_figure, map_patch
 from dashboard.i18n import pick, t
 from dashboard.theme import FONT_FAMILY, font_px
 from dashboard.wall import data
-from dashboard.wall.options import WallOptions
+from dashboard.wall.options import BadOptions, WallOptions
 from layers import grid_heat, outlines, shapes, view, worst
 
 __all__ = ["MapView", "MapOutputs", "focus_step", "map_outputs", "LABEL_ROOM"]
@@ -43,13 +44,36 @@ class MapView:
     height: int = 820
 
     @classmethod
-    def from_viewport(cls, viewport: dict | None) -> MapView:
-        """From the viewport store (``assets/wall.js``); defaults for a 1920×1080 main layout."""
-        vp = viewport or {}
-        scale = float(vp.get("scale") or 1.0)
-        width = int(vp.get("map_w") or 0) or int(845 * scale)
-        height = int(vp.get("map_h") or 0) or int(820 * scale)
-        return cls(round(scale, 2), width, height)
+    def from_viewport(cls, viewport: object) -> MapView:
+        """From the viewport store (``assets/wall.js``); defaults for a 1920×1080 main layout.
+
+        Raises:
+            BadOptions: not an object, or a size that is not a number (a hand-made request; the
+                callback answers HTTP 400). Numbers are kept within what a screen can be.
+        """
+        if viewport is None:
+            viewport = {}
+        if not isinstance(viewport, dict):
+            raise BadOptions(f"viewport must be an object, got {type(viewport).__name__}")
+
+        def number(key: str) -> float:
+            value = viewport.get(key)
+            if value in (None, ""):
+                return 0.0
+            if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+                raise BadOptions(f"viewport {key} must be a number, got {type(value).__name__}")
+            try:
+                n = float(value)
+            except ValueError:
+                raise BadOptions(f"viewport {key} must be a number, got {value!r}") from None
+            if not math.isfinite(n):
+                raise BadOptions(f"viewport {key} must be a finite number, got {value!r}")
+            return n
+
+        scale = min(max(number("scale") or 1.0, 0.25), 8.0)
+        width = int(min(number("map_w"), 20_000)) or int(845 * scale)
+        height = int(min(number("map_h"), 20_000)) or int(820 * scale)
+        return cls(round(scale, 2), max(width, 1), max(height, 1))
 
 
 @dataclass
@@ -100,7 +124,7 @@ def map_outputs(src: data.Source, opts: WallOptions, mv: MapView, drawn: dict | 
     measure = opts.measure_at(step)
     aligned = data.map_numbers(src, level)
     rotating_focus = bool(opts.rotate) and opts.cycle == "street"
-    outline_level = outlines.outline_level(scope.area_level or "district", level) or level
+    outline_level = outlines.outline_level(scope.level, level) or level
     focus_areas = shapes.points(con, scope, outline_level) if rotating_focus else aligned.iloc[0:0]
     focus_i = focus_step(opts, step, len(focus_areas))
     focus = focus_areas.iloc[focus_i - 1] if focus_i else None
@@ -117,7 +141,9 @@ def map_outputs(src: data.Source, opts: WallOptions, mv: MapView, drawn: dict | 
     box = view.bounds(json.loads(g) for g in frame["geojson_simple"]) or view.bounds(
         [{"coordinates": [[lon, lat] for lon, lat in zip(aligned["centroid_lon"], aligned["centroid_lat"],
                                                           strict=True)]}])
-    lon, lat, zoom = view.fit(box, mv.width, mv.height, padding=LABEL_ROOM) if box else (120.18, 30.19, 11.0)
+    # nothing of the scope to frame (no polygons, no areas): the district's own extent, from its warehouse
+    box = box or src.deployment.bounds
+    lon, lat, zoom = view.fit(box, mv.width, mv.height, padding=LABEL_ROOM) if box else (0.0, 0.0, 1.0)
     focus_fc = shapes.feature_collection(frame) if focus is not None else shapes.EMPTY_COLLECTION
 
     key = "|".join([opts.scope, level, lang, f"{mv.scale}", f"{mv.width}x{mv.height}",

@@ -3,20 +3,29 @@
 ``/wall?refresh=30&scope=330108001&lang=en&rotate=20&layout=map&level=grid&measure=open&cycle=street``
 
 A wall is set up once and then left alone, often by someone typing a URL on a remote: a bad
-value falls back to its default (and the wall still shows) rather than raising.
+value falls back to its default (and the wall still shows) rather than raising. The browser's
+copy (the store, sent back with every refresh) goes through the same checks
+(:meth:`WallOptions.from_dict`); what no URL could have produced (not an object, a missing field,
+a list where a value belongs) is rejected with :class:`BadOptions`, which the callback answers
+with HTTP 400.
+
+A repeated query key (``?scope=A&scope=B``, which Dash passes as a list) counts once: the first
+value (:func:`query_values`, used by every page). The scope's level is not guessed here: the page
+looks the area up in the snapshot and fits the map level below it (:meth:`WallOptions.within`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from dashboard.i18n import language
 from layers.grid_heat import MEASURES
-from metrics.scope import LEVELS, child_level, level_from_form
+from metrics.scope import LEVELS, child_level
 from settings import Settings
 
-__all__ = ["WallOptions", "LAYOUTS", "MAP_LEVELS", "MIN_REFRESH", "MIN_ROTATE", "CYCLES"]
+__all__ = ["BadOptions", "WallOptions", "LAYOUTS", "MAP_LEVELS", "MIN_REFRESH", "MIN_ROTATE", "CYCLES",
+           "query_values"]
 
 LAYOUTS = ("main", "map", "warnings")
 MAP_LEVELS = ("street", "community", "grid", "microgrid")
@@ -24,6 +33,32 @@ CYCLES = ("measure", "street")
 MIN_REFRESH = 2  # seconds; tests use 2, a real wall 30-60
 MAX_REFRESH = 3600
 MIN_ROTATE = 5
+
+
+class BadOptions(ValueError):
+    """Options no URL could have produced (a hand-made request): the callback answers HTTP 400."""
+
+
+def _first(value: object) -> object:
+    """The first of a repeated query value (Dash passes ``?k=a&k=b`` as a list), else the value."""
+    if isinstance(value, (list, tuple)):
+        return value[0] if value else None
+    return value
+
+
+def query_values(query: Mapping[str, object]) -> dict[str, str]:
+    """A page's query parameters as ``{lower-case key: first value}``, empty values dropped.
+
+    >>> query_values({"lang": ["en", "zh"], "Scope": "A", "x": ""})
+    {'lang': 'en', 'scope': 'A'}
+    """
+    out: dict[str, str] = {}
+    for key, value in query.items():
+        value = _first(value)
+        if value is None or str(value).strip() == "":
+            continue
+        out.setdefault(str(key).lower(), str(value).strip())
+    return out
 
 
 def _int(value: object, default: int, low: int, high: int) -> int:
@@ -60,20 +95,23 @@ class WallOptions:
     measure: str = "cases"
 
     @classmethod
-    def from_query(cls, query: Mapping[str, object], settings: Settings) -> WallOptions:
-        """Options from the page's query parameters, defaults from settings."""
-        q = {str(k).lower(): v for k, v in query.items() if v not in (None, "")}
+    def from_query(cls, query: Mapping[str, object], settings: Settings, district_id: str) -> WallOptions:
+        """Options from the page's query parameters; defaults from settings and the warehouse.
+
+        Args:
+            query: the URL's parameters (repeated keys: the first value counts).
+            settings: deployment settings (refresh, language).
+            district_id: the warehouse's district, the scope when the URL names none.
+        """
+        return cls._parse(query_values(query), settings, district_id)
+
+    @classmethod
+    def _parse(cls, q: Mapping[str, str], settings: Settings, district_id: str) -> WallOptions:
         refresh = _int(q.get("refresh"), settings.wall_refresh_seconds, MIN_REFRESH, MAX_REFRESH)
         rotate = _int(q.get("rotate"), 0, 0, 24 * 3600)
         rotate = 0 if rotate <= 0 else max(rotate, MIN_ROTATE)
-        scope = str(q.get("scope", settings.district_id)).strip() or settings.district_id
-        scope_level = level_from_form(scope) or "district"
+        scope = str(q.get("scope", "")).strip() or district_id
         level = str(q.get("level", "grid")).lower()
-        if level not in MAP_LEVELS:
-            level = "grid"
-        if LEVELS.index(level) <= LEVELS.index(scope_level):
-            # the map colours areas inside the scope: at least one level below it
-            level = child_level(scope_level) or "microgrid"
         measure = str(q.get("measure", "cases")).lower()
         cycle = str(q.get("cycle", "measure")).lower()
         layout = str(q.get("layout", "main")).lower()
@@ -84,19 +122,47 @@ class WallOptions:
             rotate=rotate,
             cycle=cycle if cycle in CYCLES else "measure",
             layout=layout if layout in LAYOUTS else "main",
-            level=level,
+            level=level if level in MAP_LEVELS else "grid",
             measure=measure if measure in MEASURES else "cases",
         )
+
+    def within(self, scope_level: str) -> WallOptions:
+        """These options with the map level below ``scope_level`` (the scope's level, looked up).
+
+        The map colours areas inside the scope, so at least one level below it: a street's wall
+        asked for streets shows communities.
+        """
+        if scope_level not in LEVELS:
+            raise ValueError(f"unknown level {scope_level!r}")
+        if LEVELS.index(self.level) > LEVELS.index(scope_level):
+            return self
+        return replace(self, level=child_level(scope_level) or "microgrid")
 
     def to_dict(self) -> dict:
         """A JSON-able dict for the options store."""
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> WallOptions:
-        """Back from the store (unknown keys ignored)."""
-        names = cls.__dataclass_fields__.keys()
-        return cls(**{k: v for k, v in data.items() if k in names})
+    def from_dict(cls, data: object, settings: Settings, district_id: str) -> WallOptions:
+        """Back from the store, through the same checks as :meth:`from_query` (unknown keys ignored).
+
+        Raises:
+            BadOptions: ``data`` is not an object, lacks one of the fields, or holds a list or an
+                object where a value belongs: not something the page ever sent.
+        """
+        if not isinstance(data, Mapping):
+            raise BadOptions(f"wall options must be an object, got {type(data).__name__}")
+        names = list(cls.__dataclass_fields__)
+        missing = [n for n in names if n not in data]
+        if missing:
+            raise BadOptions(f"wall options lack {', '.join(missing)}")
+        values: dict[str, str] = {}
+        for name in names:
+            value = data[name]
+            if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+                raise BadOptions(f"wall option {name} must be a text or a number, got {type(value).__name__}")
+            values[name] = str(value)
+        return cls._parse(values, settings, district_id)
 
     def measure_at(self, step: int) -> str:
         """The map measure after ``step`` rotations (always the first one without rotation)."""

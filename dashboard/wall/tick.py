@@ -9,6 +9,11 @@ loaders of :mod:`dashboard.wall.data` (query), is turned into components and fig
 Each panel is built in isolation: a panel whose metric fails shows "unavailable" (the error goes
 to the server log) while the rest of the wall keeps refreshing. Only a failure to reach the
 snapshot at all fails the request, which the browser then shows as "reconnecting".
+
+Inputs are checked before anything is computed: malformed options or viewport raise
+:class:`~dashboard.wall.options.BadOptions` and an area the snapshot does not know raises
+:class:`~metrics.scope.UnknownAreaError` (the page answers 400 and 404), and only a wall whose
+area exists is noted for the background warm-up.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Any
 
 from dash import html, no_update
 
-from dashboard import data_access, ids
+from dashboard import ids
 from dashboard.components.header import data_status, no_snapshot_status
 from dashboard.components.resources import resource_table
 from dashboard.components.ticker import ticker
@@ -29,13 +34,14 @@ from dashboard.components.vitals import vitals_strip
 from dashboard.components.warnings import warning_list
 from dashboard.figures.backlog import days_figure, days_frame, hours_figure, hours_frame, series_patch
 from dashboard.i18n import pick, t
+from dashboard.runtime import Runtime
 from dashboard.wall import data, warmup
 from dashboard.wall.layout import MAP_LABELS, rows_for
 from dashboard.wall.map_panel import MapView, map_outputs
-from dashboard.wall.options import WallOptions
+from dashboard.wall.options import BadOptions, WallOptions
 from data.snapshot import NoSnapshotError
 from metrics.freshness import freshness
-from settings import Settings, get_settings
+from metrics.sla import SlaRules
 
 __all__ = ["TickResult", "run_tick"]
 
@@ -65,7 +71,7 @@ def _safe(name: str, build: Callable[[], Any], fallback: Any) -> Any:
 
 
 def _scope_text(src: data.Source, lang: str) -> str:
-    if src.scope.area_level == "district":
+    if src.scope.level == "district":
         return ""
     names = data.scope_name(src)
     return pick(*names, lang) if names else t("wall.unknown_scope", lang, area=src.scope.area_id)
@@ -73,6 +79,7 @@ def _scope_text(src: data.Source, lang: str) -> str:
 
 def _text_builders(src: data.Source, opts: WallOptions) -> dict[str, Callable[[], Any]]:
     lang, tz, layout = opts.lang, src.settings.timezone, opts.layout
+    sla_rule = SlaRules.from_settings(src.settings).default  # the promise the tiles name
 
     def sla() -> list:
         r = data.risk(src)
@@ -80,7 +87,7 @@ def _text_builders(src: data.Source, opts: WallOptions) -> dict[str, Callable[[]
 
     def vitals() -> list:
         vs = data.vitals(src)
-        return vitals_strip(vs.metrics, vs.index, vs.index_status, lang)
+        return vitals_strip(vs.metrics, vs.index, vs.index_status, lang, rule=sla_rule)
 
     return {
         ids.PANEL_STATUS: lambda: data_status(freshness(src.con, src.info, src.now, src.settings), lang, tz, src.now),
@@ -105,12 +112,12 @@ def _chart(src: data.Source, opts: WallOptions, mv: MapView, panel: str, drawn: 
     return build(df, opts.lang, mv.scale)
 
 
-def run_tick(options: dict, viewport: dict | None, drawn: dict | None, text_panels: Sequence[str],
-             graph_panels: Sequence[str], rotate_step: int = 0, rotate_only: bool = False,
-             settings: Settings | None = None) -> TickResult:
+def run_tick(runtime: Runtime, options: object, viewport: object, drawn: object, text_panels: Sequence[str],
+             graph_panels: Sequence[str], rotate_step: object = 0, rotate_only: bool = False) -> TickResult:
     """Build the outputs of one refresh.
 
     Args:
+        runtime: the app's runtime (settings, clock, snapshot).
         options: the options store (:meth:`WallOptions.to_dict` plus browser extras).
         viewport: the viewport store (scale, map size) or ``None`` before the browser measured.
         drawn: what the graphs hold (see :mod:`dashboard.wall.map_panel`).
@@ -118,22 +125,31 @@ def run_tick(options: dict, viewport: dict | None, drawn: dict | None, text_pane
         graph_panels: the graph panels on screen, in output order.
         rotate_step: rotations so far (map measure or focus).
         rotate_only: the rotation timer fired, not the refresh: only the map panels change.
-        settings: deployment settings (default: the process's).
 
     Raises:
-        Exception: only when the snapshot cannot be read at all; the browser shows "reconnecting".
+        BadOptions: malformed options, viewport, drawn record or rotation count (nothing computed).
+        metrics.scope.UnknownAreaError: the options' area is not in the current snapshot.
+        Exception: when the snapshot cannot be read at all; the browser shows "reconnecting".
     """
-    settings = settings or get_settings()
-    opts = WallOptions.from_dict(options)
-    now = data_access.now(settings)
-    warmup.note(settings, opts, text_panels, graph_panels)
+    mv = MapView.from_viewport(viewport)
+    if drawn is not None and not isinstance(drawn, dict):
+        raise BadOptions(f"drawn must be an object, got {type(drawn).__name__}")
+    if isinstance(rotate_step, bool) or not isinstance(rotate_step, int | None) or (rotate_step or 0) < 0:
+        raise BadOptions(f"rotation count must be a whole number >= 0, got {rotate_step!r}")
+    settings = runtime.settings
+    lang = WallOptions.from_dict(options, settings, "").lang  # malformed options: rejected even with no data
+    now = runtime.now()
     try:
-        with data_access.snapshot(settings) as (con, info):
-            src = data.source(con, info, opts.scope, now, settings)
-            return _build(src, opts, MapView.from_viewport(viewport), dict(drawn or {}), text_panels, graph_panels,
-                          rotate_step, rotate_only)
+        with runtime.snapshot() as (con, info):
+            deployment = runtime.deployment(con, info)
+            opts = WallOptions.from_dict(options, settings, deployment.district_id)
+            scope = runtime.scope(con, info, opts.scope)  # UnknownAreaError: nothing computed, nothing noted
+            opts = opts.within(scope.level)
+            warmup.note(runtime, opts, text_panels, graph_panels)
+            src = data.source(con, info, scope, now, settings, deployment)
+            return _build(src, opts, mv, dict(drawn or {}), text_panels, graph_panels, rotate_step or 0, rotate_only)
     except NoSnapshotError:
-        texts = [no_snapshot_status(opts.lang) if p == ids.PANEL_STATUS else no_update for p in text_panels]
+        texts = [no_snapshot_status(lang) if p == ids.PANEL_STATUS else no_update for p in text_panels]
         return TickResult(texts, [no_update] * len(graph_panels), {"server_now": _ms(now), "snapshot": None},
                           dict(drawn or {}))
 

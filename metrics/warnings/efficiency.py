@@ -81,7 +81,7 @@ def efficiency_warnings(con: duckdb.DuckDBPyConnection, scope: Scope, now: datet
     ws, ns, ne = midnight - timedelta(days=week_days - 1), first, midnight - timedelta(days=week_days - 1)
     we = ctx.now
     kinds = ["department"]
-    scope_level = scope.area_level or "district"
+    scope_level = scope.level_in(ctx.con)
     if LEVELS.index(scope_level) <= LEVELS.index("street"):
         kinds.append("street")
     out: list[Warning] = []

@@ -18,3 +18,12 @@ def test_home_shows_table_counts(dash_duo, small_demo):
     cell = dash_duo.find_element('td[data-table="events"]')
     assert cell.text.replace(",", "") == str(events)
     assert dash_duo.get_logs() == []
+
+
+def test_home_on_an_empty_var_dir_says_there_is_no_data_yet(dash_duo, tmp_path):
+    from tests.conftest import settings_for
+
+    dash_duo.start_server(create_app(settings_for(tmp_path / "var")))
+    notice = dash_duo.wait_for_element('[data-notice="no-data"]', timeout=20)
+    assert "尚无数据" in notice.text and "python app.py demo" in notice.text
+    assert dash_duo.get_logs() == []

@@ -19,10 +19,10 @@ from dashboard.components.format import countdown, value_parts
 from dashboard.components.ticker import risk_summary
 from dashboard.components.vitals import WALL_VITALS
 from data.marts import refresh_all
-from data.snapshot import publish, read_current, reader
+from data.snapshot import SnapshotReader, publish, read_current
 from data.warehouse import connect
 from layers import grid_heat, resources, shapes
-from metrics.scope import Scope, Window
+from metrics.scope import Scope, Window, district_area
 from metrics.vitals import vital_signs
 from metrics.warnings import sla_risk
 from tests.browser.conftest import screenshot_dir, set_viewport, wait_until
@@ -138,9 +138,9 @@ def test_wall_fills_the_screen_without_scrolling_clipping_or_foreign_requests(da
 def test_wall_shows_the_numbers_metrics_computes_and_ticks_countdowns(dash_duo, small_demo):
     open_wall(dash_duo, small_demo)
     driver = dash_duo.driver
-    cur = reader(small_demo).cursor()
+    cur = SnapshotReader(small_demo.warehouse_dir, small_demo.timezone).cursor()
     try:
-        scope = Scope(small_demo.district_id)
+        scope = Scope(district_area(cur)["area_id"], level="district")  # the warehouse's own district
         vs = vital_signs(cur, scope, Window.named("today", FIXTURE_NOW, small_demo.timezone), FIXTURE_NOW, small_demo)
         risk = sla_risk(cur, scope, FIXTURE_NOW, small_demo, limit=None, levels=("breached", "red", "amber"))
         res = resources.transform(resources.query(cur, scope))
@@ -305,5 +305,29 @@ def test_second_screens_english_and_rotation(dash_duo, small_demo):
     assert dom(driver, "return document.documentElement.scrollHeight <= innerHeight")
     shoot(driver, "wall-warnings-1920x1080.png")
     assert external_requests(driver, base) == []
+    assert dash_duo.get_logs() == []
+    leave(driver)
+
+
+def test_an_unknown_scope_is_a_clear_page_not_an_all_green_district(dash_duo, small_demo):
+    """/wall?scope=nonexistent (before: "未知区域" above an all-green wall, index 100, 0 backlog)."""
+    app = create_app(small_demo, clock=lambda: FIXTURE_NOW)
+    set_viewport(dash_duo.driver, 1920, 1080)
+    dash_duo.start_server(app, navigate=False)
+    base = dash_duo.server.url.rstrip("/")
+    driver = dash_duo.driver
+    driver.get(f"{base}/wall?scope=nonexistent")
+    notice = wait_until(lambda: dom(driver, "const n = document.querySelector('[data-notice=\"unknown-area\"]'); "
+                                            "return n && n.textContent"), timeout=20, what="the unknown-area notice")
+    assert "未知区域 'nonexistent'" in notice
+    assert dom(driver, "return document.querySelectorAll('.gp-vital, .gp-panel, #wall-tick').length") == 0
+    links = dom(driver, "return [...document.querySelectorAll('.gp-notice-links a')].map(a => a.href)")
+    assert links and all("/wall?scope=" in h for h in links)
+    asked = len(dom(driver, DASH_RESPONSES))
+    time.sleep(2.5)  # no refresh timer: nothing more is asked of the server after the page
+    assert len(dom(driver, DASH_RESPONSES)) == asked
+    shoot(driver, "wall-unknown-scope-1920x1080.png")
+    driver.find_element("css selector", ".gp-notice-links a").click()
+    wait_until(lambda: dom(driver, READY), timeout=30, what="the district's wall after following a valid scope")
     assert dash_duo.get_logs() == []
     leave(driver)

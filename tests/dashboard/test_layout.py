@@ -8,12 +8,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from dashboard import ids
+from dashboard.runtime import Deployment
 from dashboard.wall.layout import LAYOUTS, ROWS, rows_for, wall_layout
 from dashboard.wall.options import LAYOUTS as OPTION_LAYOUTS
 from dashboard.wall.options import WallOptions
 from settings import load_settings
 
 SETTINGS = load_settings(env={}, toml_path=None)
+# another deployment's identity, as its warehouse would give it
+DEPLOYMENT = Deployment("X01", "某某区", "Somewhere District", (10.0, 20.0, 11.0, 21.0))
 NOW = datetime(2026, 11, 25, 10, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
@@ -38,7 +41,7 @@ def test_every_option_layout_is_defined_and_rows_belong_to_shown_panels():
 
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
 def test_layout_ids_are_unique_and_complete(layout):
-    tree = wall_layout(WallOptions.from_query({"layout": layout}, SETTINGS), SETTINGS, NOW)
+    tree = wall_layout(WallOptions.from_query({"layout": layout}, SETTINGS, "X01"), SETTINGS, DEPLOYMENT, NOW)
     found = _ids(tree)
     keys = [str(sorted(i.items())) if isinstance(i, dict) else i for i in found]
     assert len(keys) == len(set(keys))
@@ -54,15 +57,17 @@ def test_layout_ids_are_unique_and_complete(layout):
 
 
 def test_options_store_and_intervals():
-    tree = wall_layout(WallOptions.from_query({"refresh": "30", "rotate": "15", "lang": "en"}, SETTINGS), SETTINGS, NOW)
+    tree = wall_layout(WallOptions.from_query({"refresh": "30", "rotate": "15", "lang": "en"}, SETTINGS, "X01"), SETTINGS, DEPLOYMENT, NOW)
     comps = {c.id: c for c in tree.children if isinstance(getattr(c, "id", None), str)}
     assert comps[ids.WALL_TICK].interval == 30_000
-    assert comps[ids.WALL_ROTATE].interval == 15_000 and comps[ids.WALL_ROTATE].disabled is False
+    # both timers start in the browser once the first drawing arrived (assets/wall.js)
+    assert comps[ids.WALL_ROTATE].interval == 15_000 and comps[ids.WALL_ROTATE].disabled is True
     store = comps[ids.WALL_OPTIONS].data
     assert store["lang"] == "en" and store["tz"] == "Asia/Shanghai" and store["locale"] == "en-GB"
     assert store["server_now"] == int(NOW.timestamp() * 1000)
     assert tree.lang == "en"
-    still = wall_layout(WallOptions.from_query({}, SETTINGS), SETTINGS, NOW)
+    assert "Somewhere District" in str(tree)  # the header names the warehouse's district
+    still = wall_layout(WallOptions.from_query({}, SETTINGS, "X01"), SETTINGS, DEPLOYMENT, NOW)
     assert {c.id: c for c in still.children if isinstance(getattr(c, "id", None), str)}[ids.WALL_ROTATE].disabled
 
 

@@ -30,7 +30,7 @@ WRITE_SIDE = ("data.etl", "data.load", "data.landing", "data.runs", "data.area_c
               "data.simulate", "data.validate", "data.readers", "data.schedule", "data.geography", "data.demo", "dash",
               "pandas", "shapely")
 # What the read side may take from data.snapshot.
-SNAPSHOT_READ_SIDE = {"SnapshotReader", "reader", "read_current", "SnapshotInfo", "NoSnapshotError"}
+SNAPSHOT_READ_SIDE = {"SnapshotReader", "read_current", "SnapshotInfo", "NoSnapshotError"}
 
 
 def _loaded_after(module: str) -> set[str]:

@@ -42,14 +42,6 @@ class Demo:
         return self.reader.cursor()
 
 
-@pytest.fixture(autouse=True)
-def _fresh_metrics_state():
-    """Every test sees the metrics as a fresh process would (no results, facts or set-up left by another)."""
-    cache.reset()
-    yield
-    cache.reset()
-
-
 @pytest.fixture(scope="session")
 def demo(small_demo) -> Demo:
     """The session's small demo as a reader and pandas frames (timestamps in the local zone)."""

@@ -17,8 +17,8 @@ COLUMN = {"street": "street_id", "community": "community_id", "grid": "grid_id",
 
 
 @pytest.mark.parametrize(("scope", "level", "key"), [
-    (Scope(), "microgrid", "today"), (Scope(), "street", "30d"), (Scope("330108002"), "grid", "7d"),
-    (Scope(channels=("hotline",)), "community", "7d"),
+    (Scope("330108"), "microgrid", "today"), (Scope("330108"), "street", "30d"), (Scope("330108002"), "grid", "7d"),
+    (Scope("330108", channels=("hotline",)), "community", "7d"),
 ], ids=["district-microgrid-today", "district-street-30d", "street-grid-7d", "hotline-community-7d"])
 def test_grid_aggregates_match_pandas(demo, scope, level, key):
     window = Window.named(key, demo.now, TZ)
@@ -67,7 +67,7 @@ def test_grid_aggregates_match_pandas(demo, scope, level, key):
 
 
 def test_all_3116_micro_grids_even_the_quiet_ones(demo):
-    df = grid_aggregates(demo.cursor(), Scope(), "microgrid", Window.named("today", demo.now, TZ), demo.now,
+    df = grid_aggregates(demo.cursor(), Scope("330108"), "microgrid", Window.named("today", demo.now, TZ), demo.now,
                          demo.settings)
     assert len(df) == 3116 == df["area_id"].nunique()
     quiet = df[df["cases"] == 0]
@@ -89,7 +89,7 @@ def test_grid_totals_equal_the_vital_signs(demo):
 
 def test_district_level_and_level_checks(demo):
     window = Window.named("today", demo.now, TZ)
-    one = grid_aggregates(demo.cursor(), Scope(), "district", window, demo.now, demo.settings)
+    one = grid_aggregates(demo.cursor(), Scope("330108"), "district", window, demo.now, demo.settings)
     assert list(one["area_id"]) == ["330108"] and one["residents"].iloc[0] == demo.areas.query(
         "level == 'district'")["residents"].iloc[0]
     assert one["cases"].iloc[0] == ((demo.events["received_at"] >= window.start)
@@ -97,5 +97,5 @@ def test_district_level_and_level_checks(demo):
     with pytest.raises(ValueError):
         grid_aggregates(demo.cursor(), Scope("330108001"), "district", window, demo.now, demo.settings)
     with pytest.raises(ValueError):
-        grid_aggregates(demo.cursor(), Scope(), "block", window, demo.now, demo.settings)
+        grid_aggregates(demo.cursor(), Scope("330108"), "block", window, demo.now, demo.settings)
     assert isinstance(one, pd.DataFrame)

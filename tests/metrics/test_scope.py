@@ -1,4 +1,4 @@
-"""Scopes and windows: levels from ids, predicates with bound parameters, nesting, window bounds."""
+"""Scopes and windows: levels looked up in areas, predicates with bound parameters, nesting, window bounds."""
 
 from __future__ import annotations
 
@@ -8,29 +8,49 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from metrics.grids import grid_aggregates
-from metrics.scope import Scope, Window, area_level, child_level, level_from_form
+from metrics.scope import Scope, UnknownAreaError, Window, area_level, child_level, district_area
 from metrics.vitals import vital_signs
 
 TZ = "Asia/Shanghai"
 
 
-@pytest.mark.parametrize(("area_id", "level"), [
-    ("330108", "district"), ("330108001", "street"), ("330108001002", "community"), ("G023", "grid"),
-    ("G023-4", "microgrid"), ("X-1", None),
-])
-def test_level_from_the_id_form(area_id, level):
-    assert level_from_form(area_id) == level
+def _district(demo) -> str:
+    return str(demo.areas.loc[demo.areas["level"] == "district", "area_id"].iloc[0])
 
 
-def test_area_level_asks_the_areas_table_first(demo):
+def test_area_level_asks_the_areas_table_and_never_guesses(demo):
     con = demo.cursor()
     sample = demo.areas.groupby("level").head(1)
     for row in sample.itertuples():
         assert area_level(con, row.area_id) == row.level
-    assert area_level(con, "G999-9") == "microgrid"  # not in the table: the form decides
-    with pytest.raises(KeyError):
-        area_level(con, "nowhere")
+    for shaped_like_an_id in ("G999-9", "330199", "nowhere"):  # a plausible id is no level
+        with pytest.raises(UnknownAreaError, match=shaped_like_an_id):
+            area_level(con, shaped_like_an_id)
     assert child_level("street") == "community" and child_level("microgrid") is None
+
+
+def test_a_scope_has_no_default_area_and_no_guessed_level():
+    with pytest.raises(TypeError):
+        Scope()  # type: ignore[call-arg]
+    assert Scope("330108").area_level is None and Scope("G023").area_level is None
+    assert Scope("X", level="grid").area_level == "grid"
+
+
+def test_resolved_looks_the_level_up_once(demo):
+    con = demo.cursor()
+    street = demo.areas[demo.areas["level"] == "street"]["area_id"].iloc[0]
+    scope = Scope(street).resolved(con)
+    assert scope.level == "street" and scope.resolved(con) is scope
+    assert Scope(street).level_in(con) == "street"
+    with pytest.raises(UnknownAreaError):
+        Scope("nonexistent").resolved(con)
+
+
+def test_district_area_is_the_warehouse_own(demo):
+    d = district_area(demo.cursor())
+    assert d is not None and d["area_id"] == _district(demo)
+    row = demo.areas.set_index("area_id").loc[d["area_id"]]
+    assert (d["name"], d["name_en"]) == (row["name"], row["name_en"]) and d["geojson_simple"].startswith("{")
 
 
 def test_where_binds_every_value_and_counts_like_pandas(demo):
@@ -45,22 +65,29 @@ def test_where_binds_every_value_and_counts_like_pandas(demo):
     assert got == keep.sum() > 0
 
 
-def test_where_with_an_unknown_id_form_matches_any_level(demo):
-    """Another deployment's ids may have no known form: the predicate then tries every level."""
-    sql_any, params = Scope("unknown-form").where("e")
-    assert "IN (e.street_id, e.community_id, e.grid_id, e.microgrid_id)" in sql_any and params == ["unknown-form"]
-    grid = demo.events["grid_id"].iloc[0]
+def test_an_unresolved_scope_looks_its_level_up_in_sql_and_never_matches_any_level(demo):
+    """A scope nobody resolved gives the same rows as the resolved one, and never 'every level'."""
     con = demo.cursor()
-    n_any = con.execute(f"SELECT count(*) FROM events e WHERE {sql_any}", [grid]).fetchall()[0][0]
-    sql_known, p_known = Scope(grid).where("e")
-    assert "grid_id = ?" in sql_known
-    n_known = con.execute(f"SELECT count(*) FROM events e WHERE {sql_known}", p_known).fetchall()[0][0]
-    assert n_any == n_known == (demo.events["grid_id"] == grid).sum() > 0
+    for level in ("street", "community", "grid", "microgrid"):
+        area = demo.areas[demo.areas["level"] == level]["area_id"].iloc[0]
+        sql_any, params = Scope(area).where("e")
+        assert " IN (e.street_id" not in sql_any and params == [area]
+        sql_known, p_known = Scope(area).resolved(con).where("e")
+        n_any = con.execute(f"SELECT count(*) FROM events e WHERE {sql_any}", params).fetchall()[0][0]
+        n_known = con.execute(f"SELECT count(*) FROM events e WHERE {sql_known}", p_known).fetchall()[0][0]
+        column = "microgrid_id" if level == "microgrid" else f"{level}_id"
+        assert n_any == n_known == (demo.events[column] == area).sum() > 0
+    district = Scope(_district(demo))
+    n = con.execute(f"SELECT count(*) FROM events e WHERE {district.where('e')[0]}", district.where("e")[1]).fetchall()
+    assert n[0][0] == len(demo.events)
+    named, values = Scope("nonexistent").predicate("e")
+    assert con.execute(f"SELECT count(*) FROM events e WHERE {named}", values).fetchall()[0][0] == 0
 
 
 def test_a_district_typo_shows_nothing_rather_than_everything(demo):
-    sql, params = Scope("330199").where("e")
-    assert demo.cursor().execute(f"SELECT count(*) FROM events e WHERE {sql}", params).fetchall()[0][0] == 0
+    for scope in (Scope("330199"), Scope("330199", level="district")):
+        sql, params = scope.where("e")
+        assert demo.cursor().execute(f"SELECT count(*) FROM events e WHERE {sql}", params).fetchall()[0][0] == 0
 
 
 def test_scopes_nest(demo):
@@ -72,13 +99,13 @@ def test_scopes_nest(demo):
         v = vital_signs(con, scope, window, now, s).by_key()
         return v["received"].value, v["open_backlog"].value, v["overdue_open"].value
 
-    district = counts(Scope())
+    district = counts(Scope(_district(demo)))
     streets = demo.areas[demo.areas["level"] == "street"]["area_id"]
     per_street = [counts(Scope(a)) for a in streets]
     assert tuple(map(sum, zip(*per_street, strict=True))) == district
     street = streets.iloc[0]
-    comms = grid_aggregates(con, Scope(street), "community", window, now, s)
-    street_row = grid_aggregates(con, Scope(), "street", window, now, s).set_index("area_id").loc[street]
+    comms = grid_aggregates(con, Scope(street, level="street"), "community", window, now, s)
+    street_row = grid_aggregates(con, Scope(_district(demo), level="district"), "street", window, now, s).set_index("area_id").loc[street]
     assert comms["cases"].sum() == street_row["cases"] == counts(Scope(street))[0]
     assert comms["open"].sum() == street_row["open"] and comms["overdue"].sum() == street_row["overdue"]
 
@@ -101,9 +128,9 @@ def test_named_windows():
 
 
 def test_scope_validates_and_is_hashable():
-    assert Scope(categories=["ENV"]).categories == ("ENV",)
+    assert Scope("A", categories=["ENV"]).categories == ("ENV",)
     assert hash(Scope("330108001", channels=("qr",))) == hash(Scope("330108001", channels=["qr"]))
     with pytest.raises(ValueError):
-        Scope(urgency="very")
+        Scope("A", urgency="very")
     with pytest.raises(ValueError):
-        Scope(level="planet")
+        Scope("A", level="planet")

@@ -164,8 +164,8 @@ def _close(a: float | None, b: float | None) -> bool:
 # Tests
 # --------------------------------------------------------------------------------------------
 CASES = [
-    (Scope(), "today"),
-    (Scope(), "7d"),
+    (Scope("330108"), "today"),
+    (Scope("330108"), "7d"),
     (Scope("330108002"), "30d"),
     (Scope("330108001", channels=("qr", "hotline")), "7d"),
     (Scope("330108003", categories=("ENV",), urgency="normal"), "30d"),
@@ -186,7 +186,7 @@ def test_every_vital_sign_matches_pandas(demo, scope, key):
 
 def test_vital_signs_are_data_with_targets_and_a_composite_index(demo):
     window = Window.named("7d", demo.now, TZ)
-    vs = vital_signs(demo.cursor(), Scope(), window, demo.now, demo.settings)
+    vs = vital_signs(demo.cursor(), Scope("330108"), window, demo.now, demo.settings)
     assert isinstance(vs, VitalSigns) and all(isinstance(m, Metric) for m in vs.metrics)
     assert vs.as_of == demo.now and vs.window.end == demo.now
     by = vs.by_key()
@@ -206,7 +206,7 @@ def test_vital_signs_are_data_with_targets_and_a_composite_index(demo):
 
 def test_labels_limits_and_targets_follow_the_sla_rules_in_force(demo):
     window = Window.named("today", demo.now, TZ)
-    by = vital_signs(demo.cursor(), Scope(), window, demo.now, demo.settings).by_key()
+    by = vital_signs(demo.cursor(), Scope("330108"), window, demo.now, demo.settings).by_key()
     assert by["accept_1min_pct"].limit == Limit("accept", 60.0, "s", False, (60.0,))
     assert (by["accept_1min_pct"].label_zh, by["accept_1min_pct"].label_en) == ("1分钟受理率", "Accepted within 1 min")
     assert by["dispatch_5min_pct"].limit.value == 300 and by["dispatch_5min_pct"].label_en == "Dispatched within 5 min"
@@ -217,7 +217,7 @@ def test_labels_limits_and_targets_follow_the_sla_rules_in_force(demo):
     assert by["received"].limit is None and by["satisfaction_pct"].limit is None
     # a deployment that promises acceptance within 2 minutes says so, and aims the median at half of it
     slower = dataclasses.replace(demo.settings, sla_accept_seconds=120)
-    by = vital_signs(demo.cursor(), Scope(), window, demo.now, slower).by_key()
+    by = vital_signs(demo.cursor(), Scope("330108"), window, demo.now, slower).by_key()
     m = by["accept_1min_pct"]
     assert m.limit == Limit("accept", 120.0, "s", False, (120.0,))
     assert (m.label_zh, m.label_en) == ("2分钟受理率", "Accepted within 2 min") and "2 min" in m.definition_en
@@ -253,15 +253,15 @@ def test_score_and_status_rules():
 
 def test_window_end_is_clipped_to_now_and_future_is_invisible(demo):
     later = Window(demo.now.replace(hour=0, minute=0), demo.now.replace(hour=23, minute=0), "custom")
-    vs = vital_signs(demo.cursor(), Scope(), later, demo.now, demo.settings)
-    same = vital_signs(demo.cursor(), Scope(), Window.named("today", demo.now, TZ), demo.now, demo.settings)
+    vs = vital_signs(demo.cursor(), Scope("330108"), later, demo.now, demo.settings)
+    same = vital_signs(demo.cursor(), Scope("330108"), Window.named("today", demo.now, TZ), demo.now, demo.settings)
     assert vs.by_key()["received"].value == same.by_key()["received"].value
 
 
 def test_as_of_an_earlier_time_ignores_what_happened_after(demo):
     earlier = demo.now - pd.Timedelta(days=3)
     window = Window.named("today", earlier, TZ)
-    vs = vital_signs(demo.cursor(), Scope(), window, earlier, demo.settings)
+    vs = vital_signs(demo.cursor(), Scope("330108"), window, earlier, demo.settings)
     ev = demo.events
     t = window.end
     open_then = ((ev["received_at"] < t) & (ev["closed_at"].isna() | (ev["closed_at"] >= t))).sum()

@@ -57,7 +57,7 @@ def test_breach_probability_conditions_on_time_already_waited():
 # SLA risk on the demo
 # --------------------------------------------------------------------------------------------
 def test_sla_risk_ranks_every_open_case_and_agrees_with_the_pandas_deadlines(demo):
-    df = sla_risk(demo.cursor(), Scope(), demo.now, demo.settings, limit=None)
+    df = sla_risk(demo.cursor(), Scope("330108"), demo.now, demo.settings, limit=None)
     assert list(df.columns) == list(RISK_COLUMNS)
     ev = demo.events
     open_ = ev[ev["closed_at"].isna() | (ev["closed_at"] >= demo.now)]
@@ -83,12 +83,12 @@ def test_sla_risk_ranks_every_open_case_and_agrees_with_the_pandas_deadlines(dem
 
 
 def test_sla_risk_limit_and_levels(demo):
-    top = sla_risk(demo.cursor(), Scope(), demo.now, demo.settings, limit=5)
+    top = sla_risk(demo.cursor(), Scope("330108"), demo.now, demo.settings, limit=5)
     assert len(top) == 5 and (top["level"] == "breached").all()
     # the short cut for a list full of breached cases gives the head of the full ranking
-    full = sla_risk(demo.cursor(), Scope(), demo.now, demo.settings, limit=None)
+    full = sla_risk(demo.cursor(), Scope("330108"), demo.now, demo.settings, limit=None)
     pd.testing.assert_frame_equal(top, full.head(5), check_dtype=False)
-    saveable = sla_risk(demo.cursor(), Scope(), demo.now, demo.settings, limit=None, levels=("red", "amber"))
+    saveable = sla_risk(demo.cursor(), Scope("330108"), demo.now, demo.settings, limit=None, levels=("red", "amber"))
     assert set(saveable["level"]) <= {"red", "amber"}
     street = sla_risk(demo.cursor(), Scope("330108002"), demo.now, demo.settings, limit=None)
     assert (street["street_id"] == "330108002").all()
@@ -97,7 +97,7 @@ def test_sla_risk_limit_and_levels(demo):
 
 @pytest.mark.parametrize("area", [None, "330108002"])
 def test_the_sla_ticker_is_the_two_ends_of_the_full_risk_list(demo, area):
-    scope = Scope(area) if area else Scope()
+    scope = Scope(area) if area else Scope("330108")
     full = sla_risk(demo.cursor(), scope, demo.now, demo.settings, limit=None)
     got = sla_ticker(demo.cursor(), scope, demo.now, demo.settings, rows=7)
     late, soon = full[full["level"] == "breached"], full[full["level"].isin(("red", "amber"))]
@@ -140,7 +140,7 @@ def test_a_case_about_to_breach_ranks_above_a_fresh_one(fresh_demo):
         publish(con, fresh_demo.warehouse_dir)
     finally:
         con.close()
-    df = sla_risk(open_cursor(fresh_demo), Scope(), now, fresh_demo, limit=None)
+    df = sla_risk(open_cursor(fresh_demo), Scope("330108"), now, fresh_demo, limit=None)
     pos = {c: i for i, c in enumerate(df["case_id"])}
     about, fresh = df.set_index("case_id").loc["T-ABOUT-TO-BREACH"], df.set_index("case_id").loc["T-FRESH"]
     assert about["level"] in ("red", "amber") and about["seconds_left"] == pytest.approx(13.5 * 3600)
@@ -156,7 +156,7 @@ def test_the_demo_surge_is_found(demo):
     of the first street; the detector must name that place and category."""
     mgs = demo.areas[(demo.areas["level"] == "microgrid") & (demo.areas["street_id"] == "330108001")]
     busiest = mgs.sort_values("residents", ascending=False)["area_id"].iloc[0]
-    found = surges(demo.cursor(), Scope(), demo.now, hours=6, settings=demo.settings)
+    found = surges(demo.cursor(), Scope("330108"), demo.now, hours=6, settings=demo.settings)
     hits = [w for w in found if w.area_id == busiest and w.evidence["category_id"] == "ENV-01"]
     assert len(hits) == 1
     w = hits[0]
@@ -175,7 +175,7 @@ def test_the_demo_surge_is_found(demo):
 def test_a_quiet_warehouse_raises_no_surge(quiet_warehouse):
     con = open_cursor(quiet_warehouse)
     for hours_back in range(0, 24 * 7, 7):  # many moments of the last week, none unusual
-        assert surges(con, Scope(), FIXTURE_NOW - timedelta(hours=hours_back), settings=quiet_warehouse) == []
+        assert surges(con, Scope("330108"), FIXTURE_NOW - timedelta(hours=hours_back), settings=quiet_warehouse) == []
 
 
 def test_an_injected_surge_is_found_with_its_numbers(tmp_path):
@@ -183,7 +183,7 @@ def test_an_injected_surge_is_found_with_its_numbers(tmp_path):
     extra = events_frame(burst(FIXTURE_NOW, "G002-1", "ENV-01", 9), FIXTURE_NOW)
     extra["case_id"] = "B" + extra["case_id"]
     settings = build_warehouse(tmp_path / "var", events, extra)
-    found = surges(open_cursor(settings), Scope(), FIXTURE_NOW, settings=settings)
+    found = surges(open_cursor(settings), Scope("330108"), FIXTURE_NOW, settings=settings)
     assert [(w.area_id, w.evidence["category_id"]) for w in found] == [("G002-1", "ENV-01")]
     w = found[0]
     assert w.evidence["count"] >= 9 and w.evidence["p_value"] < 1e-4 and w.evidence["expected"] < 1
@@ -198,7 +198,7 @@ def test_an_injected_surge_is_found_with_its_numbers(tmp_path):
     small = events_frame(burst(FIXTURE_NOW, "G003-2", "TRAF-01", 4), FIXTURE_NOW)
     small["case_id"] = "C" + small["case_id"]
     settings2 = build_warehouse(tmp_path / "var2", events, small)
-    assert surges(open_cursor(settings2), Scope(), FIXTURE_NOW, settings=settings2) == []
+    assert surges(open_cursor(settings2), Scope("330108"), FIXTURE_NOW, settings=settings2) == []
 
 
 def test_a_surge_spread_over_a_grid_is_reported_at_grid_level(tmp_path):
@@ -207,7 +207,7 @@ def test_a_surge_spread_over_a_grid_is_reported_at_grid_level(tmp_path):
     extra = events_frame(spread, FIXTURE_NOW)
     extra["case_id"] = "D" + extra["case_id"]
     settings = build_warehouse(tmp_path / "var", events, extra)
-    found = surges(open_cursor(settings), Scope(), FIXTURE_NOW, settings=settings)
+    found = surges(open_cursor(settings), Scope("330108"), FIXTURE_NOW, settings=settings)
     assert [(w.evidence["level"], w.area_id) for w in found] == [("grid", "G004")]
     assert warning_text(found[0], "zh").startswith("西兴街道 网格 004 垃圾满溢：6 小时内")
 
@@ -216,7 +216,7 @@ def test_a_surge_spread_over_a_grid_is_reported_at_grid_level(tmp_path):
 # Efficiency
 # --------------------------------------------------------------------------------------------
 def test_a_department_falling_behind_is_flagged(demo, fresh_demo):
-    assert not [w for w in efficiency_warnings(demo.cursor(), Scope(), demo.now, demo.settings)
+    assert not [w for w in efficiency_warnings(demo.cursor(), Scope("330108"), demo.now, demo.settings)
                 if w.evidence["unit"] == "D-CG"]
     con = open_work(fresh_demo)
     try:
@@ -229,7 +229,7 @@ def test_a_department_falling_behind_is_flagged(demo, fresh_demo):
     finally:
         con.close()
     cache.clear_caches()
-    found = efficiency_warnings(open_cursor(fresh_demo), Scope(), FIXTURE_NOW, fresh_demo)
+    found = efficiency_warnings(open_cursor(fresh_demo), Scope("330108"), FIXTURE_NOW, fresh_demo)
     cg = [w for w in found if w.evidence["unit"] == "D-CG"]
     assert len(cg) == 1
     w = cg[0]

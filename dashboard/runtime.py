@@ -1,0 +1,199 @@
+"""The web tier's runtime: settings, clock, snapshot reader and deployment identity in one object.
+
+:func:`dashboard.app.create_app` builds one :class:`Runtime` per app and stores it on the Flask
+server (``app.server.config[RUNTIME_KEY]``). Layouts and callbacks reach it through
+:func:`current` (Flask's ``current_app``, so two apps in one process, as in the tests, never see
+each other's settings or clock); background threads get it passed explicitly
+(:mod:`dashboard.wall.warmup`). Nothing here is a module-level singleton.
+
+What it holds:
+
+* **settings**, the deployment's typed settings;
+* **now**, from the clock given to ``create_app`` (the wall clock in production). Tests and
+  benchmarks pin it, because the demo data ends at a fixed moment and "cases today" only means
+  something relative to that moment. Metrics never read the wall clock themselves;
+* **a cursor on the current snapshot**, asked for per request (:meth:`Runtime.snapshot`), so a
+  page never serves numbers read at start-up and switches by itself when the ETL publishes;
+* **the deployment's identity** (:class:`Deployment`): the district's id, names and map extent,
+  read from the snapshot's ``areas`` table (the one area of level ``district``) and cached per
+  snapshot, never from settings that would duplicate the demo's geography.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+import dash
+import duckdb
+import flask
+
+from data.snapshot import SnapshotInfo, SnapshotReader
+from layers import view
+from metrics.scope import Scope, UnknownAreaError, area_level, district_area
+from settings import Settings
+
+__all__ = ["Clock", "Deployment", "NoDistrictError", "Runtime", "RUNTIME_KEY", "current", "of"]
+
+Clock = Callable[[], datetime]
+RUNTIME_KEY = "GRIDPULSE_RUNTIME"
+
+
+class NoDistrictError(LookupError):
+    """The snapshot's ``areas`` table has no district row (reference data not loaded yet)."""
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """Who this deployment is, as its warehouse says.
+
+    Attributes:
+        district_id: the area id of the one area of level ``district`` (the default scope).
+        name: its zh-CN name.
+        name_en: its English name (may be empty; :func:`dashboard.i18n.pick` falls back).
+        bounds: ``(west, south, east, north)`` of its polygon, or ``None`` without geometry; the
+            wall map frames it when nothing narrower is known.
+    """
+
+    district_id: str
+    name: str
+    name_en: str
+    bounds: view.Bounds | None
+
+    @property
+    def centre(self) -> tuple[float, float] | None:
+        """(lon, lat) of the middle of :attr:`bounds`."""
+        if self.bounds is None:
+            return None
+        west, south, east, north = self.bounds
+        return (west + east) / 2, (south + north) / 2
+
+    @property
+    def scope(self) -> Scope:
+        """The whole district as a resolved scope."""
+        return Scope(self.district_id, level="district")
+
+
+def read_deployment(con: duckdb.DuckDBPyConnection) -> Deployment:
+    """The deployment's identity from the ``areas`` table of the snapshot behind ``con``.
+
+    Raises:
+        NoDistrictError: ``areas`` has no district.
+    """
+    row = district_area(con)
+    if row is None:
+        raise NoDistrictError("the current snapshot's areas table has no area of level 'district'")
+    geometry = row.get("geojson_simple")
+    bounds = view.bounds([json.loads(geometry)]) if geometry else None
+    return Deployment(str(row["area_id"]), str(row["name"] or row["area_id"]), str(row["name_en"] or ""), bounds)
+
+
+class Runtime:
+    """One web app's settings, clock, snapshot reader and per-snapshot identity."""
+
+    def __init__(self, settings: Settings, clock: Clock | None = None, reader: SnapshotReader | None = None):
+        """Build the runtime; opens nothing (the reader connects on the first cursor).
+
+        Args:
+            settings: deployment settings.
+            clock: where "now" comes from (returns an aware datetime); ``None`` is the wall clock.
+            reader: the snapshot reader (default: a new one on ``settings``' warehouse).
+        """
+        self.settings = settings
+        self._clock = clock
+        self._reader = reader or SnapshotReader(settings.warehouse_dir, settings.timezone)
+        self._lock = threading.Lock()
+        self._deployment: tuple[str, Deployment] | None = None
+        self._levels: tuple[str, dict[str, str | None]] = ("", {})
+
+    def now(self) -> datetime:
+        """The current time in the deployment's zone, from the configured clock.
+
+        Raises:
+            ValueError: the clock returned a naive datetime (a zone-less time is ambiguous).
+        """
+        moment = self._clock() if self._clock is not None else datetime.now(self.settings.zone)
+        if moment.tzinfo is None:
+            raise ValueError("the clock must return a timezone-aware datetime")
+        return moment.astimezone(self.settings.zone)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[tuple[duckdb.DuckDBPyConnection, SnapshotInfo]]:
+        """A cursor on the current snapshot and that snapshot's info, closed on exit.
+
+        Raises:
+            data.snapshot.NoSnapshotError: nothing has been published yet.
+        """
+        cur = self._reader.cursor()
+        try:
+            yield cur, self._reader.info()
+        finally:
+            cur.close()
+
+    def deployment(self, con: duckdb.DuckDBPyConnection, info: SnapshotInfo) -> Deployment:
+        """The deployment's identity in snapshot ``info`` (read once per snapshot).
+
+        Raises:
+            NoDistrictError: the snapshot has no district.
+        """
+        with self._lock:
+            if self._deployment is not None and self._deployment[0] == info.name:
+                return self._deployment[1]
+        found = read_deployment(con)
+        with self._lock:
+            self._deployment = (info.name, found)
+        return found
+
+    def scope(self, con: duckdb.DuckDBPyConnection, info: SnapshotInfo, area_id: str) -> Scope:
+        """A resolved scope for ``area_id`` in snapshot ``info`` (levels remembered per snapshot).
+
+        Raises:
+            metrics.scope.UnknownAreaError: the snapshot has no such area.
+        """
+        with self._lock:
+            name, levels = self._levels
+            if name != info.name:
+                levels = {}
+                self._levels = (info.name, levels)
+            known = area_id in levels
+            level = levels.get(area_id)
+        if not known:
+            try:
+                level = area_level(con, area_id)
+            except UnknownAreaError:
+                level = None
+            with self._lock:
+                if self._levels[0] == info.name and len(levels) < 10_000:  # bounded: ids come from URLs
+                    levels[area_id] = level
+        if level is None:
+            raise UnknownAreaError(area_id)
+        return Scope(area_id, level=level)
+
+    def close(self) -> None:
+        """Close the snapshot reader's connections (an orderly shutdown).
+
+        Stop the threads that use this runtime first (``dashboard.wall.warmup.stop()``): DuckDB
+        refuses to close a connection a cursor is still running a query on.
+        """
+        self._reader.close()
+
+
+def of(app: dash.Dash) -> Runtime:
+    """The runtime of ``app`` (built by :func:`dashboard.app.create_app`)."""
+    return app.server.config[RUNTIME_KEY]
+
+
+def current() -> Runtime:
+    """The runtime of the app serving this request (layouts and callbacks).
+
+    Raises:
+        RuntimeError: called outside a request of an app built by ``create_app``.
+    """
+    try:
+        return flask.current_app.config[RUNTIME_KEY]
+    except KeyError:
+        raise RuntimeError("this Flask app has no GridPulse runtime; build it with dashboard.app.create_app") from None
