@@ -43,7 +43,7 @@ from data.snapshot import SnapshotReader  # noqa: E402
 from metrics import cache, queries  # noqa: E402
 from metrics.backlog import backlog_daily  # noqa: E402
 from metrics.grids import grid_aggregates  # noqa: E402
-from metrics.scope import Scope, Window  # noqa: E402
+from metrics.scope import Scope, Window, district_area  # noqa: E402
 from metrics.vitals import baseline_windows, vital_signs  # noqa: E402
 from metrics.warnings import SurgeModel, efficiency_warnings, sla_risk, surges  # noqa: E402
 from settings import load_settings  # noqa: E402
@@ -51,7 +51,6 @@ from settings import load_settings  # noqa: E402
 TZ = "Asia/Shanghai"
 # The demo's fixed "now" (the test fixtures' too): Wednesday 2026-11-25 10:30.
 NOW = datetime(2026, 11, 25, 10, 30, tzinfo=ZoneInfo(TZ))
-STREET = "330108001"
 
 
 def warehouse(events: int, variant: str = "") -> object:
@@ -163,7 +162,7 @@ class PandasApp:
 
     def _scoped(self, scope: Scope) -> pd.DataFrame:
         ev = self.ev
-        return ev if scope.area_id == "330108" else ev[ev["street_id"] == scope.area_id]
+        return ev if scope.level == "district" else ev[ev["street_id"] == scope.area_id]
 
     def vitals(self, scope: Scope, window: Window) -> dict:
         ev = self._scoped(scope)
@@ -289,12 +288,13 @@ def _alarm_runs(settings, days: int, step_hours: float) -> tuple[list[tuple[date
         return pickle.loads(cache.read_bytes())
     con = SnapshotReader(settings.warehouse_dir, settings.timezone).cursor()
     lenient = SurgeModel(family_alpha=None, alpha=1e-2, floor=0.1)
+    district = Scope(district_area(con)["area_id"], level="district")
     runs = int(days * 24 / step_hours)
     out = []
     started = time.perf_counter()
     for i in range(runs):
         t = NOW - timedelta(days=days) + timedelta(hours=i * step_hours)
-        out.append((t, surges(con, Scope(), t, settings, hours=6, model=lenient)))
+        out.append((t, surges(con, district, t, settings, hours=6, model=lenient)))
     result = (out, (time.perf_counter() - started) / runs)
     cache.write_bytes(pickle.dumps(result))
     return result
@@ -381,7 +381,9 @@ def main() -> None:
     app = None if args.no_pandas else PandasApp(con, settings)
     if app:
         print(f"(pandas app: loading the events and computing deadlines took {app.load_s:.1f} s, once)")
-    for label, scope in (("district", Scope()), (f"street {STREET}", Scope(STREET))):
+    district = Scope(district_area(con)["area_id"], level="district")
+    street = con.execute("SELECT min(area_id) FROM areas WHERE level = 'street'").fetchone()[0]
+    for label, scope in (("district", district), (f"street {street}", Scope(street, level="street"))):
         parts = duckdb_set(con, settings, scope, args.window)
         time_parts(parts, 1, cold=False)  # first touch: per-snapshot facts, files in the page cache
         warm = time_parts(parts, args.repeat, cold=False)

@@ -43,8 +43,8 @@ def short_name(name: str) -> str:
 
     The map's caption already says the level; on the map every character costs room.
 
-    >>> short_name("微网格 017-3"), short_name("Grid 017"), short_name("西兴街道")
-    ('017-3', '017', '西兴街道')
+    >>> short_name("微网格 017-3"), short_name("Grid 017"), short_name("东湖街道")
+    ('017-3', '017', '东湖街道')
     """
     head, _, tail = str(name).rpartition(" ")
     return tail if head and tail[:1].isdigit() else str(name)

@@ -100,12 +100,6 @@ def test_the_checker_sees_a_demo_name_outside_the_demo(tmp_path):
     assert not CASE_PREFIX.search("OBJECT BJT subject")
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "files owned by other branches still name the demo: settings.py (district_id/name), metrics/scope.py "
-    "(Scope default area id and id-shape docs), metrics/sql/area_parents.sql, dashboard/wall/options.py, "
-    "layers/worst.py, bench/metrics.py, and unit tests that do not read the demo (tests/dashboard/test_i18n.py, "
-    "test_options.py, test_small_components.py, tests/layers/test_worst.py); remove this mark after the merge "
-    "fixes them"))
 def test_no_demo_place_or_case_prefix_outside_the_demo():
     found = offending_lines()
     assert not found, "the demo's ids, names or case-id prefix outside data/demo/ and its tests:\n" + "\n".join(found)

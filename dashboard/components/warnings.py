@@ -64,8 +64,8 @@ def _name(w, key: str, lang: str) -> str:
 def warning_text(w, lang: str) -> str:
     """The one-line sentence of a warning in ``lang``, from its names and evidence.
 
-    Examples: "西兴街道 微网格 002-1 施工噪音：6 小时内 9 件，通常不到 1 件" /
-    "Xixing Street Micro-grid 002-1 construction noise: 9 reports in 6 h, usually fewer than 1";
+    Examples: "东湖街道 微网格 002-1 施工噪音：6 小时内 9 件，通常不到 1 件" /
+    "Donghu Street Micro-grid 002-1 construction noise: 9 reports in 6 h, usually fewer than 1";
     "区城管局 本周按时办结率 61%，常态 88%".
     """
     ev = w.evidence

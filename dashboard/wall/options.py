@@ -1,6 +1,6 @@
 """The wall's URL options, parsed once when the page loads and kept in a ``dcc.Store``.
 
-``/wall?refresh=30&scope=330108001&lang=en&rotate=20&layout=map&level=grid&measure=open&cycle=street``
+``/wall?refresh=30&scope=S01&lang=en&rotate=20&layout=map&level=grid&measure=open&cycle=street``
 
 A wall is set up once and then left alone, often by someone typing a URL on a remote: a bad
 value falls back to its default (and the wall still shows) rather than raising. The browser's

@@ -1,5 +1,5 @@
 -- area_parents: names of the given areas ($ids) with their grid and street (names included),
--- for warning messages such as "西兴街道 网格 023".
+-- for warning messages such as "东湖街道 网格 023".
 SELECT a.area_id, a.level, a.name, a.name_en, a.grid_id, a.street_id,
        s.name AS street_name, s.name_en AS street_name_en
 FROM areas AS a

@@ -37,6 +37,6 @@ def test_language(value, expected):
 
 def test_language_default_and_pick():
     assert language("fr", default="en") == "en"
-    assert pick("西兴街道", "Xixing Street", "en") == "Xixing Street"
-    assert pick("西兴街道", "", "en") == "西兴街道"
-    assert pick(None, "Xixing Street", "zh") == "Xixing Street"
+    assert pick("东湖街道", "Donghu Street", "en") == "Donghu Street"
+    assert pick("东湖街道", "", "en") == "东湖街道"
+    assert pick(None, "Donghu Street", "zh") == "Donghu Street"

@@ -9,9 +9,9 @@ from dashboard.components.worst import map_title, worst_list
 from layers import resources, worst
 
 SUMMARY = resources.transform(pd.DataFrame([
-    ("S1", "西兴街道", "Xixing Street", "camera", 9, 0, 1, 10),
-    ("S2", "长河街道", "Changhe Street", "camera", 4, 0, 0, 4),
-    ("S2", "长河街道", "Changhe Street", "staff", 1, 1, 2, 4),
+    ("S1", "东湖街道", "Donghu Street", "camera", 9, 0, 1, 10),
+    ("S2", "南山街道", "Nanshan Street", "camera", 4, 0, 0, 4),
+    ("S2", "南山街道", "Nanshan Street", "staff", 1, 1, 2, 4),
 ], columns=list(resources.COLUMNS)))
 
 
@@ -19,12 +19,12 @@ def test_resource_table_rows_and_bars():
     rows = resource_table(SUMMARY, "zh")
     assert [c.children for c in rows[0].children] == ["街道", "摄像头在线", "在岗人员", "可用车辆"]
     s2 = rows[2]
-    assert s2.children[0].children == "长河街道" and getattr(s2, "data-street") == "S2"
+    assert s2.children[0].children == "南山街道" and getattr(s2, "data-street") == "S2"
     staff = s2.children[2]
     assert (getattr(staff, "data-available"), getattr(staff, "data-total")) == ("2", "4")
     assert staff.children[1].children.style == {"width": "50%"}
     assert rows[-1].children[0].children == "合计" and rows[-1].className.endswith("gp-res-total-row")
-    assert resource_table(SUMMARY, "en")[1].children[0].children == "Xixing Street"
+    assert resource_table(SUMMARY, "en")[1].children[0].children == "Donghu Street"
     assert len(resource_table(None, "zh")) == 1
 
 
@@ -38,4 +38,4 @@ def test_worst_list_and_caption():
     assert [c.children for c in rows[0].children] == ["①", "微网格 001-2", "9", "在办 3 · 超期 1"]
     assert worst_list(None, "cases", "zh")[0].children == "—"
     assert [c.children for c in map_title("open", "grid", "en")] == ["Open cases", "Grids"]
-    assert [c.children for c in map_title("cases", "microgrid", "zh", "西兴街道")][-1] == "西兴街道"
+    assert [c.children for c in map_title("cases", "microgrid", "zh", "东湖街道")][-1] == "东湖街道"

@@ -11,14 +11,14 @@ from metrics.warnings import Warning as W  # the real dataclass, so the test can
 NOW = datetime(2026, 11, 25, 10, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
-def surge(area: str, level: str, when: datetime, count: int = 9, usual: float = 0.4, street=("西兴街道", "Xixing Street"),
+def surge(area: str, level: str, when: datetime, count: int = 9, usual: float = 0.4, street=("东湖街道", "Donghu Street"),
           name=("微网格 002-1", "Micro-grid 002-1"), category=("施工噪音", "Construction noise")) -> W:
     return W("surge", level, area, {"street": street, "area": name, "category": category},
              {"count": count, "usual": usual, "hours": 6.0, "category_id": "ENV-01"}, when)
 
 
 def efficiency(unit: str, level: str, when: datetime, week: float = 0.61, norm: float = 0.88) -> W:
-    return W("efficiency", level, "330108", {"unit": (f"{unit}局", f"{unit} Bureau")},
+    return W("efficiency", level, "D1", {"unit": (f"{unit}局", f"{unit} Bureau")},
              {"unit_kind": "department", "unit": unit, "rate_week": week, "rate_norm": norm}, when)
 
 
@@ -31,7 +31,7 @@ WARNINGS = [
 
 
 def test_newest_first_red_before_amber_on_ties():
-    assert [w.area_id for w in newest_first(WARNINGS, 10)] == ["G059-4", "330108", "G100-1", "G001-1"]
+    assert [w.area_id for w in newest_first(WARNINGS, 10)] == ["G059-4", "D1", "G100-1", "G001-1"]
     assert len(newest_first(WARNINGS, 2)) == 2
 
 
@@ -54,8 +54,8 @@ def test_kind_tags():
 
 def test_surge_sentences_in_both_languages():
     w = surge("G002-1", "amber", NOW, count=9, usual=0.4)
-    assert warning_text(w, "zh") == "西兴街道 微网格 002-1 施工噪音：6 小时内 9 件，通常不到 1 件"
-    assert warning_text(w, "en") == "Xixing Street Micro-grid 002-1 construction noise: 9 reports in 6 h, " \
+    assert warning_text(w, "zh") == "东湖街道 微网格 002-1 施工噪音：6 小时内 9 件，通常不到 1 件"
+    assert warning_text(w, "en") == "Donghu Street Micro-grid 002-1 construction noise: 9 reports in 6 h, " \
                                     "usually fewer than 1"
     assert warning_text(surge("G", "red", NOW, usual=2.04), "zh").endswith("通常 2 件")
     assert warning_text(surge("G", "red", NOW, usual=1.3), "en").endswith("usually 1.3")
@@ -74,7 +74,7 @@ def test_markup():
     assert len(items) == 2
     first = items[0].children
     assert items[0].className == "gp-warn gp-s-red"
-    assert [c.children for c in first] == ["■", "激增", "西兴街道 新 施工噪音：6 小时内 9 件，通常不到 1 件", "10:25"]
+    assert [c.children for c in first] == ["■", "激增", "东湖街道 新 施工噪音：6 小时内 9 件，通常不到 1 件", "10:25"]
     assert items[1].children[1].children == "效能"
     assert warning_list([], "en", "Asia/Shanghai", 3)[0].children == "No warnings"
-    assert warning_list(WARNINGS, "en", "Asia/Shanghai", 1)[0].children[2].children.startswith("Xixing Street new ")
+    assert warning_list(WARNINGS, "en", "Asia/Shanghai", 1)[0].children[2].children.startswith("Donghu Street new ")
