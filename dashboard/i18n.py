@@ -125,17 +125,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "notice.unknown_area.title": ("未知区域 '{area}'", "Unknown area '{area}'"),
     "notice.unknown_area.body": ("网址中的 scope 不是本区的区域编号。", "The URL's scope is not an area id of this district."),
     "notice.unknown_area.hint": ("可用的范围：", "Valid scopes:"),
-    # a promise's limit as a label shows it (filled from the SLA settings, see components/vitals.py)
+    # a promise's limit as a label shows it (filled from Metric.limit, see components/vitals.py)
     "limit.minutes": ("{n}分钟", "{n} min"),
     "limit.seconds": ("{n}秒", "{n} s"),
     "limit.hours": ("{n}小时", "{n} h"),
     "limit.working_days": ("{n}个工作日", "{n} working days"),
     "vital.short.accept_pct": ("{limit}受理率", "Accept ≤{limit}"),
     "vital.short.dispatch_pct": ("{limit}派遣率", "Dispatch ≤{limit}"),
-    "vital.rule.accept_1min_pct": ("{limit}内受理的比例", "Accepted within {limit}"),
-    "vital.rule.dispatch_5min_pct": ("{limit}内派遣的比例", "Dispatched within {limit}"),
-    "vital.rule.close_on_time_urgent_pct": ("紧急件{limit}内办结的比例", "Urgent cases closed within {limit}"),
-    "vital.rule.close_on_time_other_pct": ("一般件{limit}内办结的比例", "Other cases closed within {limit}"),
     # --- end of the web tier's issue-9 block ---
 }
 

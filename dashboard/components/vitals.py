@@ -4,9 +4,9 @@ A tile says four things at a glance from across the room: what (label), how much
 whether that is good (status colour *and* a shape and a word, so colour is never the only
 carrier) and which way it is moving (change against the baseline).
 
-The tiles of the four promises name the limits in force (``2分钟受理率`` when
-``sla_accept_seconds`` is 120): they are filled from the deployment's SLA rule
-(:func:`promise_labels`), never literals that could contradict the settings.
+The tiles of the promises name the limits in force (``2分钟受理率`` when ``sla_accept_seconds``
+is 120): they are filled from the limit each metric carries (``Metric.limit``, derived by
+:mod:`metrics.vitals` from the SLA rules), never from literals that could contradict the settings.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from collections.abc import Iterable, Sequence
 from dash import html
 
 from dashboard.components.format import DASH, change_text, is_missing, target_text, value_parts
-from dashboard.i18n import pick, t
+from dashboard.i18n import TEXT, pick, t
 from dashboard.theme import STATUS_SHAPES
 
-__all__ = ["vital_tile", "index_tile", "vitals_strip", "status_badge", "limit_text", "promise_labels", "WALL_VITALS"]
+__all__ = ["vital_tile", "index_tile", "vitals_strip", "status_badge", "limit_text", "WALL_VITALS"]
 
 # The measures on the wall's strip, left to right: volume, then the four promises, then stock and
 # quality. The analyst pages show all of metrics.vitals.SPECS.
@@ -43,64 +43,50 @@ def status_badge(status: str, lang: str) -> html.Span:
     return html.Span(f"{STATUS_SHAPES[status]} {word}".strip(), className=f"gp-badge gp-s-{status}")
 
 
-def limit_text(kind: str, n: float, lang: str) -> str:
+def limit_text(unit: str, n: float, lang: str) -> str:
     """A promise's limit as a label says it: whole minutes as minutes, else seconds; hours; working days.
 
-    >>> limit_text("seconds", 120, "zh"), limit_text("seconds", 90, "en"), limit_text("hours", 24.0, "en")
+    Args:
+        unit: a :class:`metrics.vitals.Limit` unit: ``"s"``, ``"h"`` or ``"working_days"``.
+        n: the limit in that unit.
+        lang: ``"zh"`` or ``"en"``.
+
+    >>> limit_text("s", 120, "zh"), limit_text("s", 90, "en"), limit_text("h", 24.0, "en")
     ('2分钟', '90 s', '24 h')
     """
-    if kind == "seconds":
+    if unit == "s":
         n = int(n)
         return t("limit.minutes", lang, n=n // 60) if n % 60 == 0 else t("limit.seconds", lang, n=n)
-    if kind == "hours":
+    if unit == "h":
         return t("limit.hours", lang, n=int(n) if float(n).is_integer() else round(float(n), 1))
     return t("limit.working_days", lang, n=int(n))
 
 
-def promise_labels(rule, lang: str) -> dict[str, tuple[str | None, str]]:
-    """``{metric key: (short label or None, full rule)}`` for the four promises of ``rule``.
+def _labels(metric, lang: str) -> tuple[str, str]:
+    """(short label on the tile, its definition on hover).
 
-    Args:
-        rule: a :class:`metrics.sla.SlaRule` (the deployment's default promise).
-        lang: ``"zh"`` or ``"en"``.
+    A promise's short label names the limit the metric carries (``metric.limit``, from the SLA rules
+    in force); the hover text is the metric's definition, which :mod:`metrics.vitals` fills from the
+    same rules (or its full label when it has no definition).
     """
-    accept = limit_text("seconds", rule.accept_seconds, lang)
-    dispatch = limit_text("seconds", rule.dispatch_seconds, lang)
-    return {
-        "accept_1min_pct": (t("vital.short.accept_pct", lang, limit=accept),
-                            t("vital.rule.accept_1min_pct", lang, limit=accept)),
-        "dispatch_5min_pct": (t("vital.short.dispatch_pct", lang, limit=dispatch),
-                              t("vital.rule.dispatch_5min_pct", lang, limit=dispatch)),
-        "close_on_time_urgent_pct": (None, t("vital.rule.close_on_time_urgent_pct", lang,
-                                             limit=limit_text("hours", rule.urgent_close_hours, lang))),
-        "close_on_time_other_pct": (None, t("vital.rule.close_on_time_other_pct", lang,
-                                            limit=limit_text("working_days", rule.close_working_days, lang))),
-    }
+    full = pick(getattr(metric, "definition_zh", "") or metric.label_zh,
+                getattr(metric, "definition_en", "") or metric.label_en, lang)
+    limit = getattr(metric, "limit", None)
+    if limit is not None and f"vital.short.{limit.stage}_pct" in TEXT:
+        return t(f"vital.short.{limit.stage}_pct", lang, limit=limit_text(limit.unit, limit.value, lang)), full
+    key = f"vital.short.{metric.key}"
+    return (t(key, lang) if key in TEXT else full), full
 
 
-def _labels(metric, lang: str, rule) -> tuple[str, str]:
-    """(short label on the tile, full label on hover): the rule in force names the promises' limits."""
-    full = pick(metric.label_zh, metric.label_en, lang)
-    short_rule, full_rule = promise_labels(rule, lang).get(metric.key, (None, None)) if rule is not None \
-        else (None, None)
-    try:
-        short = t(f"vital.short.{metric.key}", lang)
-    except KeyError:
-        short = full if short_rule is None else short_rule
-    return (short_rule or short), (full_rule or full)
-
-
-def vital_tile(metric, lang: str, rule=None) -> html.Div:
+def vital_tile(metric, lang: str) -> html.Div:
     """One tile for one :class:`metrics.vitals.Metric`.
 
     Args:
         metric: any object with the ``Metric`` fields (key, labels, value, unit, target, status,
             baseline, change).
         lang: ``"zh"`` or ``"en"``.
-        rule: the :class:`metrics.sla.SlaRule` in force; the promises' labels name its limits
-            (``None``: the metric's own labels).
     """
-    short, full = _labels(metric, lang, rule)
+    short, full = _labels(metric, lang)
     num, unit = value_parts(metric.value, metric.unit, lang)
     change = change_text(metric.value, metric.baseline, metric.change, metric.unit)
     target = target_text(metric.target, metric.unit, lang, metric.direction, compact=True) \
@@ -140,11 +126,11 @@ def index_tile(index: float | None, status: str, lang: str) -> html.Div:
 
 
 def vitals_strip(metrics: Iterable, index: float | None, index_status: str, lang: str,
-                 keys: Sequence[str] = WALL_VITALS, rule=None) -> list[html.Div]:
+                 keys: Sequence[str] = WALL_VITALS) -> list[html.Div]:
     """The tiles of the strip: the index first, then ``keys`` in order (missing keys skipped).
 
     Returns a list (the children of the strip) so that the strip element itself, and with it
     the layout, never changes between refreshes.
     """
     by_key = {m.key: m for m in metrics}
-    return [index_tile(index, index_status, lang)] + [vital_tile(by_key[k], lang, rule) for k in keys if k in by_key]
+    return [index_tile(index, index_status, lang)] + [vital_tile(by_key[k], lang) for k in keys if k in by_key]

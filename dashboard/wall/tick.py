@@ -41,7 +41,6 @@ from dashboard.wall.map_panel import MapView, map_outputs
 from dashboard.wall.options import BadOptions, WallOptions
 from data.snapshot import NoSnapshotError
 from metrics.freshness import freshness
-from metrics.sla import SlaRules
 
 __all__ = ["TickResult", "run_tick"]
 
@@ -79,7 +78,6 @@ def _scope_text(src: data.Source, lang: str) -> str:
 
 def _text_builders(src: data.Source, opts: WallOptions) -> dict[str, Callable[[], Any]]:
     lang, tz, layout = opts.lang, src.settings.timezone, opts.layout
-    sla_rule = SlaRules.from_settings(src.settings).default  # the promise the tiles name
 
     def sla() -> list:
         r = data.risk(src)
@@ -87,7 +85,7 @@ def _text_builders(src: data.Source, opts: WallOptions) -> dict[str, Callable[[]
 
     def vitals() -> list:
         vs = data.vitals(src)
-        return vitals_strip(vs.metrics, vs.index, vs.index_status, lang, rule=sla_rule)
+        return vitals_strip(vs.metrics, vs.index, vs.index_status, lang)
 
     return {
         ids.PANEL_STATUS: lambda: data_status(freshness(src.con, src.info, src.now, src.settings), lang, tz, src.now),
