@@ -1,4 +1,4 @@
-"""The layers' own SQL on the demo snapshot: polygons per level and scope, the registry."""
+"""The layers' own SQL on the demo snapshot: polygons per level and scope."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from data.snapshot import read_current
-from layers import REGISTRY, get, shapes
+from layers import shapes
 from metrics.scope import Scope
 
 
@@ -39,11 +39,3 @@ def test_geometry_of_named_areas(con):
     assert df["area_id"].tolist() == ["330108", "G001"]
     assert shapes.geometry_of(con, []).empty
 
-
-def test_registry():
-    assert set(REGISTRY) >= {"grid_heat", "outlines", "worst", "resources"}
-    for layer in REGISTRY.values():
-        assert callable(layer.query) and callable(layer.transform)
-        assert layer.kind in {"trace", "map-layer", "table"}
-    with pytest.raises(KeyError, match="known"):
-        get("bogus")
