@@ -4,6 +4,8 @@ python app.py                 serve the dashboard (the same as ``serve``)
 python app.py serve           serve the dashboard (and, by default, run the scheduler)
 python app.py demo            build the demo warehouse and publish it (``--if-missing``: only when none exists)
 python app.py etl             run one ETL cycle and print a summary (--status: last runs)
+python app.py geography import --mapping MAP.toml FILE...   the deployment's own areas
+python app.py import --source MAP.toml FILE...            a city's exports through the ETL
 python app.py scheduler       run the ETL schedules alone (for multi-process web tiers)
 python app.py simulate        drop live demo cases into the landing zone (demo warehouses only)
 
@@ -82,6 +84,18 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("etl", help="run one ETL cycle over the landing zone and publish a snapshot")
     e.add_argument("--status", action="store_true", help="show the last ETL runs instead")
     e.add_argument("--reference", action="store_true", help="load reference tables too (the nightly job)")
+
+    g = sub.add_parser("geography", help="import the deployment's areas (GeoJSON, GeoPackage, Shapefile)")
+    gsub = g.add_subparsers(dest="geography_command", metavar="ACTION", required=True)
+    gi = gsub.add_parser("import", help="read area polygons through a mapping into the warehouse and publish them")
+    gi.add_argument("--mapping", type=Path, required=True, help="TOML file whose [geography] section maps the files")
+    gi.add_argument("files", type=Path, nargs="+", metavar="FILE", help="one file per level, or one with every level")
+    gi.add_argument("--replace", action="store_true",
+                    help="replace a warehouse that already holds cases (the old file is kept as a backup)")
+
+    i = sub.add_parser("import", help="convert source files (Open311 JSON, CSV, Excel) into the landing zone and load them")
+    i.add_argument("--source", type=Path, required=True, help="TOML mapping of the source (see docs/your-own-data.md)")
+    i.add_argument("files", type=Path, nargs="+", metavar="FILE", help="the exported files")
 
     sub.add_parser("scheduler", help="run the ETL schedules alone (events every minute, reference nightly)")
     m = sub.add_parser("simulate", help="drop realistic new demo cases and updates into the landing zone")
@@ -203,6 +217,20 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_geography(settings: Settings, args: argparse.Namespace) -> int:
+    """``app.py geography import``: the deployment's areas from the city's own polygon files."""
+    from data.geo_import import cmd_geography_import
+
+    return cmd_geography_import(settings, args)
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    """``app.py import``: a city's exports through a source mapping into the landing zone, then one ETL cycle."""
+    from data.sources import cmd_import as run_import
+
+    return run_import(settings, args)
+
+
 def main(argv: list[str] | None = None) -> int:
     """The command line: ``app.py serve|demo|etl|scheduler|simulate``; returns the exit status."""
     parser = _parser()
@@ -217,7 +245,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from data import cli as data_cli  # etl, scheduler and simulate
 
-    handlers = {"serve": cmd_serve, "demo": cmd_demo, **data_cli.HANDLERS}
+    handlers = {"serve": cmd_serve, "demo": cmd_demo, "geography": cmd_geography, "import": cmd_import,
+                **data_cli.HANDLERS}
     try:
         return handlers[args.command](settings, args)
     except KeyboardInterrupt:

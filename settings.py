@@ -44,6 +44,14 @@ class Settings:
     port: int = 8050
     # Interface language by default: "zh" (zh-CN) or "en".
     language: str = "zh"
+    # The place's display name; empty: the name of the warehouse's top area (from the geography).
+    place_name: str = ""
+    place_name_en: str = ""
+    # Working-day calendar: "cn" (PRC statutory calendar with make-up working days, chinesecalendar) or a
+    # country / subdivision code of the `holidays` package such as "US", "US-NY", "US-CA", "GB".
+    # Either way, <var_dir>/calendar/holidays.csv (or holiday_file) adds the operator's own days.
+    calendar: str = "cn"
+    holiday_file: Path | None = None
     debug: bool = False
 
     # --- demo data ----------------------------------------------------------------------------

@@ -291,8 +291,8 @@ def _to_dates(ordinals: np.ndarray) -> np.ndarray:
 
 
 def default_holiday_file(settings: Settings) -> Path:
-    """Where the operator's holiday file lives: ``<var_dir>/calendar/holidays.csv``."""
-    return Path(settings.var_dir) / "calendar" / "holidays.csv"
+    """Where the operator's holiday file lives: the ``holiday_file`` setting, else ``<var_dir>/calendar/holidays.csv``."""
+    return settings.holiday_file or Path(settings.var_dir) / "calendar" / "holidays.csv"
 
 
 def default_calendar(settings: Settings) -> WorkCalendar:
