@@ -440,7 +440,8 @@ SELECT $prefix || e.day::VARCHAR || lpad(e.day_seq::VARCHAR, 6, '0'),
             ELSE '群众反映：' END || c.name,
        e.microgrid_id::VARCHAR, e.grid_id::VARCHAR, e.community_id::VARCHAR, e.street_id::VARCHAR,
        e.lon, e.lat, e.received_at, e.accepted_at, e.dispatched_at, e.closed_at, e.status, e.satisfaction,
-       e.updated_at, FALSE  -- repeat_7d: set once every case is in (data.marts.refresh_repeats)
+       e.updated_at, FALSE,  -- repeat_7d: set once every case is in (data.marts.refresh_repeats)
+       NULL  -- due_at: the demo's cases follow the SLA rules
 FROM chunk e JOIN categories c ON c.category_id = e.category_id::VARCHAR
 ORDER BY e.received_at
 """

@@ -23,7 +23,10 @@ CREATE TABLE IF NOT EXISTS events (
     status         VARCHAR NOT NULL,          -- received | accepted | dispatched | in_progress | closed | cancelled
     satisfaction   TINYINT,                   -- 1..5, NULL when not rated
     updated_at     TIMESTAMPTZ NOT NULL,
-    repeat_7d      BOOLEAN NOT NULL DEFAULT FALSE  -- an earlier report, same micro-grid and category, within 7 days (derived)
+    repeat_7d      BOOLEAN NOT NULL DEFAULT FALSE, -- an earlier report, same micro-grid and category, within 7 days (derived)
+    -- Columns added after the first release go last, so a warehouse upgraded in place (ALTER TABLE ADD)
+    -- has the same column order as a new one.
+    due_at         TIMESTAMPTZ                -- the source's own closure deadline (overrides the SLA rule); NULL: the rule decides
 );
 
 CREATE TABLE IF NOT EXISTS people (

@@ -2,7 +2,7 @@
 -- one only when its updated_at is newer, so an old update arriving late never overwrites a newer state,
 -- and loading the same file again changes nothing. New cases go in with stg_events_insert.sql, after this
 -- (a plain insert is twice as fast as an upsert, which matters for a bulk load).
-INSERT INTO events
+INSERT INTO events BY NAME
 SELECT s.* FROM stg_ok s SEMI JOIN events e ON e.case_id = s.case_id
 ON CONFLICT (case_id) DO UPDATE SET
     channel = excluded.channel, category_id = excluded.category_id, category_l1 = excluded.category_l1,
