@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import errno
 import logging
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -123,6 +124,11 @@ def _port_free(host: str, port: int) -> str | None:
     return None
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM ends ``serve`` as Ctrl-C does: werkzeug stops serving and the threads stop in order."""
+    raise KeyboardInterrupt
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     """Serve the dashboard; the scheduler and the wall warm-up stop in order when the server stops."""
     from data.snapshot import read_current
@@ -141,6 +147,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     scheduler = None
     app = create_app(settings)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)  # systemd / docker stop: the same orderly shutdown as Ctrl-C
     try:
         if settings.scheduler_in_serve and not getattr(args, "no_scheduler", False):
             from data.schedule import start_background_scheduler
