@@ -255,17 +255,17 @@ def test_grouped_breach_probability_equals_the_row_wise_one():
 
 
 def test_the_stored_stage_quantiles_are_the_ones_computed_from_the_history_and_are_used(demo, monkeypatch):
-    from data.marts import mart_sql, stage_history
+    from data.contract import stage_history, stage_quantiles_sql
     from metrics.warnings import risk as w
 
     con, day = demo.cursor(), demo.now.date()
     stored = con.execute("SELECT stage_key, category_id, department_id, n, q FROM mart_stage_quantiles "
                          "WHERE day = ?", [day]).fetchall()
     hs, he = stage_history(day, demo.settings.timezone)
-    computed = con.execute(mart_sql("stage_quantiles"), {"hs": hs, "he": he}).fetchall()
+    computed = con.execute(stage_quantiles_sql(), {"hs": hs, "he": he}).fetchall()
     assert len(stored) > 10 and sorted(stored, key=repr) == sorted(computed, key=repr)
     cache.clear_caches()
-    monkeypatch.setattr(w, "mart_sql", lambda name: pytest.fail("computed although the ETL stored them"))
+    monkeypatch.setattr(w, "stage_quantiles_sql", lambda: pytest.fail("computed although the ETL stored them"))
     assert len(w._quantiles(queries.prepare(con, demo.now, demo.settings)).keys) > 10
     # another day (an "as of" in the past): computed from the history
     monkeypatch.undo()
