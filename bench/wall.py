@@ -44,8 +44,8 @@ sys.path.insert(0, str(ROOT))
 from dashboard import ids, runtime  # noqa: E402
 from dashboard.app import create_app  # noqa: E402
 from dashboard.wall import data, warmup  # noqa: E402
-from dashboard.wall.layout import panels_of  # noqa: E402
 from dashboard.wall.options import WallOptions  # noqa: E402
+from dashboard.wall.protocol import refresh_request  # noqa: E402
 from settings import Settings, load_settings  # noqa: E402
 
 VIEWPORT = {"w": 1920, "h": 1080, "scale": 1.0, "map_w": 803, "map_h": 794}  # as measured at 1920×1080
@@ -86,27 +86,7 @@ def data_end(settings: Settings):
 
 def payload(app, options: dict, drawn: dict, n: int, layout: str = "main") -> dict:
     """The refresh callback's request body, as the browser sends it."""
-    texts, graphs = panels_of(layout)
-    key = next(k for k in app.callback_map if f"{ids.WALL_META}.data" in k)
-    return {
-        "output": key,
-        "outputs": [
-            [{"id": ids.text_panel(p), "property": "children"} for p in texts],
-            [{"id": ids.graph_panel(p), "property": "figure"} for p in graphs],
-            {"id": ids.WALL_META, "property": "data"},
-            {"id": ids.WALL_DRAWN, "property": "data"},
-        ],
-        "inputs": [
-            {"id": ids.WALL_TICK, "property": "n_intervals", "value": n},
-            {"id": ids.WALL_ROTATE, "property": "n_intervals", "value": 0},
-            {"id": ids.WALL_VIEWPORT, "property": "data", "value": VIEWPORT},
-        ],
-        "state": [
-            {"id": ids.WALL_OPTIONS, "property": "data", "value": options},
-            {"id": ids.WALL_DRAWN, "property": "data", "value": drawn},
-        ],
-        "changedPropIds": [f"{ids.WALL_TICK}.n_intervals"],
-    }
+    return refresh_request(app, options, VIEWPORT, drawn, n, layout)
 
 
 def tick(client, app, options: dict, drawn: dict, n: int) -> tuple[float, int, int, dict]:

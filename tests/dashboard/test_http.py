@@ -11,35 +11,15 @@ import pytest
 
 from dashboard import ids
 from dashboard.app import create_app
-from dashboard.wall.layout import panels_of
 from dashboard.wall.options import WallOptions
+from dashboard.wall.protocol import refresh_request
 from tests.conftest import FIXTURE_NOW, settings_for
 
 VIEWPORT = {"w": 1920, "h": 1080, "scale": 1.0, "map_w": 803, "map_h": 794}
 
 
 def _tick_body(app, options, viewport=VIEWPORT, drawn=None, layout="main") -> dict:
-    texts, graphs = panels_of(layout)
-    key = next(k for k in app.callback_map if f"{ids.WALL_META}.data" in k)
-    return {
-        "output": key,
-        "outputs": [
-            [{"id": ids.text_panel(p), "property": "children"} for p in texts],
-            [{"id": ids.graph_panel(p), "property": "figure"} for p in graphs],
-            {"id": ids.WALL_META, "property": "data"},
-            {"id": ids.WALL_DRAWN, "property": "data"},
-        ],
-        "inputs": [
-            {"id": ids.WALL_TICK, "property": "n_intervals", "value": 1},
-            {"id": ids.WALL_ROTATE, "property": "n_intervals", "value": 0},
-            {"id": ids.WALL_VIEWPORT, "property": "data", "value": viewport},
-        ],
-        "state": [
-            {"id": ids.WALL_OPTIONS, "property": "data", "value": options},
-            {"id": ids.WALL_DRAWN, "property": "data", "value": drawn or {}},
-        ],
-        "changedPropIds": [f"{ids.WALL_TICK}.n_intervals"],
-    }
+    return refresh_request(app, options, viewport, drawn, 1, layout)
 
 
 def _page(client, app, path: str, search: str = ""):
