@@ -24,7 +24,11 @@ from tests.metrics.conftest import SYN_STREET, build_warehouse, events_frame, op
 from tests.metrics.test_sla import TZ, case, frame, stage
 
 NOW = FIXTURE_NOW
-DISTRICT = Scope("330108")
+
+
+def district(con) -> Scope:
+    """The synthetic warehouse's district, read from its areas (tests name no deployment's ids)."""
+    return Scope(con.execute("SELECT area_id FROM areas WHERE level = 'district'").fetchone()[0], level="district")
 
 
 def test_own_deadline_in_the_past_makes_an_open_case_overdue_though_the_rule_gives_it_days():
@@ -91,9 +95,10 @@ def test_metric_queries_use_the_own_deadline(tmp_path):
     close = _oracle(events, settings, now)
     con = open_cursor(settings)
     ctx = queries.prepare(con, now, settings)
+    scope = district(con)
 
     # overdue now (the backlog, the heat map and the vital signs all read open_now)
-    open_now = ctx.open_now(DISTRICT)
+    open_now = ctx.open_now(scope)
     assert int(open_now["overdue"].sum()) == int(close["overdue"].sum())
     assert int(close.loc[close["case_id"].str.startswith("D"), "overdue"].sum()) > 0
 
@@ -104,20 +109,20 @@ def test_metric_queries_use_the_own_deadline(tmp_path):
     assert "D000" in set(in_window["case_id"])  # the one received 20 days ago
     (ulo, uhi), (nlo, nhi) = ctx.close_receipt_ranges(ws, we)
     grid = ctx.run("grid_on_time", {"ws": ws, "we": we, "ulo": ulo, "uhi": uhi, "nlo": nlo, "nhi": nhi},
-                   scope=DISTRICT, columns={"area": "NULL"})
+                   scope=scope, columns={"area": "NULL"})
     assert (int(grid["judged"].sum()), int(grid["met"].sum())) == (want_judged, want_met)
     unit = ctx.run("on_time_by_unit", {"ws": ws, "we": we, "ulo": ulo, "uhi": uhi, "nlo": nlo, "nhi": nhi,
-                                       "off_us": ctx.off_us}, scope=DISTRICT)
+                                       "off_us": ctx.off_us}, scope=scope)
     streets = unit[unit["unit_kind"] == "street"]
     assert (int(streets["judged"].sum()), int(streets["met"].sum())) == (want_judged, want_met)
-    win = ctx.run("vitals_windows", vitals.window_params(ctx, [(ws, we)], 1e12), scope=DISTRICT).iloc[0]
+    win = ctx.run("vitals_windows", vitals.window_params(ctx, [(ws, we)], 1e12), scope=scope).iloc[0]
     assert int(win["urgent_n"] + win["other_n"]) == want_judged
     # met in the window = closed by the deadline (pending cases whose deadline passed are breaches)
     assert int(win["urgent_met"] + win["other_met"]) == want_met
 
     # overdue at instants a week apart (the vital signs' baselines)
     counts = ctx.run("open_counts", {"t0": now, "tn": now - timedelta(weeks=4), "min_due_us": int(
-        ctx.min_due.total_seconds() * 1e6)}, scope=DISTRICT).iloc[0]
+        ctx.min_due.total_seconds() * 1e6)}, scope=scope).iloc[0]
     for k in range(2):
         t = pd.Timestamp(now) - pd.Timedelta(weeks=k)
         at_t = deadlines(events, SlaRules.from_settings(settings), default_calendar(settings), TZ, t.to_pydatetime())
@@ -131,7 +136,8 @@ def test_sla_risk_counts_down_to_the_own_deadline(tmp_path):
     settings, events = _warehouse(tmp_path)
     now = pd.Timestamp(NOW).tz_convert(TZ).to_pydatetime()
     close = _oracle(events, settings, now).set_index("case_id")
-    risk = sla_risk(open_cursor(settings), DISTRICT, now, settings, limit=1000)
+    con = open_cursor(settings)
+    risk = sla_risk(con, district(con), now, settings, limit=1000)
     own = risk[risk["case_id"].str.startswith("D") & (risk["stage"] == "close")].set_index("case_id")
     assert len(own) > 0
     for case_id, row in own.iterrows():

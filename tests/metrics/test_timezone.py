@@ -20,7 +20,11 @@ from tests.metrics.conftest import build_warehouse, open_cursor, synthetic_event
 
 LA = "America/Los_Angeles"
 ZONE = ZoneInfo(LA)
-DISTRICT = Scope("330108")
+
+
+def district(con) -> Scope:
+    """The synthetic warehouse's district, read from its areas (tests name no deployment's ids)."""
+    return Scope(con.execute("SELECT area_id FROM areas WHERE level = 'district'").fetchone()[0], level="district")
 
 
 def _warehouse(tmp_path, end: datetime):
@@ -34,7 +38,8 @@ def _warehouse(tmp_path, end: datetime):
 def test_daily_backlog_over_the_november_change_has_one_row_per_local_day(tmp_path):
     now = datetime(2026, 11, 10, 12, 0, tzinfo=ZONE)
     settings, received, closed = _warehouse(tmp_path, now)
-    df = backlog_daily(open_cursor(settings), DISTRICT, now, settings, days=24)
+    con = open_cursor(settings)
+    df = backlog_daily(con, district(con), now, settings, days=24)
     days = list(df["day"])
     assert len(days) == 24 and len(set(days)) == 24
     assert days[0] == pd.Timestamp("2026-10-18").date() and days[-1] == now.date()
@@ -58,7 +63,8 @@ def test_daily_backlog_over_the_november_change_has_one_row_per_local_day(tmp_pa
 ])
 def test_hourly_backlog_on_a_daylight_saving_day_counts_each_elapsed_hour_once(tmp_path, now, hours):
     settings, received, _ = _warehouse(tmp_path, now)
-    df = backlog_hourly(open_cursor(settings), DISTRICT, now, settings)
+    con = open_cursor(settings)
+    df = backlog_hourly(con, district(con), now, settings)
     assert len(df) == hours
     starts = [pd.Timestamp(h) for h in df["hour"]]
     assert len(set(starts)) == hours
