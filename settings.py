@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Settings", "SettingsError", "load_settings", "ENV_PREFIX"]
+__all__ = ["Settings", "SettingsError", "calendar_error", "load_settings", "ENV_PREFIX"]
 
 ENV_PREFIX = "GRIDPULSE_"
 _ROOT = Path(__file__).resolve().parent
@@ -199,6 +199,11 @@ def _validate(s: Settings) -> None:
             raise bad(name, "expected a 5-field cron expression like '0 2 * * *'")
     if s.demo_boundary is not None and not s.demo_boundary.exists():
         raise bad("demo_boundary", "file does not exist")
+    problem = calendar_error(s.calendar)
+    if problem is not None:
+        raise bad("calendar", problem)
+    if s.holiday_file is not None and not s.holiday_file.is_file():
+        raise bad("holiday_file", "file does not exist (leave the setting out for <var_dir>/calendar/holidays.csv)")
     for cat, rules in s.sla_overrides.items():
         for stage, limit in rules.items():
             if stage not in {"accept_seconds", "dispatch_seconds", "close_hours", "close_working_days"}:
@@ -209,6 +214,36 @@ def _validate(s: Settings) -> None:
             if not isinstance(limit, kinds) or isinstance(limit, bool) or limit <= 0:
                 what = "a positive whole number" if whole else "a positive number"
                 raise SettingsError(f"setting sla.{cat}.{stage}: expected {what}, got {limit!r}")
+
+
+def calendar_error(code: str) -> str | None:
+    """Why ``code`` is not a usable ``calendar`` setting, or ``None`` when it is.
+
+    Usable: ``"cn"`` (the PRC statutory calendar) and the country or ``COUNTRY-SUBDIVISION`` codes
+    the ``holidays`` package knows (``"US"``, ``"US-NY"``, ``"GB"``). ``metrics.calendar`` builds
+    the working days from the same package; checking here makes an unknown code stop start-up.
+    """
+    if code == "cn":
+        return None
+    import holidays  # only deployments outside China need it at start-up
+
+    country, _, subdiv = code.strip().partition("-")
+    country, subdiv = country.upper(), subdiv.upper() or None
+    if not country:
+        return "expected 'cn' or a country code of the holidays package such as US, US-NY or GB"
+    version = holidays.__version__
+    try:
+        holidays.country_holidays(country, years=2026)
+    except NotImplementedError:
+        return f"{country!r} is not a country of the holidays package {version}; expected 'cn' or a code such as US, US-NY or GB"
+    if subdiv is not None:
+        try:
+            holidays.country_holidays(country, subdiv=subdiv, years=2026)
+        except (NotImplementedError, ValueError):
+            known = holidays.country_holidays(country).subdivisions
+            return (f"{subdiv!r} is not a subdivision of {country} in the holidays package {version}; "
+                    f"known: {', '.join(known) or 'none'}")
+    return None
 
 
 def load_settings(env: Mapping[str, str] | None = None, toml_path: Path | str | None = None) -> Settings:

@@ -11,7 +11,11 @@ What it holds:
 * **settings**, the deployment's typed settings;
 * **now**, from the clock given to ``create_app`` (the wall clock in production). Tests and
   benchmarks pin it, because the demo data ends at a fixed moment and "cases today" only means
-  something relative to that moment. Metrics never read the wall clock themselves;
+  something relative to that moment. Metrics never read the wall clock themselves. Without a
+  given clock, **historical data is shown as of its newest case**: when the current snapshot's
+  newest case is more than a day older than the wall clock (``metrics.freshness.HISTORICAL_AFTER``),
+  "now" is that case's receipt time (:meth:`Runtime.historical`, read once per snapshot), so an
+  archive of 2020 shows its last day instead of an empty "today". A given clock always wins;
 * **a cursor on the current snapshot**, asked for per request (:meth:`Runtime.snapshot`), so a
   page never serves numbers read at start-up and switches by itself when the ETL publishes;
 * **the deployment's identity** (:class:`Deployment`): the district's id, names and map extent,
@@ -32,8 +36,9 @@ import dash
 import duckdb
 import flask
 
-from data.snapshot import SnapshotInfo, SnapshotReader
+from data.snapshot import NoSnapshotError, SnapshotInfo, SnapshotReader
 from layers import view
+from metrics.freshness import historical_as_of, newest_case
 from metrics.scope import Scope, UnknownAreaError, area_level, district_area
 from settings import Settings
 
@@ -109,17 +114,56 @@ class Runtime:
         self._lock = threading.Lock()
         self._deployment: tuple[str, Deployment] | None = None
         self._levels: tuple[str, dict[str, str | None]] = ("", {})
+        self._newest: tuple[str, datetime | None] | None = None  # (snapshot name, its newest case)
 
     def now(self) -> datetime:
-        """The current time in the deployment's zone, from the configured clock.
+        """The current time in the deployment's zone.
+
+        The configured clock if any; else the wall clock or, for historical data, the snapshot's
+        newest case (:meth:`historical`).
 
         Raises:
             ValueError: the clock returned a naive datetime (a zone-less time is ambiguous).
         """
-        moment = self._clock() if self._clock is not None else datetime.now(self.settings.zone)
+        if self._clock is None:
+            return self.historical() or datetime.now(self.settings.zone)
+        moment = self._clock()
         if moment.tzinfo is None:
             raise ValueError("the clock must return a timezone-aware datetime")
         return moment.astimezone(self.settings.zone)
+
+    def historical(self) -> datetime | None:
+        """The newest case's receipt time when the current snapshot is historical, else ``None``.
+
+        Historical: its newest case is more than a day older than the wall clock. Always ``None``
+        with a clock given to ``create_app`` (tests, benchmarks: the given clock wins) and before
+        the first snapshot. The newest case is read once per snapshot.
+        """
+        if self._clock is not None:
+            return None
+        newest = self._newest_case()
+        as_of = historical_as_of(newest, datetime.now(self.settings.zone))
+        return None if as_of is None else as_of.astimezone(self.settings.zone)
+
+    def _newest_case(self) -> datetime | None:
+        """The current snapshot's newest receipt time (``None`` without a snapshot or cases), cached per snapshot."""
+        try:
+            cur = self._reader.cursor()
+        except (NoSnapshotError, duckdb.Error):  # the request itself reports an unreadable snapshot
+            return None
+        try:
+            name = self._reader.info().name
+            with self._lock:
+                if self._newest is not None and self._newest[0] == name:
+                    return self._newest[1]
+            newest = newest_case(cur)
+        except duckdb.Error:
+            return None
+        finally:
+            cur.close()
+        with self._lock:
+            self._newest = (name, newest)
+        return newest
 
     @contextmanager
     def snapshot(self) -> Iterator[tuple[duckdb.DuckDBPyConnection, SnapshotInfo]]:

@@ -13,7 +13,7 @@ DuckDB over the snapshot for an explicit ``now``.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -104,10 +104,14 @@ def backlog_hourly(con: duckdb.DuckDBPyConnection, scope: Scope, now: datetime, 
     """
     ctx = queries.prepare(con, now, settings)
     midnight = _midnight(ctx.now.date(), ctx.tz)
-    h1 = int((ctx.now - midnight).total_seconds() // 3600)
+    # Elapsed hours, in UTC: Python subtracts and adds aware times of one zone on the wall clock,
+    # which would merge the repeated hour of a daylight-saving night or invent the skipped one.
+    start = midnight.astimezone(UTC)
+    h1 = int((ctx.now.astimezone(UTC) - start).total_seconds() // 3600)
     df = ctx.run("backlog_hourly", {"midnight": midnight, "h1": h1}, scope=scope)
+    zone = ZoneInfo(ctx.tz)
     return pd.DataFrame({
-        "hour": [midnight + timedelta(hours=int(h)) for h in df["h"]],
+        "hour": [(start + timedelta(hours=int(h))).astimezone(zone) for h in df["h"]],
         "inflow": df["inflow"].astype("int64"),
         "outflow": df["outflow"].astype("int64"),
         "open": df["open"].astype("int64"),

@@ -1,6 +1,14 @@
 """The working-day calendar behind the "3 working days" service promise.
 
-Working days follow the PRC statutory calendar, including the weekend days that are made working
+Each deployment names its calendar in the ``calendar`` setting:
+
+* ``"cn"`` (the default): the PRC statutory calendar, described below;
+* any country or ``COUNTRY-SUBDIVISION`` code of the ``holidays`` package (``"US"``, ``"US-NY"``,
+  ``"GB"`` ...): Monday-Friday minus that package's public holidays (including the days a holiday
+  falling on a weekend is observed), for every year the package computes. There is no fallback and
+  no notice: the package derives its holidays from rules, not from yearly announcements.
+
+With ``"cn"``, working days follow the PRC statutory calendar, including the weekend days that are made working
 days (调休), as published in the ``chinesecalendar`` package. The package only knows the years the
 State Council has announced (2004-2026 in 1.11.0); for any other year the calendar falls back to
 Monday-Friday and says so (:meth:`WorkCalendar.fallback_years`, :func:`calendar_notice`), because a
@@ -31,10 +39,11 @@ from functools import lru_cache
 from pathlib import Path
 
 import chinese_calendar
+import holidays as holidays_package
 import numpy as np
 import pandas as pd
 
-from settings import Settings
+from settings import Settings, calendar_error
 
 __all__ = [
     "CalendarNotice",
@@ -49,6 +58,7 @@ __all__ = [
 
 _EPOCH = datetime.date(1970, 1, 1)
 _KINDS = ("holiday", "workday")
+CN = "cn"  # the calendar setting's value for the PRC statutory calendar (chinesecalendar)
 
 
 class HolidayFileError(ValueError):
@@ -68,6 +78,18 @@ def _statutory_years() -> tuple[int, int]:
     """
     years = [d.year for d in chinese_calendar.holidays]
     return min(years), max(years)
+
+
+def _split_code(code: str) -> tuple[str, str | None]:
+    """``"US-NY"`` → ``("US", "NY")``; ``"GB"`` → ``("GB", None)``."""
+    country, _, subdiv = code.strip().partition("-")
+    return country.upper(), (subdiv.upper() or None)
+
+
+def _public_holidays(code: str, year: int) -> set[datetime.date]:
+    """The public holidays of ``year`` for a ``holidays`` package code (observed days included)."""
+    country, subdiv = _split_code(code)
+    return set(holidays_package.country_holidays(country, subdiv=subdiv, years=year).keys())
 
 
 def read_holiday_file(path: Path) -> dict[datetime.date, bool]:
@@ -133,18 +155,30 @@ class CalendarNotice:
 class WorkCalendar:
     """Which days are working days, and the n-th working day after a given day.
 
+    Instances compare and hash by identity: they key caches (:func:`default_calendar` builds one
+    per code, file and file version, so equal settings share one instance).
+
     Args:
         holiday_file: the operator's CSV of extra holidays and workdays (see module docstring);
             ``None`` or a missing file means none. Read once, at construction: build a new
             calendar (or call :func:`default_calendar`, which notices edits) to pick up changes.
+        code: ``"cn"`` or a ``holidays`` package code such as ``"US-NY"`` (the ``calendar`` setting).
+
+    Raises:
+        ValueError: ``code`` is neither ``"cn"`` nor a code the ``holidays`` package knows.
     """
 
-    def __init__(self, holiday_file: Path | None = None):
+    def __init__(self, holiday_file: Path | None = None, code: str = CN):
+        problem = calendar_error(code)
+        if problem is not None:
+            raise ValueError(f"calendar {code!r}: {problem}")
+        self.code = code
         self.holiday_file = Path(holiday_file) if holiday_file is not None else None
         self._entries = read_holiday_file(self.holiday_file) if self.holiday_file is not None else {}
         self.file_years = frozenset(d.year for d in self._entries)
         """Years the operator's file has at least one entry for."""
-        self._first_year, self._last_year = _statutory_years()
+        # With a holidays-package code every year is computed by rule: nothing falls back.
+        self._first_year, self._last_year = _statutory_years() if code == CN else (1, 9999)
         self._lock = threading.Lock()
         # Per year: (is_workday, statutory) boolean arrays indexed by day of year - 1.
         self._years: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -153,11 +187,11 @@ class WorkCalendar:
         self._workday_ordinals = np.empty(0, dtype=np.int64)
 
     def __repr__(self) -> str:
-        return f"WorkCalendar(holiday_file={self.holiday_file!r})"
+        return f"WorkCalendar(holiday_file={self.holiday_file!r}, code={self.code!r})"
 
     # --- single days ----------------------------------------------------------------------------
     def covers(self, year: int) -> bool:
-        """Whether the statutory calendar has data for ``year`` (else Mon-Fri plus the file is used)."""
+        """Whether the calendar has data for ``year`` (else Mon-Fri plus the file is used; always with a holidays code)."""
         return self._first_year <= year <= self._last_year
 
     def is_workday(self, day: datetime.date) -> bool:
@@ -222,7 +256,11 @@ class WorkCalendar:
         count = (datetime.date(year + 1, 1, 1) - first).days
         days = [first + datetime.timedelta(days=i) for i in range(count)]
         weekday = np.array([d.weekday() < 5 for d in days])
-        if self.covers(year):
+        if self.code != CN:
+            public = _public_holidays(self.code, year)
+            workday = np.array([w and d not in public for d, w in zip(days, weekday, strict=True)])
+            statutory = np.ones(count, dtype=bool)
+        elif self.covers(year):
             # Same rule as chinese_calendar.is_workday, without its per-call min()/max() over all years.
             holidays, workdays = chinese_calendar.holidays, chinese_calendar.workdays
             workday = np.array([d in workdays or (w and d not in holidays)
@@ -310,13 +348,13 @@ def default_calendar(settings: Settings) -> WorkCalendar:
         stamp = (stat.st_mtime_ns, stat.st_size)
     except FileNotFoundError:
         stamp = None
-    return _cached_calendar(path, stamp)
+    return _cached_calendar(path, stamp, settings.calendar)
 
 
 @lru_cache(maxsize=8)
-def _cached_calendar(path: Path, stamp: tuple[int, int] | None) -> WorkCalendar:
-    """One calendar per (file, version); ``stamp`` is only part of the key."""
-    return WorkCalendar(path if stamp is not None else None)
+def _cached_calendar(path: Path, stamp: tuple[int, int] | None, code: str = CN) -> WorkCalendar:
+    """One calendar per (file, version, code); ``stamp`` is only part of the key."""
+    return WorkCalendar(path if stamp is not None else None, code)
 
 
 def clear_calendar_cache() -> None:

@@ -5,6 +5,11 @@ older than ``stale_after_cycles`` cycles means cycles are failing or not running
 must say so rather than show yesterday's pulse as today's. The calendar notice (deadlines resting
 on the Monday-Friday fallback for a year without statutory data) travels with it, because both
 are "how far can you trust these numbers" messages.
+
+Historical data is not stale data: a dataset whose newest case is more than
+:data:`HISTORICAL_AFTER` older than the wall clock (an export of 2020, a city's archive) is shown
+as of that newest case (:func:`newest_case`, :func:`historical_as_of`; the web tier's clock
+follows it) with a "data as of ..., historical" banner instead of the stale-data warning.
 """
 
 from __future__ import annotations
@@ -21,7 +26,11 @@ from metrics import sqlfiles
 from metrics.calendar import calendar_notice, default_calendar
 from settings import Settings
 
-__all__ = ["Freshness", "freshness"]
+__all__ = ["HISTORICAL_AFTER", "Freshness", "freshness", "historical_as_of", "newest_case"]
+
+# A snapshot whose newest case is older than this (by the wall clock) is historical. A live
+# deployment receives cases every few minutes, and a quiet night is hours, never a whole day.
+HISTORICAL_AFTER = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -36,6 +45,8 @@ class Freshness:
         last_run_error: the failed run's error message.
         calendar_notice_zh: the working-day fallback notice in Chinese, ``None`` when not needed.
         calendar_notice_en: the same in English.
+        historical_as_of: the newest case's time when the data is historical (shown as of that
+            moment, never "stale"), else ``None``.
     """
 
     published_at: datetime
@@ -45,9 +56,24 @@ class Freshness:
     last_run_error: str | None
     calendar_notice_zh: str | None
     calendar_notice_en: str | None
+    historical_as_of: datetime | None = None
 
 
-def freshness(con: duckdb.DuckDBPyConnection, info: SnapshotInfo, now: datetime, settings: Settings) -> Freshness:
+def newest_case(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """The receipt time of the snapshot's newest case (``newest_case.sql``), ``None`` without cases."""
+    value = sqlfiles.run(con, "newest_case").iloc[0]["newest"]
+    return None if pd.isna(value) else pd.Timestamp(value).to_pydatetime()
+
+
+def historical_as_of(newest: datetime | None, wall: datetime) -> datetime | None:
+    """``newest`` when the data is historical by the wall clock ``wall`` (see :data:`HISTORICAL_AFTER`), else ``None``."""
+    if newest is None or wall - newest <= HISTORICAL_AFTER:
+        return None
+    return newest
+
+
+def freshness(con: duckdb.DuckDBPyConnection, info: SnapshotInfo, now: datetime, settings: Settings,
+              historical: datetime | None = None) -> Freshness:
     """The freshness of the snapshot ``info`` as of ``now``.
 
     The last ETL run is the newer of the snapshot's own ``etl_runs`` row and the
@@ -59,6 +85,9 @@ def freshness(con: duckdb.DuckDBPyConnection, info: SnapshotInfo, now: datetime,
         info: the snapshot (``SnapshotReader.info()``).
         now: the as-of time (timezone-aware).
         settings: deployment settings (``etl_interval_seconds``, ``stale_after_cycles``, zone).
+        historical: the newest case's time when the web tier shows historical data as of it
+            (``Runtime.historical``); the data is then never stale by age (only a failed ETL
+            run is reported).
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -70,13 +99,14 @@ def freshness(con: duckdb.DuckDBPyConnection, info: SnapshotInfo, now: datetime,
     if side is not None and (run_id is None or (side.run_id or 0) >= run_id):
         status, error = side.status, side.error
     limit = settings.stale_after_cycles * settings.etl_interval_seconds
-    stale = age > limit or status == "failed"
+    stale = (age > limit and historical is None) or status == "failed"
     local_today = pd.Timestamp(now).tz_convert(settings.timezone).date()
     notice = calendar_notice(default_calendar(settings), local_today - timedelta(days=30),
                              local_today + timedelta(days=14))
     return Freshness(
         published_at=info.published_at, age_s=age, stale=stale, last_run_status=status, last_run_error=error,
         calendar_notice_zh=notice.zh if notice else None, calendar_notice_en=notice.en if notice else None,
+        historical_as_of=historical,
     )
 
 

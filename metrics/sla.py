@@ -17,6 +17,10 @@ frames (the live simulator). The metrics compute the same deadlines in DuckDB th
 check that the views agree with :func:`deadlines` on hand-computed and random cases, with and
 without per-category overrides. Change both or neither.
 
+A case whose source gives its own closure deadline (``events.due_at``, e.g. NYC 311's Due Date or
+Open311's ``expected_datetime``) is judged against that deadline instead of the close rule, in
+every metric, warning and countdown; its accept and dispatch stages keep the rules.
+
 Conventions:
 
 * ``due_at`` of the working-day rule is the next local midnight after the due day, so "closed by
@@ -168,7 +172,9 @@ def deadlines(cases: pd.DataFrame, rules: SlaRules, calendar: WorkCalendar, tz: 
     Args:
         cases: columns ``case_id``, ``category_id``, ``urgency`` ("urgent" or anything else),
             ``needs_dispatch``, ``received_at``, ``accepted_at``, ``dispatched_at``, ``closed_at``
-            (timezone-aware), ``status``. Other columns are ignored.
+            (timezone-aware), ``status``; optionally ``due_at`` (timezone-aware, NaT allowed): the
+            case's own closure deadline from its source, which replaces the rule's close deadline
+            where set (``events.due_at``). Other columns are ignored.
         rules: the SLA rules.
         calendar: working days for the close stage of non-urgent cases.
         tz: the deployment's zone; the "local day of receipt" and "end of day" are taken in it.
@@ -220,6 +226,9 @@ def deadlines(cases: pd.DataFrame, rules: SlaRules, calendar: WorkCalendar, tz: 
             pick = working_days[other] == n
             due_day[pick] = calendar.due_day_ordinals(local_day[pick], int(n))
         close_due[other] = _end_of_day_micros(due_day, tz)
+    if "due_at" in cases.columns:  # the case's own deadline wins over the rule's (acceptance and dispatch keep theirs)
+        own, has_own = _micros(cases["due_at"], "due_at")
+        close_due = np.where(has_own, own, close_due)
 
     everyone = np.ones(len(cases), dtype=bool)
     parts = [

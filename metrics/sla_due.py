@@ -9,7 +9,10 @@ the closure deadline of every receipt day from the working-day calendar (``sla_d
 (``sql/due_view.sql``). Tests compare both views with :func:`metrics.sla.deadlines`.
 
 :func:`close_receipt_ranges` answers the inverse question a window query needs: which receipt
-times can have a closure deadline inside ``[ws, we)``.
+times can have a closure deadline inside ``[ws, we)`` under the rules. A case with its own
+deadline (``events.due_at``, which ``close_due`` takes instead of the rule's) can be due at any
+time: the queries that use the ranges leave such cases out of them and find them by ``due_at``
+itself (``grid_on_time.sql``, ``on_time_by_unit.sql``, ``vitals_windows.sql``).
 """
 
 from __future__ import annotations
@@ -150,7 +153,9 @@ def _due_view_sql(has_overrides: bool) -> str:
 
 def close_receipt_ranges(tables: SlaTables, ws: datetime, we: datetime, tz: str
                          ) -> tuple[tuple[datetime, datetime], tuple[datetime, datetime]]:
-    """Receipt times of cases whose closure deadline can fall in ``[ws, we)``: (urgent, other).
+    """Receipt times of cases whose rule-based closure deadline can fall in ``[ws, we)``: (urgent, other).
+
+    Cases with their own ``due_at`` are not bounded by these ranges (see the module docstring).
 
     Urgent deadlines are a fixed time after receipt. Working-day deadlines are 24:00 of a due
     day that never decreases with the receipt day, so the receipt days whose deadline falls in

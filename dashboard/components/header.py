@@ -1,5 +1,9 @@
 """The header's data status: "data as of", the stale-data warning and the calendar notice.
 
+Historical data (its newest case more than a day old, ``Freshness.historical_as_of``) gets a
+banner "数据截至 2020-01-03 14:22（历史数据）" / "Data as of 2020-01-03 14:22 (historical)" in
+place of the live / stale mark: it is neither.
+
 The district name and the live clock are static parts of the layout (the clock ticks in the
 browser); this component is what a refresh changes.
 """
@@ -16,7 +20,17 @@ from dashboard.components.format import clock_time
 from dashboard.i18n import pick, t
 from dashboard.theme import STATUS_SHAPES
 
-__all__ = ["data_status", "no_snapshot_status"]
+__all__ = ["data_status", "historical_text", "no_snapshot_status"]
+
+
+def historical_text(as_of: datetime, lang: str, tz: str) -> str:
+    """The historical-data banner: the newest case's time to the minute in the deployment's zone.
+
+    >>> from datetime import datetime, timezone
+    >>> historical_text(datetime(2020, 1, 3, 6, 22, tzinfo=timezone.utc), "en", "Asia/Shanghai")
+    'Data as of 2020-01-03 14:22 (historical)'
+    """
+    return t("wall.historical", lang, time=as_of.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M"))
 
 
 def data_status(fresh, lang: str, tz: str, now: datetime | None = None) -> list:
@@ -36,6 +50,11 @@ def data_status(fresh, lang: str, tz: str, now: datetime | None = None) -> list:
         html.Span(asof, className="gp-asof-time"),
     ])]
     failed = str(getattr(fresh, "last_run_status", "") or "").lower() == "failed"
+    historical = getattr(fresh, "historical_as_of", None)
+    if historical is not None:
+        children.append(html.Span(f"{STATUS_SHAPES['amber']} {historical_text(historical, lang, tz)}",
+                                  className="gp-historical gp-s-amber", title=t("wall.historical_hint", lang),
+                                  **{"data-historical": "true"}))
     if fresh.stale:
         age = getattr(fresh, "age_s", None)
         minutes = max(1, math.floor((age or 0) / 60))
@@ -46,7 +65,7 @@ def data_status(fresh, lang: str, tz: str, now: datetime | None = None) -> list:
         children.append(html.Span(f"{STATUS_SHAPES['red']} {text}", className="gp-fresh gp-s-red",
                                   title=str(getattr(fresh, "last_run_error", "") or ""),
                                   **{"data-stale": "true"}))
-    else:
+    elif historical is None:
         children.append(html.Span(f"{STATUS_SHAPES['green']} {t('wall.live', lang)}", className="gp-fresh gp-s-green",
                                   **{"data-stale": "false"}))
     notice = pick(getattr(fresh, "calendar_notice_zh", None), getattr(fresh, "calendar_notice_en", None), lang)

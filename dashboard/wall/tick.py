@@ -76,7 +76,8 @@ def _scope_text(src: data.Source, lang: str) -> str:
     return pick(*names, lang) if names else t("wall.unknown_scope", lang, area=src.scope.area_id)
 
 
-def _text_builders(src: data.Source, opts: WallOptions) -> dict[str, Callable[[], Any]]:
+def _text_builders(src: data.Source, opts: WallOptions, historical: datetime | None = None
+                   ) -> dict[str, Callable[[], Any]]:
     lang, tz, layout = opts.lang, src.settings.timezone, opts.layout
 
     def sla() -> list:
@@ -88,7 +89,8 @@ def _text_builders(src: data.Source, opts: WallOptions) -> dict[str, Callable[[]
         return vitals_strip(vs.metrics, vs.index, vs.index_status, lang)
 
     return {
-        ids.PANEL_STATUS: lambda: data_status(freshness(src.con, src.info, src.now, src.settings), lang, tz, src.now),
+        ids.PANEL_STATUS: lambda: data_status(freshness(src.con, src.info, src.now, src.settings, historical), lang,
+                                              tz, src.now),
         ids.PANEL_SCOPE: lambda: _scope_text(src, lang),
         ids.PANEL_VITALS: vitals,
         ids.PANEL_SLA: sla,
@@ -137,6 +139,7 @@ def run_tick(runtime: Runtime, options: object, viewport: object, drawn: object,
     settings = runtime.settings
     lang = WallOptions.from_dict(options, settings, "").lang  # malformed options: rejected even with no data
     now = runtime.now()
+    historical = runtime.historical()  # the newest case's time when the data is historical (then also `now`)
     try:
         with runtime.snapshot() as (con, info):
             deployment = runtime.deployment(con, info)
@@ -145,7 +148,8 @@ def run_tick(runtime: Runtime, options: object, viewport: object, drawn: object,
             opts = opts.within(scope.level)
             warmup.note(runtime, opts, text_panels, graph_panels)
             src = data.source(con, info, scope, now, settings, deployment)
-            return _build(src, opts, mv, dict(drawn or {}), text_panels, graph_panels, rotate_step or 0, rotate_only)
+            return _build(src, opts, mv, dict(drawn or {}), text_panels, graph_panels, rotate_step or 0, rotate_only,
+                          historical)
     except NoSnapshotError:
         texts = [no_snapshot_status(lang) if p == ids.PANEL_STATUS else no_update for p in text_panels]
         return TickResult(texts, [no_update] * len(graph_panels), {"server_now": _ms(now), "snapshot": None},
@@ -157,7 +161,8 @@ def _ms(moment: datetime) -> int:
 
 
 def _build(src: data.Source, opts: WallOptions, mv: MapView, drawn: dict, text_panels: Sequence[str],
-           graph_panels: Sequence[str], rotate_step: int, rotate_only: bool) -> TickResult:
+           graph_panels: Sequence[str], rotate_step: int, rotate_only: bool,
+           historical: datetime | None = None) -> TickResult:
     texts: dict[str, Any] = {}
     graphs: dict[str, Any] = {}
     if ids.PANEL_MAP in graph_panels or ids.PANEL_WORST in text_panels:
@@ -170,7 +175,7 @@ def _build(src: data.Source, opts: WallOptions, mv: MapView, drawn: dict, text_p
             texts[ids.PANEL_MAP_TITLE] = m.title
             texts[ids.PANEL_WORST] = m.worst
     if not rotate_only:
-        builders = _text_builders(src, opts)
+        builders = _text_builders(src, opts, historical)
         for p in text_panels:
             if p in builders:
                 texts[p] = _safe(p, builders[p], [_unavailable(opts.lang)])

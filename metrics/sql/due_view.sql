@@ -10,6 +10,8 @@
 -- dues[i]: the closure deadline (24:00 local of the n-th working day after, UTC microseconds) of a
 -- case received on local day d0 + i - 1 (days since 1970-01-01). A list read by position plans in
 -- half the time of a join with a table of days, and most queries read this view once or twice.
+-- close_due: the case's own deadline (events.due_at, from its source) when it has one; otherwise the
+-- rule's. Accept and dispatch deadlines always follow the rule.
 -- Each /*rule:x*/ marker becomes d.x, or coalesce(r.x, d.x) when there are overrides, which
 -- /*override_join*/ then joins in (nothing otherwise).
 CREATE OR REPLACE TEMP VIEW __view__ AS
@@ -17,7 +19,8 @@ SELECT
     e.*,
     epoch_us(e.received_at) + /*rule:acc_us*/ AS accept_due,
     epoch_us(e.received_at) + /*rule:dis_us*/ AS dispatch_due,
-    CASE WHEN e.urgency = 'urgent' THEN epoch_us(e.received_at) + /*rule:urg_us*/
+    CASE WHEN e.due_at IS NOT NULL THEN epoch_us(e.due_at)
+         WHEN e.urgency = 'urgent' THEN epoch_us(e.received_at) + /*rule:urg_us*/
          -- greatest(.., 0): a day before d0 (none is) must read NULL, not count from the list's end
          ELSE (/*rule:dues*/)[greatest(local_dayno(e.received_at, d.off_us) - /*rule:d0*/ + 1, 0)]
     END AS close_due

@@ -10,7 +10,8 @@
 --         any channel or department); accepted and dispatched in time; median times to accept and
 --         dispatch (cases received in the window, done before its end);
 --   due   cases whose closure deadline falls in a window (urgent receipts [$ulo_k, $uhi_k),
---         other [$nlo_k, $nhi_k), from the calendar, so only those days are read): closed in time?
+--         other [$nlo_k, $nhi_k), from the calendar, so only those days are read; a case with its
+--         own deadline, due_at, is found by due_at in the windows instead): closed in time?
 --   done  cases closed (not cancelled) in a window: median time to close, satisfaction.
 -- A stage counts in the window where its deadline falls: met if done by the deadline, otherwise
 -- breached (done late or still open). Cancelled cases have no close stage; their unfinished
@@ -64,12 +65,17 @@ due AS (
         SELECT TRUE AS urgent, epoch_us(e.closed_at) AS closed_us, e.close_due
         FROM case_due AS e
         WHERE /*or_ranges:e.received_at:ulo:uhi*/
-          AND e.urgency = 'urgent' AND e.status <> 'cancelled' AND /*scope:e*/
+          AND e.urgency = 'urgent' AND e.due_at IS NULL AND e.status <> 'cancelled' AND /*scope:e*/
         UNION ALL
         SELECT FALSE, epoch_us(e.closed_at), e.close_due
         FROM case_due AS e
         WHERE /*or_ranges:e.received_at:nlo:nhi*/
-          AND e.urgency <> 'urgent' AND e.status <> 'cancelled' AND /*scope:e*/
+          AND e.urgency <> 'urgent' AND e.due_at IS NULL AND e.status <> 'cancelled' AND /*scope:e*/
+        UNION ALL
+        SELECT e.urgency = 'urgent', epoch_us(e.closed_at), e.close_due
+        FROM case_due AS e
+        WHERE /*or_ranges:e.due_at:ws:we*/
+          AND e.status <> 'cancelled' AND /*scope:e*/
     )
     GROUP BY ALL
 ),

@@ -220,3 +220,59 @@ def test_nth_workday_after_is_monotone(a, b, n):
     cal = _CAL
     early, late = sorted((a, b))
     assert cal.nth_workday_after(early, n) <= cal.nth_workday_after(late, n)
+
+
+# --- calendars of the holidays package (the calendar setting) ------------------------------------------
+def test_us_ny_third_working_day_skips_thanksgiving():
+    us = WorkCalendar(code="US-NY")
+    # by hand: Wed 2026-11-25; Thu 26 is Thanksgiving; Fri 27 (1st), Sat/Sun off, Mon 30 (2nd), Tue Dec 1 (3rd)
+    assert not us.is_workday(D(2026, 11, 26))
+    assert us.is_workday(D(2026, 11, 27))  # the day after Thanksgiving is no New York public holiday
+    assert us.nth_workday_after(D(2026, 11, 25), 3) == D(2026, 12, 1)
+    # Independence Day 2026 falls on a Saturday and is observed on Friday, July 3
+    assert not us.is_workday(D(2026, 7, 3)) and us.is_workday(D(2026, 7, 2))
+    assert us.fallback_years(D(2020, 1, 1), D(2040, 12, 31)) == []  # rules, not yearly announcements
+    assert calendar_notice(us, D(2027, 1, 1), D(2027, 12, 31)) is None
+
+
+def test_subdivision_holidays_differ_from_the_country():
+    # Lincoln's Birthday (Feb 12) is a New York holiday, not a federal one; Cesar Chavez Day (Mar 31) a Californian one
+    ny, ca, us = WorkCalendar(code="US-NY"), WorkCalendar(code="US-CA"), WorkCalendar(code="US")
+    assert not ny.is_workday(D(2026, 2, 12)) and us.is_workday(D(2026, 2, 12)) and ca.is_workday(D(2026, 2, 12))
+    assert not ca.is_workday(D(2026, 3, 31)) and us.is_workday(D(2026, 3, 31))
+
+
+def test_holiday_file_applies_to_a_holidays_package_calendar(tmp_path):
+    path = tmp_path / "holidays.csv"
+    path.write_text("2026-11-27,holiday,county closure\n2026-11-28,workday\n", encoding="utf-8")
+    us = WorkCalendar(path, code="US-NY")
+    # Sat 28 (1st, the file), Mon 30 (2nd), Tue Dec 1 (3rd): Fri 27 closed by the file
+    assert not us.is_workday(D(2026, 11, 27)) and us.is_workday(D(2026, 11, 28))
+    assert us.nth_workday_after(D(2026, 11, 25), 2) == D(2026, 11, 30)
+
+
+def test_default_calendar_follows_the_calendar_setting(tmp_path):
+    from dataclasses import replace
+
+    base = settings_for(tmp_path / "var")
+    cn, us = default_calendar(base), default_calendar(replace(base, calendar="US-NY"))
+    assert cn.code == "cn" and us.code == "US-NY" and us is default_calendar(replace(base, calendar="US-NY"))
+    assert len({cn, us}) == 2  # hashable: calendars key caches
+
+
+@pytest.mark.parametrize("code", ["XX", "US-ZZ", "-NY"])
+def test_unknown_calendar_code_stops_start_up_naming_the_setting(code):
+    from settings import SettingsError, load_settings
+
+    with pytest.raises(SettingsError, match=r"setting calendar \(GRIDPULSE_CALENDAR\)"):
+        load_settings(env={"GRIDPULSE_CALENDAR": code}, toml_path=None)
+    with pytest.raises(ValueError, match="calendar"):
+        WorkCalendar(code=code)
+
+
+def test_known_calendar_codes_are_accepted_and_a_missing_holiday_file_is_refused(tmp_path):
+    from settings import SettingsError, load_settings
+
+    assert load_settings(env={"GRIDPULSE_CALENDAR": "US-CA"}).calendar == "US-CA"
+    with pytest.raises(SettingsError, match=r"setting holiday_file"):
+        load_settings(env={"GRIDPULSE_HOLIDAY_FILE": str(tmp_path / "nope.csv")})

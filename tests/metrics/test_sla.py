@@ -418,3 +418,43 @@ def test_view_deadlines_equal_pandas_on_a_large_random_sample():
         cases[column] = cases[column].dt.tz_convert(TZ).dt.as_unit("us")
     out = assert_views_match(cases, RULES_WITH_OVERRIDES, CAL, NOW)
     assert set(out["stage"]) == {"accept", "dispatch", "close"} and len(out) > 2 * n
+
+
+def test_views_use_a_case_own_deadline_where_it_has_one():
+    rng = np.random.default_rng(11)
+    n = 2_000
+    received = START + pd.to_timedelta(rng.integers(0, SPAN_SECONDS * 1_000_000, n), unit="us")
+    own = pd.Series(received + pd.to_timedelta(rng.integers(-3_600, 30 * 86_400, n), unit="s"))
+    cases = pd.DataFrame({
+        "case_id": [f"o{i:05d}" for i in range(n)], "category_id": rng.choice(["roads", "fast", "slow"], n),
+        "urgency": rng.choice(["urgent", "normal"], n), "needs_dispatch": rng.random(n) < 0.5,
+        "received_at": received, "accepted_at": pd.NaT, "dispatched_at": pd.NaT, "closed_at": pd.NaT,
+        "status": "received", "due_at": own.where(rng.random(n) < 0.4),
+    })
+    for column in ("received_at", "accepted_at", "dispatched_at", "closed_at", "due_at"):
+        cases[column] = pd.to_datetime(cases[column], utc=True).dt.tz_convert(TZ).dt.as_unit("us")
+    out = assert_views_match(cases, RULES_WITH_OVERRIDES, CAL, NOW).set_index(["case_id", "stage"])["due_at"]
+    has_own = cases.set_index("case_id")["due_at"].dropna()
+    assert 0.3 * n < len(has_own) < 0.5 * n
+    assert (out.xs("close", level="stage").loc[has_own.index] == has_own).all()
+
+
+def test_us_ny_case_is_due_at_the_end_of_the_third_working_day_after_thanksgiving():
+    ny = "America/New_York"
+    settings_ny = Settings(timezone=ny, calendar="US-NY")
+    calendar = WorkCalendar(code="US-NY")
+    cases = frame(case("2026-11-25 17:00", case_id="ny"))
+    cases["received_at"] = pd.Series([pd.Timestamp("2026-11-25 17:00", tz=ny)]).dt.as_unit("us")
+    # by hand: Thu 26 Thanksgiving; Fri 27, Mon 30, Tue Dec 1 are the three working days: due 24:00 Tue (EST)
+    want = pd.Timestamp("2026-12-02 00:00", tz=ny)
+    now = pd.Timestamp("2026-11-30 12:00", tz=ny).to_pydatetime()
+    out = deadlines(cases, SlaRules.from_settings(settings_ny), calendar, ny, now)
+    assert stage(out, "close", "ny")["due_at"] == want
+    con = duckdb.connect()
+    try:
+        load_events(con, cases)
+        queries.prepare(con, now, settings_ny, calendar=calendar)
+        got = con.execute("SELECT close_due FROM case_due").fetchone()[0]
+    finally:
+        con.close()
+    assert got == (want - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(microseconds=1)
