@@ -81,7 +81,7 @@ def parse_times(values: pd.Series, formats: tuple[str, ...], zone: str) -> tuple
     """Read timestamps: (aware times in ``zone``, NaT where none read; mask of non-empty values none read).
 
     Each format is tried on the values still unread, in order; with no formats, ISO 8601. Naive times
-    are local times of ``zone`` (a time that does not exist at the spring change moves forward; an
+    are local times of ``zone`` (a time that does not exist at the spring change moves an hour forward; an
     ambiguous one at the autumn change is read as standard time).
     """
     text = values.astype(str).str.strip()
@@ -100,7 +100,7 @@ def parse_times(values: pd.Series, formats: tuple[str, ...], zone: str) -> tuple
             parsed = parsed.dt.tz_convert(zone)
         else:
             parsed = parsed.dt.tz_localize(zone, ambiguous=np.zeros(len(parsed), dtype=bool),
-                                           nonexistent="shift_forward")
+                                           nonexistent=pd.Timedelta(hours=1))
         ok = parsed.notna()
         out.loc[ok[ok].index] = parsed[ok].astype(out.dtype)
         todo = todo & ~out.notna()
