@@ -45,3 +45,11 @@ def test_the_2017_extract_reads_its_am_pm_dates():
     assert ev.iloc[0]["received_at"] == "2017-12-31T23:59:58-08:00"  # 12/31/2017 11:59:58 PM
     assert ev.iloc[0]["closed_at"] == "2018-04-09T09:18:35-07:00"  # daylight saving time in April
     assert ev["status"].value_counts().to_dict() == {"closed": 9_739 + 9, "cancelled": 246, "received": 5}
+
+
+def test_the_example_sla_rules_name_categories_the_import_makes():
+    from settings import load_settings
+
+    raw, conv = _convert("la311_requests_2020_10k.csv", "source-2020.toml")
+    rules = load_settings(env={}, toml_path=EXAMPLES / "la311" / "gridpulse.toml").sla_overrides
+    assert set(rules) <= set(conv.categories.query("level == 2")["category_id"])

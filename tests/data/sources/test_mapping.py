@@ -83,3 +83,14 @@ def test_slug():
     assert slug(" Metal/Household  Appliances ") == "metal-household-appliances"
     assert slug("噪音扰民") == "噪音扰民"
     assert slug("DOB - Conservation") == "dob-conservation"
+
+
+def test_every_example_deployment_loads_as_settings():
+    from settings import load_settings
+
+    paths = sorted(EXAMPLES.glob("*/gridpulse.toml"))
+    assert {p.parent.name for p in paths} == {"la311", "nyc311", "chicago-open311"}
+    for p in paths:
+        s = load_settings(env={}, toml_path=p)
+        assert s.language == "en" and s.calendar.startswith("US-")
+        assert all(k == slug(k) for k in s.sla_overrides)  # ids as the import makes them
