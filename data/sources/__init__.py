@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,10 @@ __all__ = ["cmd_import", "import_files", "read_source", "ImportResult", "Mapping
            "slug", "write_landing", "read_open311", "read_table", "EVENT_COLUMNS"]
 
 log = logging.getLogger(__name__)
+
+# Another process (the scheduler in `serve`) may hold the warehouse during its cycle: try this often, this far apart.
+_WRITER_ATTEMPTS = 5
+_WRITER_WAIT_SECONDS = 2.0
 
 
 @dataclass
@@ -69,8 +74,8 @@ def import_files(settings, mapping: SourceMapping, paths: list[Path], *, settle_
 
     Raises:
         SourceFileError: a file cannot be read (nothing was written).
-        RuntimeError: the warehouse is held by another process (the files are landed and wait for the
-            next cycle of that process).
+        RuntimeError: the warehouse stayed held by another process for about 10 s; the landed files are
+            removed again (nothing of the import stays).
     """
     from data.etl import run_cycle
 
@@ -79,7 +84,19 @@ def import_files(settings, mapping: SourceMapping, paths: list[Path], *, settle_
     written = write_landing(settings.landing_dir, mapping.name, conv)
     log.info("import %s: %d rows from %d files landed as %s", mapping.name, len(df), len(paths),
              ", ".join(p.name for p in written))
-    result = run_cycle(settings, "reference", settle_seconds=settle_seconds)
+    for attempt in range(_WRITER_ATTEMPTS):
+        try:
+            result = run_cycle(settings, "reference", settle_seconds=settle_seconds)
+            break
+        except RuntimeError:
+            if attempt + 1 < _WRITER_ATTEMPTS:
+                time.sleep(_WRITER_WAIT_SECONDS)  # a scheduler's cycle holds the warehouse for a second or two
+                continue
+            # the minute job of that process would load the cases before their categories (it reads only
+            # landing/events) and quarantine them all: take the files back, nothing of this import stays
+            for p in written:
+                p.unlink(missing_ok=True)
+            raise
     return ImportResult(len(df), written, conv, result)
 
 
@@ -87,13 +104,14 @@ def cmd_import(settings, args: argparse.Namespace) -> int:
     """``python app.py import --source MAP.toml FILE...``: convert, land and load; print the ETL summary.
 
     Returns:
-        0 when the cycle is ok, 1 when it failed, 2 when the mapping or a file is unusable (nothing landed).
+        0 when the cycle is ok, 1 when it failed or the warehouse is held by another process, 2 when the
+        mapping or a file is unusable (nothing landed).
     """
     from data.cli import format_result
 
     try:
         mapping = load_mapping(args.source)
-        if not settings.work_db.exists():
+        if not settings.work_db.exists() and not (settings.landing_dir / "areas").is_dir():
             print(f"warning: no warehouse at {settings.work_db} yet: import the geography first "  # noqa: T201
                   "(python app.py geography import ...), or every case is quarantined as outside_district",
                   file=sys.stderr)
@@ -101,6 +119,10 @@ def cmd_import(settings, args: argparse.Namespace) -> int:
     except (MappingError, SourceFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)  # noqa: T201
         return 2
+    except RuntimeError as exc:
+        print(f"error: {exc}. Nothing was imported: stop that process and run the import again.",  # noqa: T201
+              file=sys.stderr)
+        return 1
     conv = res.converted
     notes = [f"import {mapping.name} ({mapping.kind}): {res.rows:,} rows from {len(args.files)} file(s)"]
     if conv.status_changed:

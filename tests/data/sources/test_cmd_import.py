@@ -51,3 +51,26 @@ def test_a_bad_mapping_exits_2_naming_the_key(tmp_path, capsys):
     src.write_text('[source]\nname = "x"\nkind = "soap"\n', encoding="utf-8")
     assert cmd_import(settings, argparse.Namespace(source=src, files=[tmp_path / "none.csv"])) == 2
     assert "source.kind" in capsys.readouterr().err
+
+
+def test_a_held_warehouse_takes_the_landed_files_back(tmp_path, monkeypatch, capsys):
+    import data.etl
+    import data.sources as sources
+
+    settings = settings_for(tmp_path / "var", timezone="Asia/Shanghai")
+    monkeypatch.setattr(sources, "_WRITER_WAIT_SECONDS", 0)
+    calls = []
+
+    def held(*a, **k):
+        calls.append(1)
+        raise RuntimeError("cannot open work.duckdb for writing: lock")
+
+    monkeypatch.setattr(data.etl, "run_cycle", held)
+    src = tmp_path / "src.toml"
+    src.write_text('[source]\nname = "x"\n[fields]\ncase_id = "id"\nreceived_at = "t"\ncategory = "c"\n')
+    data = tmp_path / "x.csv"
+    data.write_text("id,t,c\n1,2026-01-01 08:00:00,noise\n")
+    assert cmd_import(settings, argparse.Namespace(source=src, files=[data])) == 1
+    assert len(calls) == sources._WRITER_ATTEMPTS
+    assert "Nothing was imported" in capsys.readouterr().err
+    assert [p for p in settings.landing_dir.rglob("*") if p.is_file()] == []
