@@ -178,10 +178,17 @@ def convert(df: pd.DataFrame, mapping: SourceMapping, zone: str) -> Converted:
     cats = pd.DataFrame({"id": ev["category_id"], "name": mapped_cat.reset_index(drop=True),
                          "parent": _values(df, f.get("category_parent")).reset_index(drop=True)})
     cats = cats[cats["id"] != ""]
+    if mapping.category_parents.values:  # a listed category's group wins over category_parent
+        listed = {k.strip().casefold(): v for k, v in mapping.category_parents.values.items()}
+        cats["parent"] = [listed.get(str(n).strip().casefold(), p) for n, p in zip(cats["name"], cats["parent"],
+                                                                                  strict=True)]
     cats["parent_text"] = cats["parent"].where(cats["parent"] != "", mapping.name)
     cats["parent"] = cats["parent_text"].map(slug)
     parents = cats.drop_duplicates("parent")
-    parent_names = parents["parent_text"].map(lambda p: mapping.category_parent_name or p)
+    one_group = not mapping.category_parents.values and (f.get("category_parent") is None
+                                                          or f["category_parent"].const is not None)
+    const_parent = mapping.category_parent_name if one_group else None  # parent_name names the one group
+    parent_names = parents["parent_text"].map(lambda p: const_parent or p)
     level1 = pd.DataFrame({"category_id": parents["parent"], "parent_id": None, "level": 1, "name": parent_names,
                            "name_en": parent_names, "department_id": None})
     uniq = cats.drop_duplicates("id")

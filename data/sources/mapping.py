@@ -101,6 +101,7 @@ class SourceMapping:
     urgency: ValueMap
     category: ValueMap
     category_parent_name: str | None
+    category_parents: ValueMap  # [category.parents]: category (after [category.map]) -> its level-1 group
     area: FieldSpec | None  # [placement] area: the finest-level area id of rows without coordinates
     area_map: ValueMap  # [placement.map]: area values to area ids (values not listed are ids already)
     notes: Mapping[str, tuple[str, ...]]  # open311: stage -> words a note's summary or type contains
@@ -184,8 +185,12 @@ def parse_mapping(data: Mapping, path: Path = Path("<mapping>")) -> SourceMappin
     channel = _value_map(data, "channel", bad, default="other")
     urgency = _value_map(data, "urgency", bad, allowed=URGENCIES, default="normal")
     cat = _table(data, "category", bad)
-    _only(cat, "category", {"map", "default", "parent_name"}, bad)
-    category = _value_map(data, "category", bad, extra={"parent_name"})
+    _only(cat, "category", {"map", "default", "parent_name", "parents"}, bad)
+    category = _value_map(data, "category", bad, extra={"parent_name", "parents"})
+    parents = cat.get("parents", {})
+    if not isinstance(parents, dict) or not all(isinstance(v, str) and v.strip() for v in parents.values()):
+        raise bad("category.parents", 'expected a table of "category" = "level-1 group"')
+    category_parents = ValueMap(dict(parents), None)
     parent_name = _text(cat, "parent_name", "category", bad)
     for k in ("route",):
         spec = fields.get(k)
@@ -207,7 +212,7 @@ def parse_mapping(data: Mapping, path: Path = Path("<mapping>")) -> SourceMappin
             raise bad(f"open311.{stage}_notes", "expected a list of words")
     names = {"qr": "QR code", "hotline": "Hotline", "patrol": "Patrol", "camera": "Camera", "other": "Other"}
     return SourceMapping(path, name, kind, ENCODINGS[enc], sheet, tz, tuple(formats), fields, status, channel,
-                         urgency, category, parent_name, area, area_map, notes, names)
+                         urgency, category, parent_name, category_parents, area, area_map, notes, names)
 
 
 def _table(data: Mapping, key: str, bad, required: bool = False) -> dict:

@@ -94,3 +94,25 @@ def test_every_example_deployment_loads_as_settings():
         s = load_settings(env={}, toml_path=p)
         assert s.language == "en" and s.calendar.startswith("US-")
         assert all(k == slug(k) for k in s.sla_overrides)  # ids as the import makes them
+
+
+def test_category_groups_from_a_constant_a_column_or_a_map():
+    from data.sources import convert
+
+    df = pd.DataFrame({"id": ["1", "2", "3"], "created": ["2020-01-01 08:00:00"] * 3,
+                       "type": ["Bulky Items", "Graffiti", "Bulky Items"], "agency": ["BOS", "OCB", "BOS"]})
+    const = parse_mapping({**BASE, "fields": {**BASE["fields"], "category_parent": {"const": "LA 311"}},
+                           "category": {"parent_name": "MyLA311 requests"}})
+    cats = convert(df, const, "UTC").categories.set_index("category_id")
+    assert cats.loc["la-311", ["level", "name"]].tolist() == [1, "MyLA311 requests"]
+    assert cats.loc[["bulky-items", "graffiti"], "parent_id"].tolist() == ["la-311", "la-311"]
+    column = parse_mapping({**BASE, "fields": {**BASE["fields"], "category_parent": "agency"}})
+    cats = convert(df, column, "UTC").categories.set_index("category_id")
+    assert cats.loc[["bulky-items", "graffiti"], "parent_id"].tolist() == ["bos", "ocb"]
+    assert cats.loc["bos", "name"] == "BOS"
+    mapped = parse_mapping({**BASE, "category": {"parents": {"graffiti": "Clean streets"}}})
+    cats = convert(df, mapped, "UTC").categories.set_index("category_id")
+    assert cats.loc[["bulky-items", "graffiti"], "parent_id"].tolist() == ["t", "clean-streets"]
+    assert sorted(cats.query("level == 1")["name"]) == ["Clean streets", "t"]
+    with pytest.raises(MappingError, match="category.parents"):
+        parse_mapping({**BASE, "category": {"parents": ["x"]}})
