@@ -72,6 +72,7 @@ REASONS: dict[str, str] = {
     "unknown_area": "the micro-grid id is not a micro-grid",
     "time_order": "lifecycle times out of order (accepted before received, ...)",
     "status_mismatch": "the status contradicts the lifecycle times",
+    "due_before_received": "the case's own deadline (due_at) is before it was received",
     "future_time": "a time is more than 15 minutes in the future",
     "bad_coordinates": "only one of lon/lat, or a value outside -180..180 / -90..90",
     "null_island": "coordinates (0, 0): an unset GPS fix",
@@ -416,11 +417,14 @@ def _lifecycle_checks() -> list[tuple[str, str, str]]:
          "'updated_at ' || updated_at || ' is before the last stage time'"),
     ]
     out = [(cond, "time_order", detail) for cond, detail in order]
+    out.append(("due_at < received_at", "due_before_received",
+                "'due_at ' || due_at || ' is before received_at ' || received_at"))
     done = "('closed', 'cancelled')"
     out += [
         (f"(status IN {done}) <> (closed_at IS NOT NULL)", "status_mismatch",
          "'status ' || status || CASE WHEN closed_at IS NULL THEN ' without' ELSE ' with' END || ' closed_at'"),
-        ("status IN ('accepted', 'dispatched', 'in_progress', 'closed') AND accepted_at IS NULL", "status_mismatch",
+        # a closed case may lack accepted_at: many sources record only receipt and closure (LA 311, NYC 311)
+        ("status IN ('accepted', 'dispatched', 'in_progress') AND accepted_at IS NULL", "status_mismatch",
          "'status ' || status || ' without accepted_at'"),
         ("status IN ('dispatched', 'in_progress') AND dispatched_at IS NULL", "status_mismatch",
          "'status ' || status || ' without dispatched_at'"),

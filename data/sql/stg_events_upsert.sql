@@ -11,5 +11,6 @@ ON CONFLICT (case_id) DO UPDATE SET
     grid_id = excluded.grid_id, community_id = excluded.community_id, street_id = excluded.street_id,
     lon = excluded.lon, lat = excluded.lat, received_at = excluded.received_at, accepted_at = excluded.accepted_at,
     dispatched_at = excluded.dispatched_at, closed_at = excluded.closed_at, status = excluded.status,
-    satisfaction = excluded.satisfaction, updated_at = excluded.updated_at
+    satisfaction = excluded.satisfaction, updated_at = excluded.updated_at,
+    due_at = excluded.due_at
 WHERE excluded.updated_at > events.updated_at
