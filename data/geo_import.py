@@ -184,13 +184,15 @@ def _read(path: Path) -> gpd.GeoDataFrame:
         raise GeoImportError(f"{path}: cannot read it as GeoJSON, GeoPackage or Shapefile ({exc})") from None
     if frame.geometry is None or len(frame) == 0:
         raise GeoImportError(f"{path}: no feature")
-    if frame.crs is None:
+    # GDAL reads a GeoJSON without a "crs" member as WGS84, so a geographic CRS is checked as well as none.
+    if frame.crs is None or frame.crs.is_geographic:
         west, south, east, north = frame.total_bounds
         if max(abs(west), abs(east)) > 180 or max(abs(south), abs(north)) > 90:
             raise GeoImportError(
                 f"{path}: coordinates up to ({max(abs(west), abs(east)):.0f}, {max(abs(south), abs(north)):.0f}) "
                 "are not longitude/latitude and the file declares no CRS; save it with its CRS (e.g. a .prj beside "
                 "a Shapefile) or reproject it to WGS84 (EPSG:4326)")
+    if frame.crs is None:
         frame = frame.set_crs(4326)
     elif frame.crs.to_epsg() != 4326:
         frame = frame.to_crs(4326)
