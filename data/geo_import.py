@@ -553,13 +553,13 @@ def cmd_geography_import(settings, args) -> int:
         geo = build_geography(mapping, files)
         info, backup = write_warehouse(settings, geo, bool(getattr(args, "replace", False)))
     except GeoImportError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)  # noqa: T201
         return 1
     for note in geo.notes:
-        print(f"note: {note}", file=sys.stderr)
+        print(f"note: {note}", file=sys.stderr)  # noqa: T201
     if backup is not None:
-        print(f"kept the previous warehouse as {backup}", file=sys.stderr)
+        print(f"kept the previous warehouse as {backup}", file=sys.stderr)  # noqa: T201
     counts = geo.areas["level"].value_counts()
     summary = ", ".join(f"{int(counts.get(r.level, 0))} {r.name_en}" for r in geo.levels.itertuples())
-    print(f"imported {len(geo.areas)} areas ({summary}); published snapshot {info.name}")
+    print(f"imported {len(geo.areas)} areas ({summary}); published snapshot {info.name}")  # noqa: T201
     return 0
