@@ -130,3 +130,41 @@ def test_a_region_wall_names_its_level_and_colours_its_councils(wall):
     assert result.texts[1] == "Region · Region R1"
     assert len(result.graphs[2]["data"][0]["z"]) == 2
     assert result.texts[-1][1].children == "Neighborhood Council"
+
+
+def test_every_panel_draws_without_unavailable(wall, caplog):
+    result, _ = _tick(wall, lang="en")
+    assert "Unavailable" not in _plain(result.texts) + _plain(result.graphs)
+    assert not [r for r in caplog.records if "failed" in r.getMessage()]
+
+
+def test_a_two_level_deployment_draws_its_wall(tmp_path):
+    settings = settings_for(tmp_path / "var", timezone="America/Los_Angeles", language="en")
+    doc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"nc": k}, "geometry": g.__geo_interface__} for k, g in COUNCILS.items()]}
+    (tmp_path / "areas.geojson").write_text(json.dumps(doc), encoding="utf-8")
+    (tmp_path / "geography.toml").write_text(
+        '[geography]\nname_en = "Two Town"\nlevel_name_en = "Town"\n'
+        '[[geography.levels]]\nname_en = "Ward"\nid = "nc"\nname_template = "Ward {id}"\n', encoding="utf-8")
+    assert cmd_geography_import(settings, Namespace(mapping=tmp_path / "geography.toml",
+                                                    files=[tmp_path / "areas.geojson"], replace=False)) == 0
+    con = connect(settings.work_db, settings.timezone)
+    try:
+        con.execute("INSERT INTO events (case_id, channel, category_id, category_l1, urgency, route, department_id, "
+                    "needs_dispatch, microgrid_id, received_at, status, updated_at) VALUES "
+                    "('W1', 'other', 'x', 'x', 'normal', 'auto', 'd', false, '11', ?, 'received', ?)", [NOW, NOW])
+        refresh_all(con, NOW.date(), settings.timezone)
+        publish(con, settings.warehouse_dir)
+    finally:
+        con.close()
+    warmup.set_enabled(False)
+    rt = Runtime(settings, clock=lambda: NOW)
+    try:
+        result, deployment = _tick(rt, lang="en")
+        assert deployment.slots == ("district", "microgrid")
+        assert len(result.graphs[2]["data"][0]["z"]) == 4
+        assert result.texts[-1][1].children == "Ward"
+        ward, _ = _tick(rt, lang="en", scope="11")  # the finest level's own wall
+        assert ward.texts[1] == "Ward · Ward 11"
+    finally:
+        rt.close()
