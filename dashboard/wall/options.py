@@ -32,7 +32,7 @@ __all__ = ["AUTO_LEVEL", "BadOptions", "WallOptions", "LAYOUTS", "MAP_LEVELS", "
 LAYOUTS = ("main", "map", "warnings")
 MAP_LEVELS = ("street", "community", "grid", "microgrid")
 AUTO_LEVEL = "auto"  # no level asked for: the deepest level with at most MAX_MAP_AREAS areas in the scope
-# Areas a wall map colours at most by default: Binjiang's 503 grids (not its 3,116 micro-grids), LA's 99
+# Areas a wall map colours at most by default: the demo's 503 grids (not its 3,116 micro-grids), LA's 99
 # councils. More polygons make the first drawing slow and the areas too small to read across a room.
 MAX_MAP_AREAS = 600
 CYCLES = ("measure", "street")

@@ -94,8 +94,8 @@ def test_measure_rotation():
 def test_the_default_map_level_is_the_deepest_with_at_most_600_areas_among_the_deployments_levels():
     auto = WallOptions.from_query({}, SETTINGS, DISTRICT)
     five = ("district", "street", "community", "grid", "microgrid")
-    binjiang = {"district": 1, "street": 3, "community": 65, "grid": 503, "microgrid": 3116}
-    assert auto.within("district", five, binjiang).level == "grid"
+    five_counts = {"district": 1, "street": 3, "community": 65, "grid": 503, "microgrid": 3116}
+    assert auto.within("district", five, five_counts).level == "grid"
     la = ("district", "street", "microgrid")  # city -> region -> neighbourhood council
     assert auto.within("district", la, {"district": 1, "street": 12, "microgrid": 99}).level == "microgrid"
     assert auto.within("street", la, {"street": 1, "microgrid": 9}).level == "microgrid"
