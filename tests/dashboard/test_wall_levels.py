@@ -168,3 +168,15 @@ def test_a_two_level_deployment_draws_its_wall(tmp_path):
         assert ward.texts[1] == "Ward · Ward 11"
     finally:
         rt.close()
+
+
+def test_the_place_name_settings_name_the_top_area(la_like):
+    settings = la_like.replace(place_name_en="City of Angels")
+    rt = Runtime(settings, clock=lambda: NOW)
+    try:
+        with rt.snapshot() as (con, info):
+            deployment = rt.deployment(con, info)
+        assert (deployment.name, deployment.name_en) == ("天使市", "City of Angels")
+        assert [lv.name_en for lv in deployment.levels] == ["City", "Region", "Neighborhood Council"]
+    finally:
+        rt.close()
