@@ -180,3 +180,10 @@ def test_the_place_name_settings_name_the_top_area(la_like):
         assert [lv.name_en for lv in deployment.levels] == ["City", "Region", "Neighborhood Council"]
     finally:
         rt.close()
+
+
+def test_per_10k_without_residents_is_no_number_not_zero(wall):
+    result, _ = _tick(wall, lang="en", measure="per_10k")
+    heat = result.graphs[2]["data"][0]
+    assert len(heat["z"]) == 4 and all(z is None or z != z for z in heat["z"])  # NaN or null, never 0
+    assert "Unavailable" not in _plain(result.texts) + _plain(result.graphs)
