@@ -8,7 +8,7 @@ else a page shows is a key here, so a translation is one edit and a missing one 
 
 from __future__ import annotations
 
-__all__ = ["LANGUAGES", "TEXT", "t", "language", "pick"]
+__all__ = ["LANGUAGES", "TEXT", "t", "language", "pick", "level_name"]
 
 LANGUAGES = ("zh", "en")
 
@@ -138,6 +138,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "wall.historical_hint": ("数据集最新案件早于当前时间一天以上：所有指标按该时刻计算。",
                              "The dataset's newest case is more than a day old: every number is as of that moment."),
     # --- end of the issue-10 calendar and clock block ---
+    # --- issue 10, the deployment's levels: default names of the slots (used when area_levels has none; the
+    # street ... micro-grid defaults are the level.* keys above) and titles that name a level ---
+    "level.district": ("全区", "District"),
+    "panel.heatmap": ("热力图", "Heatmap"),
+    "panel.resources_by": ("资源 · 按{level}", "Resources by {level}"),
+    "wall.scope_line": ("{level} · {name}", "{level} · {name}"),
+    "map.no_residents": ("无人口数据", "no residents data"),
+    # --- end of the issue-10 levels block ---
 }
 
 
@@ -169,3 +177,19 @@ def pick(zh: str | None, en: str | None, lang: str) -> str:
     """The name in ``lang`` from a zh/en pair of warehouse columns, falling back to the other one."""
     first, second = (en, zh) if lang == "en" else (zh, en)
     return str(first if first not in (None, "") else (second or ""))
+
+
+def level_name(level: object, lang: str) -> str:
+    """The display name of a deployment level (a :class:`metrics.scope.Level`, or a slot name) in ``lang``.
+
+    The names the deployment gave it (``area_levels``: "Region", "Neighborhood Council" ...) when it has
+    them, else the slot's default name (``level.<slot>``).
+
+    >>> level_name("grid", "en")
+    'Grids'
+    """
+    slot = getattr(level, "level", level)
+    zh, en = getattr(level, "name", None), getattr(level, "name_en", None)
+    if zh or en:
+        return pick(zh, en, lang)
+    return t(f"level.{slot}", lang)

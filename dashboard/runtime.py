@@ -29,7 +29,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import dash
@@ -39,7 +39,7 @@ import flask
 from data.snapshot import NoSnapshotError, SnapshotInfo, SnapshotReader
 from layers import view
 from metrics.freshness import historical_as_of, newest_case
-from metrics.scope import Scope, UnknownAreaError, area_level, district_area
+from metrics.scope import Level, Scope, UnknownAreaError, area_level, deployment_levels, district_area
 from settings import Settings
 
 __all__ = ["Clock", "Deployment", "NoDistrictError", "Runtime", "RUNTIME_KEY", "current", "of"]
@@ -62,12 +62,27 @@ class Deployment:
         name_en: its English name (may be empty; :func:`dashboard.i18n.pick` falls back).
         bounds: ``(west, south, east, north)`` of its polygon, or ``None`` without geometry; the
             wall map frames it when nothing narrower is known.
+        levels: the deployment's levels top-down with their names (``metrics.scope.deployment_levels``):
+            2 to 5 of the slots district ... microgrid; :func:`dashboard.i18n.level_name` names them.
     """
 
     district_id: str
     name: str
     name_en: str
     bounds: view.Bounds | None
+    levels: tuple[Level, ...] = ()
+
+    @property
+    def slots(self) -> tuple[str, ...]:
+        """The slots (``areas.level`` values) of :attr:`levels`, top-down; all five when unknown."""
+        return tuple(lv.level for lv in self.levels) or ("district", "street", "community", "grid", "microgrid")
+
+    def level(self, slot: str) -> Level:
+        """The :class:`~metrics.scope.Level` of ``slot`` (unnamed when the deployment does not list it)."""
+        for lv in self.levels:
+            if lv.level == slot:
+                return lv
+        return Level(slot, -1)
 
     @property
     def centre(self) -> tuple[float, float] | None:
@@ -94,7 +109,14 @@ def read_deployment(con: duckdb.DuckDBPyConnection) -> Deployment:
         raise NoDistrictError("the current snapshot's areas table has no area of level 'district'")
     geometry = row.get("geojson_simple")
     bounds = view.bounds([json.loads(geometry)]) if geometry else None
-    return Deployment(str(row["area_id"]), str(row["name"] or row["area_id"]), str(row["name_en"] or ""), bounds)
+    return Deployment(str(row["area_id"]), str(row["name"] or row["area_id"]), str(row["name_en"] or ""), bounds,
+                      tuple(deployment_levels(con)))
+
+
+def with_place_name(deployment: Deployment, settings: Settings) -> Deployment:
+    """The deployment with the ``place_name`` / ``place_name_en`` settings over its top area's names (when set)."""
+    names = {k: v for k, v in (("name", settings.place_name), ("name_en", settings.place_name_en)) if v}
+    return replace(deployment, **names) if names else deployment
 
 
 class Runtime:
@@ -187,7 +209,7 @@ class Runtime:
         with self._lock:
             if self._deployment is not None and self._deployment[0] == info.name:
                 return self._deployment[1]
-        found = read_deployment(con)
+        found = with_place_name(read_deployment(con), self.settings)
         with self._lock:
             self._deployment = (info.name, found)
         return found

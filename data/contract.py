@@ -23,7 +23,7 @@ __all__ = ["TABLES", "STAGE_HISTORY_DAYS", "stage_history", "stage_quantiles_sql
 
 # Every table of the warehouse, in dependency order (columns: docs/data-dictionary.md).
 TABLES = (
-    "areas", "categories", "departments", "channels",
+    "areas", "area_levels", "categories", "departments", "channels",
     "events", "people", "housing", "enterprises", "assets",
     "etl_runs", "etl_files", "quarantine", "warehouse_meta",
     "mart_daily_counts", "mart_backlog_daily", "mart_area_stats", "mart_open_cases", "mart_stage_quantiles",

@@ -65,12 +65,13 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> list[str]:
         "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND NOT temporary"
     ).fetchall()}
     done = _add_missing_columns(con, existing)
+    relaxed = _relax_not_null(con, existing)
     if "events.repeat_7d" in done:
         refresh_repeats(con)
     if any(c.startswith("events.") for c in done):
         con.execute("DROP TABLE IF EXISTS mart_open_cases")  # has the columns of events: made again below
         existing.discard("mart_open_cases")
-    done = [f"{c} added" for c in done]
+    done = [f"{c} added" for c in done] + [f"{c} may be NULL" for c in relaxed]
     con.execute(schema_sql())
     if "events" in existing:
         for mart in MARTS:
@@ -93,6 +94,24 @@ def _ddl_columns() -> tuple[tuple, ...]:
                                  "FROM information_schema.columns ORDER BY table_name, ordinal_position").fetchall())
     finally:
         ddl.close()
+
+
+def _relax_not_null(con: duckdb.DuckDBPyConnection, existing: set[str]) -> list[str]:
+    """Drop the NOT NULL the DDL no longer has (``areas.residents``, the ancestor columns of ``events``).
+
+    A deployment with fewer than five levels leaves an ancestor column NULL, and a city that publishes no
+    residents leaves ``residents`` NULL; a warehouse created before issue 10 still refuses both. Returns
+    ``table.column`` of each column changed.
+    """
+    nullable = {(t, c) for t, c, _, _, n in _ddl_columns() if n == "YES" and t != "mart_open_cases"}
+    strict = con.execute("SELECT table_name, column_name FROM duckdb_columns() "
+                         "WHERE database_name = current_database() AND NOT is_nullable").fetchall()
+    changed = []
+    for table, column in strict:
+        if table in existing and (table, column) in nullable:
+            con.execute(f'ALTER TABLE {table} ALTER COLUMN "{column}" DROP NOT NULL')
+            changed.append(f"{table}.{column}")
+    return changed
 
 
 def _add_missing_columns(con: duckdb.DuckDBPyConnection, existing: set[str]) -> list[str]:

@@ -9,11 +9,13 @@ a line layer needs no hover and no colour axis, and its GeoJSON travels once wit
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import duckdb
 import pandas as pd
 
 from layers import shapes as _shapes
-from metrics.scope import LEVELS, Scope
+from metrics.scope import LEVELS, Scope, child_level
 
 __all__ = ["outline_level", "query", "transform", "highlight", "STYLE"]
 
@@ -21,26 +23,35 @@ STYLE = {"color": "#9ad0ff", "width": 2.5, "focus_color": "#ffffff", "focus_widt
          "worst_color": "#ffffff", "worst_width": 2.0}
 
 
-def outline_level(scope_level: str, display_level: str) -> str | None:
+def outline_level(scope_level: str, display_level: str, levels: Sequence[str] | None = None) -> str | None:
     """The level whose boundaries are drawn over areas of ``display_level`` in a scope of ``scope_level``.
 
-    One level below the scope (a district's streets, a street's communities), as long as that is
-    coarser than what is coloured; ``None`` when there is nothing coarser to draw.
+    The deployment's next level below the scope (a district's streets, a street's communities; an LA
+    city's regions), as long as that is coarser than what is coloured; ``None`` when there is nothing
+    coarser to draw.
+
+    Args:
+        scope_level: the scope's slot.
+        display_level: the coloured areas' slot.
+        levels: the deployment's slots (``Deployment.slots``); default all five.
 
     >>> outline_level("district", "microgrid")
     'street'
     >>> outline_level("district", "street") is None
     True
+    >>> outline_level("street", "microgrid", ("district", "street", "microgrid")) is None
+    True
     """
-    i = LEVELS.index(scope_level) + 1
-    if i >= len(LEVELS) or i >= LEVELS.index(display_level):
+    below = child_level(scope_level, tuple(levels) if levels else None)
+    if below is None or LEVELS.index(below) >= LEVELS.index(display_level):
         return None
-    return LEVELS[i]
+    return below
 
 
-def query(con: duckdb.DuckDBPyConnection, scope: Scope, display_level: str) -> pd.DataFrame:
+def query(con: duckdb.DuckDBPyConnection, scope: Scope, display_level: str,
+          levels: Sequence[str] | None = None) -> pd.DataFrame:
     """Polygons of the outline level inside the scope (empty when there is none)."""
-    level = outline_level(scope.level_in(con), display_level)
+    level = outline_level(scope.level_in(con), display_level, levels)
     if level is None:
         return pd.DataFrame(columns=["area_id", "name", "name_en", "geojson_simple"])
     return _shapes.shapes(con, scope, level)

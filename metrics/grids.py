@@ -103,8 +103,12 @@ def grid_aggregates(con: duckdb.DuckDBPyConnection, scope: Scope, level: str, wi
     names = ctx.reference("ref_categories")
     cat_ids = pd.Index(names["category_id"].to_numpy(dtype=object), dtype=object)
     top_pos = cat_ids.get_indexer(top)
-    name_zh = np.where(top_pos >= 0, names["name"].to_numpy(dtype=object)[top_pos], None)
-    name_en = np.where(top_pos >= 0, names["name_en"].to_numpy(dtype=object)[top_pos], None)
+    # Looked up only where found: a warehouse without a category catalogue (areas imported, cases landed
+    # with ids the catalogue lacks) has nothing to index, and np.where would index it anyway.
+    name_zh, name_en = np.full(len(ids), None, dtype=object), np.full(len(ids), None, dtype=object)
+    found = top_pos >= 0
+    name_zh[found] = names["name"].to_numpy(dtype=object)[top_pos[found]]
+    name_en[found] = names["name_en"].to_numpy(dtype=object)[top_pos[found]]
 
     length = (end - start).total_seconds()
     weekly = []

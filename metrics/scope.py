@@ -29,11 +29,14 @@ __all__ = [
     "LEVELS",
     "LEVEL_COLUMNS",
     "WINDOW_KEYS",
+    "Level",
     "Scope",
     "UnknownAreaError",
     "Window",
     "area_level",
+    "areas_per_level",
     "child_level",
+    "deployment_levels",
     "district_area",
 ]
 
@@ -89,10 +92,63 @@ def district_area(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
     return dict(zip([d[0] for d in cur.description], row, strict=True))
 
 
-def child_level(level: str) -> str | None:
-    """The level just below ``level`` (``None`` below a micro-grid)."""
-    i = LEVELS.index(level)
-    return LEVELS[i + 1] if i + 1 < len(LEVELS) else None
+@dataclass(frozen=True)
+class Level:
+    """One level of this deployment: its slot in ``areas.level``, its depth from the top, its display names.
+
+    The five slots are the product's vocabulary: ``district`` is the deployment's one top area,
+    ``microgrid`` the finest level (where cases are placed), and ``street``, ``community``, ``grid`` the
+    levels between, used top-down (a city with region → council has district, street, microgrid).
+
+    Attributes:
+        level: the slot (``"district"`` ... ``"microgrid"``).
+        depth: 0 for the top, then 1, 2 ...
+        name: the zh-CN display name from ``area_levels``; ``None`` when the warehouse has none (the web tier
+            uses the slot's default name then).
+        name_en: the English display name, or ``None`` likewise.
+    """
+
+    level: str
+    depth: int
+    name: str | None = None
+    name_en: str | None = None
+
+
+def deployment_levels(con: duckdb.DuckDBPyConnection) -> list[Level]:
+    """The levels this deployment has, top-down (2 to 5 of them; empty without areas).
+
+    From ``area_levels`` (written by ``app.py geography import`` and the demo); when it is empty, or the
+    snapshot predates it, the levels present in ``areas`` with no names.
+    """
+    try:
+        rows = con.execute(_sql("deployment_levels")).fetchall()
+    except duckdb.CatalogException:  # a snapshot older than the area_levels table
+        rows = con.execute(_sql("deployment_levels_areas")).fetchall()
+    known = sorted((r for r in rows if r[0] in LEVELS), key=lambda r: LEVELS.index(r[0]))
+    return [Level(str(lv), depth, name or None, name_en or None) for depth, (lv, name, name_en) in enumerate(known)]
+
+
+def areas_per_level(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, int]:
+    """How many areas of each level lie inside the scope's area (the area itself at its own level)."""
+    sql, params = scope.area_predicate("a", microgrid_column="area_id")
+    return {str(lv): int(n) for lv, n in con.execute(_sql("areas_per_level").format(area=sql), params).fetchall()}
+
+
+def child_level(level: str, levels: list[Level] | tuple[str, ...] | None = None) -> str | None:
+    """The level just below ``level`` among the deployment's ``levels`` (``None`` below the finest one).
+
+    Args:
+        level: a slot.
+        levels: the deployment's levels (:func:`deployment_levels`, or slots); default all five slots.
+
+    >>> child_level("district", [Level("district", 0), Level("street", 1), Level("microgrid", 2)])
+    'street'
+    >>> child_level("street", ("district", "street", "microgrid"))
+    'microgrid'
+    """
+    slots = [lv.level if isinstance(lv, Level) else lv for lv in (levels or LEVELS)]
+    later = [s for s in slots if LEVELS.index(s) > LEVELS.index(level)]
+    return min(later, key=LEVELS.index) if later else None
 
 
 @dataclass(frozen=True)

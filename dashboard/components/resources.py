@@ -26,9 +26,12 @@ def _cell(available: int, total: int, key: str) -> html.Div:
     ])
 
 
-def resource_table(summary: pd.DataFrame | None, lang: str) -> list:
-    """Children of the resources panel: a header row and one row per street (and the total)."""
-    header = html.Div([html.Span(t("res.street", lang))] + [html.Span(t(k, lang)) for k, _, _ in COLUMNS],
+def resource_table(summary: pd.DataFrame | None, lang: str, level_label: str | None = None) -> list:
+    """Children of the resources panel: a header row and one row per street (and the total).
+
+    ``level_label`` names the street slot as this deployment does ("Region" ...); default ``res.street``.
+    """
+    header = html.Div([html.Span(level_label or t("res.street", lang))] + [html.Span(t(k, lang)) for k, _, _ in COLUMNS],
                       className="gp-res-row gp-res-head")
     rows = [header]
     for r in (summary if summary is not None else pd.DataFrame()).itertuples(index=False):

@@ -32,10 +32,15 @@ def worst_list(ranked: pd.DataFrame | None, measure: str, lang: str) -> list:
     return rows
 
 
-def map_title(measure: str, level: str, lang: str, focus_name: str | None = None) -> list:
-    """The map's caption: what colours it and at which level (and the focus street when rotating)."""
+def map_title(measure: str, level: str, lang: str, focus_name: str | None = None,
+              level_label: str | None = None) -> list:
+    """The map's caption: what colours it and at which level (and the focus area when rotating).
+
+    ``level_label`` is the level's name in this deployment (``dashboard.i18n.level_name``); without it the
+    slot's default name.
+    """
     parts = [html.Span(t(f"measure.{measure}", lang), className="gp-map-measure"),
-             html.Span(t(f"level.{level}", lang), className="gp-map-level")]
+             html.Span(level_label or t(f"level.{level}", lang), className="gp-map-level")]
     if focus_name:
         parts.append(html.Span(focus_name, className="gp-map-focus"))
     return parts

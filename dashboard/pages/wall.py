@@ -43,11 +43,11 @@ def layout(**query):
                 scope = rt.scope(con, info, opts.scope)
             except UnknownAreaError:
                 return unknown_area(con, deployment, opts.scope, opts.lang, "/wall")
+            opts = opts.fitted(con, scope, deployment.slots)  # the map level among the deployment's levels
     except NoSnapshotError:
         return no_data(q, rt.settings)
     except NoDistrictError:
         return no_district(q, rt.settings)
-    opts = opts.within(scope.level)
     warmup.note(rt, opts, *panels_of(opts.layout))
     return wall_layout(opts, rt.settings, deployment, rt.now())
 

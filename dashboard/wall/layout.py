@@ -15,7 +15,7 @@ from dash import dcc, html
 from dashboard import ids
 from dashboard.components.format import clock_time
 from dashboard.figures.wall_map import GRAPH_CONFIG
-from dashboard.i18n import pick, t
+from dashboard.i18n import level_name, pick, t
 from dashboard.runtime import Deployment
 from dashboard.wall.options import WallOptions
 from settings import Settings
@@ -93,9 +93,20 @@ def _panel_body(panel: str, lang: str) -> list:
     return [html.Div(id=ids.text_panel(panel), className=f"gp-body gp-body-{panel}")]
 
 
-def _panel(panel: str, weight: float, lang: str) -> html.Section:
+def _title(panel: str, lang: str, deployment: Deployment) -> str:
+    """A panel's title; the map and resources panels name the deployment's levels, not the demo's slots."""
+    if not deployment.levels:  # a warehouse that names no levels keeps the product's titles
+        return t(_TITLES[panel], lang)
+    if panel == ids.PANEL_MAP:
+        return t("panel.heatmap", lang)
+    if panel == ids.PANEL_RESOURCES:
+        return t("panel.resources_by", lang, level=level_name(deployment.level("street"), lang))
+    return t(_TITLES[panel], lang)
+
+
+def _panel(panel: str, weight: float, lang: str, deployment: Deployment) -> html.Section:
     return html.Section(className=f"gp-panel gp-panel-{panel}", style={"flexGrow": weight},
-                        children=[html.H2(t(_TITLES[panel], lang), className="gp-panel-title"),
+                        children=[html.H2(_title(panel, lang, deployment), className="gp-panel-title"),
                                   *_panel_body(panel, lang)])
 
 
@@ -140,7 +151,7 @@ def wall_layout(opts: WallOptions, settings: Settings, deployment: Deployment, n
             html.Div(id=ids.text_panel(ids.PANEL_VITALS), className="gp-vitals"),
             html.Main(className="gp-main", children=[
                 html.Div(className="gp-col", style={"flexGrow": col.width, "flexBasis": 0},
-                         children=[_panel(p, w, opts.lang) for p, w in col.panels])
+                         children=[_panel(p, w, opts.lang, deployment) for p, w in col.panels])
                 for col in columns
             ]),
         ],

@@ -23,7 +23,7 @@ from dash import no_update
 
 from dashboard.components.worst import map_title, worst_list
 from dashboard.figures.wall_map import coloraxis, map_figure, map_patch
-from dashboard.i18n import pick, t
+from dashboard.i18n import level_name, pick, t
 from dashboard.theme import FONT_FAMILY, font_px
 from dashboard.wall import data
 from dashboard.wall.options import BadOptions, WallOptions
@@ -102,9 +102,10 @@ def _hover_labels(lang: str) -> dict[str, str]:
 
 
 def _texts(points: pd.DataFrame, lang: str) -> list[str]:
-    label = t("map.hover_residents", lang)
-    return [f"{pick(n, ne, lang)}<br>{label} {int(r):,}"
-            for n, ne, r in zip(points["name"], points["name_en"], points["residents"].fillna(0), strict=True)]
+    label, none = t("map.hover_residents", lang), t("map.no_residents", lang)
+    residents = pd.to_numeric(points["residents"], errors="coerce")  # NULL: the city publishes none
+    return [f"{pick(n, ne, lang)}<br>{none if pd.isna(r) else f'{label} {int(r):,}'}"
+            for n, ne, r in zip(points["name"], points["name_en"], residents, strict=True)]
 
 
 def map_outputs(src: data.Source, opts: WallOptions, mv: MapView, drawn: dict | None, step: int, n_labels: int,
@@ -124,7 +125,8 @@ def map_outputs(src: data.Source, opts: WallOptions, mv: MapView, drawn: dict | 
     measure = opts.measure_at(step)
     aligned = data.map_numbers(src, level)
     rotating_focus = bool(opts.rotate) and opts.cycle == "street"
-    outline_level = outlines.outline_level(scope.level, level) or level
+    slots = src.deployment.slots
+    outline_level = outlines.outline_level(scope.level, level, slots) or level
     focus_areas = shapes.points(con, scope, outline_level) if rotating_focus else aligned.iloc[0:0]
     focus_i = focus_step(opts, step, len(focus_areas))
     focus = focus_areas.iloc[focus_i - 1] if focus_i else None
@@ -150,7 +152,7 @@ def map_outputs(src: data.Source, opts: WallOptions, mv: MapView, drawn: dict | 
                     shapes.ids_digest(aligned["area_id"].tolist())])
     digest = _digest(vals, label_trace["text"], axis["cmax"], measure, frame_id)
     focus_name = pick(focus["name"], focus["name_en"], lang) if focus is not None else None
-    title = map_title(measure, level, lang, focus_name)
+    title = map_title(measure, level, lang, focus_name, level_name(src.deployment.level(level), lang))
     listing = worst_list(ranked.head(n_list), measure, lang) if n_list else []
     drawn = drawn or {}
     if drawn.get("key") == key and drawn.get("digest") == digest:
@@ -165,7 +167,7 @@ def map_outputs(src: data.Source, opts: WallOptions, mv: MapView, drawn: dict | 
         raise RuntimeError("area polygons and numbers disagree; the next refresh redraws")  # reference reload race
     heat = grid_heat.transform(aligned, measure, _texts(aligned, lang), _hover_labels(lang),
                                geojson=shapes.feature_collection(geo))
-    map_layers = [outlines.transform(outlines.query(con, scope, level), mv.scale),
+    map_layers = [outlines.transform(outlines.query(con, scope, level, slots), mv.scale),
                   outlines.highlight(None, "worst", mv.scale), outlines.highlight(None, "focus", mv.scale)]
     map_layers[1]["source"], map_layers[2]["source"] = worst_fc, focus_fc
     figure = map_figure(heat, label_trace, map_layers, (lon, lat), zoom, axis, mv.scale, revision=key)

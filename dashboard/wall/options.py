@@ -16,19 +16,25 @@ looks the area up in the snapshot and fits the map level below it (:meth:`WallOp
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
+
+import duckdb
 
 from dashboard.i18n import language
 from layers.grid_heat import MEASURES
-from metrics.scope import LEVELS, child_level
+from metrics.scope import LEVELS, Scope, areas_per_level
 from settings import Settings
 
-__all__ = ["BadOptions", "WallOptions", "LAYOUTS", "MAP_LEVELS", "MIN_REFRESH", "MIN_ROTATE", "CYCLES",
+__all__ = ["AUTO_LEVEL", "BadOptions", "WallOptions", "LAYOUTS", "MAP_LEVELS", "MAX_MAP_AREAS", "MIN_REFRESH", "MIN_ROTATE", "CYCLES",
            "query_values"]
 
 LAYOUTS = ("main", "map", "warnings")
 MAP_LEVELS = ("street", "community", "grid", "microgrid")
+AUTO_LEVEL = "auto"  # no level asked for: the deepest level with at most MAX_MAP_AREAS areas in the scope
+# Areas a wall map colours at most by default: the demo's 503 grids (not its 3,116 micro-grids), LA's 99
+# councils. More polygons make the first drawing slow and the areas too small to read across a room.
+MAX_MAP_AREAS = 600
 CYCLES = ("measure", "street")
 MIN_REFRESH = 2  # seconds; tests use 2, a real wall 30-60
 MAX_REFRESH = 3600
@@ -81,7 +87,7 @@ class WallOptions:
         cycle: what rotates: ``"measure"`` (cases → open → overdue → per 10k) or ``"street"`` (the
             focus moves across the scope's streets or communities, the whole area in between).
         layout: panel set: ``"main"``, ``"map"`` or ``"warnings"``.
-        level: the map's areas: micro-grids, grids, communities or streets.
+        level: the map's areas: a level slot below the scope, or ``"auto"`` (resolved by :meth:`within`).
         measure: the map's first (or only) measure.
     """
 
@@ -91,7 +97,7 @@ class WallOptions:
     rotate: int = 0
     cycle: str = "measure"
     layout: str = "main"
-    level: str = "grid"
+    level: str = AUTO_LEVEL
     measure: str = "cases"
 
     @classmethod
@@ -111,7 +117,7 @@ class WallOptions:
         rotate = _int(q.get("rotate"), 0, 0, 24 * 3600)
         rotate = 0 if rotate <= 0 else max(rotate, MIN_ROTATE)
         scope = str(q.get("scope", "")).strip() or district_id
-        level = str(q.get("level", "grid")).lower()
+        level = str(q.get("level", AUTO_LEVEL)).lower()
         measure = str(q.get("measure", "cases")).lower()
         cycle = str(q.get("cycle", "measure")).lower()
         layout = str(q.get("layout", "main")).lower()
@@ -122,21 +128,48 @@ class WallOptions:
             rotate=rotate,
             cycle=cycle if cycle in CYCLES else "measure",
             layout=layout if layout in LAYOUTS else "main",
-            level=level if level in MAP_LEVELS else "grid",
+            level=level if level in MAP_LEVELS else AUTO_LEVEL,
             measure=measure if measure in MEASURES else "cases",
         )
 
-    def within(self, scope_level: str) -> WallOptions:
-        """These options with the map level below ``scope_level`` (the scope's level, looked up).
+    def within(self, scope_level: str, levels: Sequence[str] | None = None,
+               counts: Mapping[str, int] | None = None) -> WallOptions:
+        """These options with the map level fitted below ``scope_level`` (the scope's level, looked up).
 
-        The map colours areas inside the scope, so at least one level below it: a street's wall
-        asked for streets shows communities.
+        The map colours areas inside the scope, so at least one level below it: a street's wall asked
+        for streets shows the next level down. A level the deployment does not have, or none, is
+        ``"auto"``: the deepest level below the scope with at most :data:`MAX_MAP_AREAS` areas in it
+        (``counts``; the level just below when even that has more).
+
+        Args:
+            scope_level: the scope's slot.
+            levels: the deployment's slots top-down (default: all five).
+            counts: areas per level inside the scope (``metrics.scope.areas_per_level``); ``None``
+                picks ``grid`` when the deployment has it, else the finest level.
         """
         if scope_level not in LEVELS:
             raise ValueError(f"unknown level {scope_level!r}")
-        if LEVELS.index(self.level) > LEVELS.index(scope_level):
+        slots = list(levels or LEVELS)
+        below = [s for s in slots if s in LEVELS and LEVELS.index(s) > LEVELS.index(scope_level)]
+        if not below:
+            return replace(self, level="microgrid")
+        if self.level in below:
             return self
-        return replace(self, level=child_level(scope_level) or "microgrid")
+        if self.level != AUTO_LEVEL:  # asked for: that level or the next one down the deployment has
+            return replace(self, level=next((s for s in below if LEVELS.index(s) >= LEVELS.index(self.level)),
+                                            below[-1]))
+        if counts is None:
+            return replace(self, level="grid" if "grid" in below else below[-1])
+        fits = [s for s in below if counts.get(s, 0) <= MAX_MAP_AREAS]
+        return replace(self, level=fits[-1] if fits else below[0])
+
+    def fitted(self, con: duckdb.DuckDBPyConnection, scope: Scope, slots: Sequence[str]) -> WallOptions:
+        """:meth:`within` the resolved ``scope`` of a deployment with ``slots``, counting its areas when auto.
+
+        The count is one ``GROUP BY`` over ``areas`` (a few thousand rows), asked only when no level was given.
+        """
+        counts = areas_per_level(con, scope) if self.level == AUTO_LEVEL else None
+        return self.within(scope.level or "district", slots, counts)
 
     def to_dict(self) -> dict:
         """A JSON-able dict for the options store."""

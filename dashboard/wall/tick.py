@@ -33,7 +33,7 @@ from dashboard.components.ticker import ticker
 from dashboard.components.vitals import vitals_strip
 from dashboard.components.warnings import warning_list
 from dashboard.figures.backlog import days_figure, days_frame, hours_figure, hours_frame, series_patch
-from dashboard.i18n import pick, t
+from dashboard.i18n import level_name, pick, t
 from dashboard.runtime import Runtime
 from dashboard.wall import data, warmup
 from dashboard.wall.layout import MAP_LABELS, rows_for
@@ -73,7 +73,10 @@ def _scope_text(src: data.Source, lang: str) -> str:
     if src.scope.level == "district":
         return ""
     names = data.scope_name(src)
-    return pick(*names, lang) if names else t("wall.unknown_scope", lang, area=src.scope.area_id)
+    if not names:
+        return t("wall.unknown_scope", lang, area=src.scope.area_id)
+    level = level_name(src.deployment.level(src.scope.level or ""), lang)
+    return t("wall.scope_line", lang, level=level, name=pick(*names, lang))
 
 
 def _text_builders(src: data.Source, opts: WallOptions, historical: datetime | None = None
@@ -95,7 +98,8 @@ def _text_builders(src: data.Source, opts: WallOptions, historical: datetime | N
         ids.PANEL_VITALS: vitals,
         ids.PANEL_SLA: sla,
         ids.PANEL_WARNINGS: lambda: warning_list(data.warnings(src), lang, tz, rows_for(layout, ids.PANEL_WARNINGS)),
-        ids.PANEL_RESOURCES: lambda: resource_table(data.resource_summary(src), lang),
+        ids.PANEL_RESOURCES: lambda: resource_table(data.resource_summary(src), lang,
+                                                    level_name(src.deployment.level("street"), lang)),
     }
 
 
@@ -145,7 +149,7 @@ def run_tick(runtime: Runtime, options: object, viewport: object, drawn: object,
             deployment = runtime.deployment(con, info)
             opts = WallOptions.from_dict(options, settings, deployment.district_id)
             scope = runtime.scope(con, info, opts.scope)  # UnknownAreaError: nothing computed, nothing noted
-            opts = opts.within(scope.level)
+            opts = opts.fitted(con, scope, deployment.slots)
             warmup.note(runtime, opts, text_panels, graph_panels)
             src = data.source(con, info, scope, now, settings, deployment)
             return _build(src, opts, mv, dict(drawn or {}), text_panels, graph_panels, rotate_step or 0, rotate_only,

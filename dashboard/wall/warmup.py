@@ -117,10 +117,12 @@ def start(runtime: Runtime) -> None:
     _stopping.clear()
     try:
         with runtime.snapshot() as (con, info):
-            district = runtime.deployment(con, info).scope
+            deployment = runtime.deployment(con, info)
+            district = deployment.scope
+            opts = WallOptions.from_query({}, runtime.settings, district.area_id).fitted(con, district,
+                                                                                         deployment.slots)
     except (NoSnapshotError, LookupError):
         return
-    opts = WallOptions.from_query({}, runtime.settings, district.area_id).within(district.level)
     note(runtime, opts, *panels_of(opts.layout))
 
 

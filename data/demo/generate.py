@@ -34,7 +34,7 @@ import shapely
 
 from data import enums, meta
 from data.demo import catalogue as cat
-from data.demo.geography import build_areas
+from data.demo.geography import build_areas, level_rows
 from data.geography import areas_table
 from data.marts import refresh_all
 from data.snapshot import SnapshotInfo, publish
@@ -610,6 +610,9 @@ def build_demo(settings, spec: DemoSpec | None = None, progress: bool = True) ->
         areas = areas_table(gdf)
         con.register("areas_df", areas)
         con.execute("INSERT INTO areas SELECT * FROM areas_df")
+        con.register("levels_df", level_rows())
+        con.execute("INSERT INTO area_levels (level, depth, name, name_en) SELECT level, depth, name, name_en "
+                    "FROM levels_df")
         for name, frame in (("categories", cat.categories_frame()), ("departments", cat.departments_frame()),
                             ("channels", cat.channels_frame())):
             con.register("ref_df", frame)

@@ -29,7 +29,20 @@ from shapely.geometry import Polygon
 
 from data.geography import COLUMNS, LAND_USES, LEVELS, load_outline, polygon_parts
 
-__all__ = ["BINJIANG", "DistrictSpec", "StreetSpec", "build_areas", "default_outline"]
+__all__ = ["BINJIANG", "LEVEL_NAMES", "DistrictSpec", "StreetSpec", "build_areas", "default_outline",
+           "level_rows"]
+
+# The demo's rows of ``area_levels``: all five slots, named as a Chinese district names them.
+LEVEL_NAMES: tuple[tuple[str, str, str], ...] = (
+    ("district", "区", "District"), ("street", "街道", "Street"), ("community", "社区", "Community"),
+    ("grid", "网格", "Grid"), ("microgrid", "微网格", "Micro-grid"),
+)
+
+
+def level_rows() -> pd.DataFrame:
+    """``area_levels`` rows of the demo (level, depth, name, name_en), top-down."""
+    return pd.DataFrame([(lv, depth, zh, en) for depth, (lv, zh, en) in enumerate(LEVEL_NAMES)],
+                        columns=["level", "depth", "name", "name_en"])
 
 
 @dataclass(frozen=True)

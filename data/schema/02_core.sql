@@ -11,9 +11,9 @@ CREATE TABLE IF NOT EXISTS events (
     needs_dispatch BOOLEAN NOT NULL,          -- the dispatch SLA applies only when true
     summary        VARCHAR,                   -- short description, no personal data
     microgrid_id   VARCHAR NOT NULL,
-    grid_id        VARCHAR NOT NULL,          -- ancestors of the micro-grid (derived)
-    community_id   VARCHAR NOT NULL,
-    street_id      VARCHAR NOT NULL,
+    grid_id        VARCHAR,                   -- ancestors of the micro-grid (derived); NULL at a level
+    community_id   VARCHAR,                   -- the deployment does not have (see area_levels)
+    street_id      VARCHAR,
     lon            DOUBLE,
     lat            DOUBLE,
     received_at    TIMESTAMPTZ NOT NULL,

@@ -3,9 +3,9 @@
 CREATE TABLE IF NOT EXISTS mart_daily_counts (
     day            DATE NOT NULL,
     microgrid_id   VARCHAR NOT NULL,
-    grid_id        VARCHAR NOT NULL,
-    community_id   VARCHAR NOT NULL,
-    street_id      VARCHAR NOT NULL,
+    grid_id        VARCHAR,                   -- NULL at a level the deployment does not have
+    community_id   VARCHAR,
+    street_id      VARCHAR,
     category_id    VARCHAR NOT NULL,
     category_l1    VARCHAR NOT NULL,
     channel        VARCHAR NOT NULL,
@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS mart_daily_counts (
 -- Backlog at the end of each local day, per street and top-level category.
 CREATE TABLE IF NOT EXISTS mart_backlog_daily (
     day            DATE NOT NULL,
-    street_id      VARCHAR NOT NULL,
+    street_id      VARCHAR,                   -- NULL when the deployment has no street level
     category_l1    VARCHAR NOT NULL,
     inflow         INTEGER NOT NULL,
     outflow        INTEGER NOT NULL,
@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS mart_area_stats (
     level          VARCHAR NOT NULL,
     cases_30d      INTEGER NOT NULL,
     open_now       INTEGER NOT NULL,
-    residents      BIGINT NOT NULL,
+    residents      BIGINT,                    -- NULL: not published
     per_10k_30d    DOUBLE
 );
 

@@ -14,7 +14,7 @@ DISTRICT = "D1"  # any id: the district comes from the warehouse, never from the
 def test_defaults_come_from_settings():
     o = WallOptions.from_query({}, SETTINGS, DISTRICT)
     assert (o.refresh, o.scope, o.lang, o.rotate, o.layout, o.level, o.measure) == (
-        SETTINGS.wall_refresh_seconds, DISTRICT, SETTINGS.language, 0, "main", "grid", "cases")
+        SETTINGS.wall_refresh_seconds, DISTRICT, SETTINGS.language, 0, "main", "auto", "cases")
     en = load_settings(env={"GRIDPULSE_LANGUAGE": "en", "GRIDPULSE_WALL_REFRESH_SECONDS": "45"}, toml_path=None)
     assert WallOptions.from_query({}, en, DISTRICT).lang == "en" and WallOptions.from_query({}, en, DISTRICT).refresh == 45
 
@@ -32,7 +32,7 @@ def test_defaults_come_from_settings():
     ({"layout": "map"}, "layout", "map"),
     ({"layout": "nope"}, "layout", "main"),
     ({"level": "grid"}, "level", "grid"),
-    ({"level": "planet"}, "level", "grid"),
+    ({"level": "planet"}, "level", "auto"),
     ({"measure": "per_10k"}, "measure", "per_10k"),
     ({"measure": "x"}, "measure", "cases"),
     ({"cycle": "street"}, "cycle", "street"),
@@ -63,7 +63,7 @@ def test_round_trip_through_the_store():
 
 
 @pytest.mark.parametrize(("field", "sent", "kept"), [
-    ("refresh", 0, 2), ("refresh", "soon", 60), ("layout", "nope", "main"), ("level", "planet", "grid"),
+    ("refresh", 0, 2), ("refresh", "soon", 60), ("layout", "nope", "main"), ("level", "planet", "auto"),
     ("measure", "x", "cases"), ("lang", "fr", "zh"), ("rotate", -3, 0), ("cycle", "spin", "measure"),
     ("scope", "", DISTRICT),
 ])
@@ -89,3 +89,18 @@ def test_measure_rotation():
     assert still.measure_at(3) == "open"
     streets = WallOptions.from_query({"rotate": "10", "cycle": "street"}, SETTINGS, DISTRICT)
     assert streets.measure_at(3) == "cases"
+
+
+def test_the_default_map_level_is_the_deepest_with_at_most_600_areas_among_the_deployments_levels():
+    auto = WallOptions.from_query({}, SETTINGS, DISTRICT)
+    five = ("district", "street", "community", "grid", "microgrid")
+    five_counts = {"district": 1, "street": 3, "community": 65, "grid": 503, "microgrid": 3116}
+    assert auto.within("district", five, five_counts).level == "grid"
+    la = ("district", "street", "microgrid")  # city -> region -> neighbourhood council
+    assert auto.within("district", la, {"district": 1, "street": 12, "microgrid": 99}).level == "microgrid"
+    assert auto.within("street", la, {"street": 1, "microgrid": 9}).level == "microgrid"
+    assert auto.within("district", la, {"street": 12, "microgrid": 5000}).level == "street"
+    assert auto.within("district", ("district", "microgrid"), {"microgrid": 9000}).level == "microgrid"
+    # a level the deployment lacks is not drawn: the next one down it has
+    asked = WallOptions.from_query({"level": "community"}, SETTINGS, DISTRICT)
+    assert asked.within("district", la, {"microgrid": 99}).level == "microgrid"

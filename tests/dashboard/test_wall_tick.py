@@ -73,7 +73,7 @@ def test_only_the_panels_on_screen_are_built_and_rotation_touches_only_the_map(w
 
 def test_a_street_wall_and_an_unknown_area(wall):
     street = run_tick(wall, _options(wall, scope="330108001"), VIEWPORT, {}, TEXTS, GRAPHS)
-    assert street.texts[1] == "西兴街道"
+    assert street.texts[1] == "街道 · 西兴街道"  # the level as the deployment names it, then the area
     assert street.graphs[2]["layout"]["map"]["layers"][0]["source"]["features"]  # its communities are outlined
     for unknown in ("G999", "xixing", "330199"):  # shaped like an id or not: looked up, not guessed
         with pytest.raises(UnknownAreaError, match=unknown):

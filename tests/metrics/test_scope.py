@@ -134,3 +134,52 @@ def test_scope_validates_and_is_hashable():
         Scope("A", urgency="very")
     with pytest.raises(ValueError):
         Scope("A", level="planet")
+
+
+# --- the deployment's own levels (issue 10) -------------------------------------------------------------------
+def _three_level_warehouse(with_names: bool = True):
+    """District T → regions R1, R2 → councils C1..C3 (no community or grid level), in memory."""
+    import duckdb
+
+    from data.warehouse import apply_schema
+
+    con = duckdb.connect(":memory:")
+    apply_schema(con)
+    rows = [("T", "district", None, None), ("R1", "street", "T", "R1"), ("R2", "street", "T", "R2"),
+            ("C1", "microgrid", "R1", "R1"), ("C2", "microgrid", "R1", "R1"), ("C3", "microgrid", "R2", "R2")]
+    for area_id, level, parent, street in rows:
+        con.execute("INSERT INTO areas (area_id, level, name, name_en, parent_id, street_id, residents, area_km2, "
+                    "centroid_lon, centroid_lat, geometry_wkb, geojson, geojson_simple) "
+                    "VALUES (?, ?, ?, ?, ?, ?, NULL, 1, 0, 0, ''::BLOB, '', '')",
+                    [area_id, level, area_id, area_id, parent, street])
+    if with_names:
+        con.execute("INSERT INTO area_levels VALUES ('district', 0, '城市', 'City'), ('street', 1, '片区', 'Region'), "
+                    "('microgrid', 2, '社区委员会', 'Neighborhood Council')")
+    return con
+
+
+def test_deployment_levels_come_from_area_levels_or_from_areas():
+    from metrics.scope import Level, deployment_levels
+
+    con = _three_level_warehouse()
+    assert deployment_levels(con) == [Level("district", 0, "城市", "City"), Level("street", 1, "片区", "Region"),
+                                      Level("microgrid", 2, "社区委员会", "Neighborhood Council")]
+    bare = _three_level_warehouse(with_names=False)
+    assert deployment_levels(bare) == [Level("district", 0), Level("street", 1), Level("microgrid", 2)]
+    bare.execute("DROP TABLE area_levels")  # a snapshot older than the table
+    assert [lv.level for lv in deployment_levels(bare)] == ["district", "street", "microgrid"]
+
+
+def test_child_level_skips_the_slots_the_deployment_does_not_have_and_scopes_still_nest():
+    from metrics.scope import areas_per_level, deployment_levels
+
+    con = _three_level_warehouse()
+    levels = deployment_levels(con)
+    assert child_level("district", levels) == "street" and child_level("street", levels) == "microgrid"
+    assert child_level("microgrid", levels) is None and child_level("street") == "community"
+    assert areas_per_level(con, Scope("T", level="district")) == {"district": 1, "street": 2, "microgrid": 3}
+    assert areas_per_level(con, Scope("R1", level="street")) == {"street": 1, "microgrid": 2}
+    sql, params = Scope("R1", level="street").where("a")
+    assert sorted(r[0] for r in con.execute(f"SELECT area_id FROM areas a WHERE level = 'microgrid' AND "
+                                            f"{sql.replace('a.microgrid_id', 'a.area_id')}", params).fetchall()) == [
+        "C1", "C2"]
