@@ -134,6 +134,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "vital.short.dispatch_pct": ("{limit}派遣率", "Dispatch ≤{limit}"),
     # --- end of the web tier's issue-9 block ---
     # --- issue 10, calendar and clock: historical data shown as of its newest case ---
+    "wall.loaded_at": ("载入于", "Loaded"),
+    "res.none": ("暂无资源数据（摄像头、人员、车辆）", "No resources data (cameras, staff, vehicles)"),
     "wall.historical": ("数据截至 {time}（历史数据）", "Data as of {time} (historical)"),
     "wall.historical_hint": ("数据集最新案件早于当前时间一天以上：所有指标按该时刻计算。",
                              "The dataset's newest case is more than a day old: every number is as of that moment."),

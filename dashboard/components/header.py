@@ -45,12 +45,14 @@ def data_status(fresh, lang: str, tz: str, now: datetime | None = None) -> list:
     other_day = (published is not None and now is not None
                  and published.astimezone(zone).date() != now.astimezone(zone).date())
     asof = clock_time(published, tz, with_date=other_day)
+    historical = getattr(fresh, "historical_as_of", None)
+    # historical data: the banner says what the data is as of; the publication time is when it was loaded
+    label = t("wall.loaded_at" if historical is not None else "wall.data_as_of", lang)
     children: list = [html.Div(className="gp-asof", children=[
-        html.Span(t("wall.data_as_of", lang), className="gp-asof-label"),
+        html.Span(label, className="gp-asof-label"),
         html.Span(asof, className="gp-asof-time"),
     ])]
     failed = str(getattr(fresh, "last_run_status", "") or "").lower() == "failed"
-    historical = getattr(fresh, "historical_as_of", None)
     if historical is not None:
         children.append(html.Span(f"{STATUS_SHAPES['amber']} {historical_text(historical, lang, tz)}",
                                   className="gp-historical gp-s-amber", title=t("wall.historical_hint", lang),

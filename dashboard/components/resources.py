@@ -33,8 +33,10 @@ def resource_table(summary: pd.DataFrame | None, lang: str, level_label: str | N
     """
     header = html.Div([html.Span(level_label or t("res.street", lang))] + [html.Span(t(k, lang)) for k, _, _ in COLUMNS],
                       className="gp-res-row gp-res-head")
+    if summary is None or summary.empty:  # a deployment whose sources send no assets: say so, not an empty grid
+        return [html.Div(t("res.none", lang), className="gp-empty")]
     rows = [header]
-    for r in (summary if summary is not None else pd.DataFrame()).itertuples(index=False):
+    for r in summary.itertuples(index=False):
         is_total = r.street_id == TOTAL_ID
         name = t("res.total", lang) if is_total else pick(r.name, r.name_en, lang)
         rows.append(html.Div(

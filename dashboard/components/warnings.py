@@ -72,8 +72,8 @@ def warning_text(w, lang: str) -> str:
     if w.kind == "surge":
         where = " ".join(x for x in (_name(w, "street", lang), _name(w, "area", lang)) if x)
         category = _name(w, "category", lang)
-        if lang == "en" and category:
-            category = category[:1].lower() + category[1:]
+        if lang == "en" and category:  # mid-sentence: "graffiti removal", but "AED request" keeps its acronym
+            category = " ".join(w if len(w) > 1 and w.isupper() else w.lower() for w in category.split(" "))
         return t("warn.msg.surge", lang, where=where, category=category, hours=f"{ev['hours']:g}",
                  count=ev["count"], usual=_usual(ev["usual"], lang))
     if w.kind == "efficiency":

@@ -84,6 +84,11 @@ def surges(con: duckdb.DuckDBPyConnection, scope: Scope, now: datetime, settings
     model = model or SurgeModel()
     ctx = queries.prepare(con, now, settings)
     ws0, we0 = ctx.now - timedelta(hours=hours), ctx.now
+    first = ctx.facts.first_day
+    if first is None or first > (ws0 - timedelta(weeks=model.weeks)).date():
+        # the data does not reach back over the whole baseline: "usually" is unknown, so nothing is a
+        # surge (an imported 3-day extract would otherwise flag every busy category on its first day)
+        return []
     cand = ctx.run("surge_current", {"ws0": ws0, "we0": we0, "min_count": model.min_count}, scope=scope)
     if cand.empty:  # the usual case: nothing reaches the minimum count, one cheap query
         return []

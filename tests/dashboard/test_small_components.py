@@ -25,7 +25,9 @@ def test_resource_table_rows_and_bars():
     assert staff.children[1].children.style == {"width": "50%"}
     assert rows[-1].children[0].children == "合计" and rows[-1].className.endswith("gp-res-total-row")
     assert resource_table(SUMMARY, "en")[1].children[0].children == "Donghu Street"
-    assert len(resource_table(None, "zh")) == 1
+    for nothing in (None, SUMMARY.iloc[0:0]):  # no assets at all: the panel says so instead of an empty grid
+        (only,) = resource_table(nothing, "en")
+        assert only.children == "No resources data (cameras, staff, vehicles)"
 
 
 def test_worst_list_and_caption():
