@@ -477,10 +477,13 @@ def vital_signs(con: duckdb.DuckDBPyConnection, scope: Scope, window: Window, no
     past = cache.memo(ctx, ("vitals_baseline", scope, tuple(past_windows), ctx.tables.sla_key),
                         lambda: _measures(ctx, scope, past_windows))
     length = (end - start).total_seconds()
+    first_day = ctx.facts.first_day
     values: dict[str, tuple[float | None, float | None]] = {}
     for key, value in current.items():
         weekly = []
         for (ws, we), m in zip(past_windows, past, strict=True):
+            if first_day is None or ws.date() < first_day:
+                continue  # a week before the data begins is no baseline (not a week of zeros)
             v = _values(m, residents)[key]
             span = (we - ws).total_seconds()
             if key in _COUNT_KEYS and v is not None and span > 0:

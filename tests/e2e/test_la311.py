@@ -99,3 +99,25 @@ def test_a_three_day_extract_has_no_usual_so_nothing_is_a_surge(la2020):
         assert surges(con, district, now, la2020) == []
     finally:
         reader.close()
+
+
+def test_weeks_before_the_data_are_no_baseline(la2020):
+    """The open backlog's target is its baseline; a 3-day extract has none, so no target and no status
+    (it read "6,375 open, target <= 0, alert" before)."""
+    from data.snapshot import SnapshotReader
+    from metrics.freshness import newest_case
+    from metrics.scope import Scope, Window, district_area
+    from metrics.vitals import vital_signs
+
+    reader = SnapshotReader(la2020.warehouse_dir, la2020.timezone)
+    try:
+        con = reader.cursor()
+        now = newest_case(con)
+        district = Scope(district_area(con)["area_id"], level="district")
+        signs = {m.key: m for m in vital_signs(con, district, Window.named("today", now, la2020.timezone), now,
+                                               la2020).metrics}
+        for key in ("open_backlog", "overdue_open", "received"):
+            assert signs[key].value is not None and signs[key].baseline is None, key
+        assert signs["open_backlog"].target is None and signs["open_backlog"].status == "none"
+    finally:
+        reader.close()
