@@ -14,7 +14,7 @@ import pytest
 from dashboard.app import create_app
 from tests.browser.conftest import set_viewport, wait_until
 from tests.browser.test_wall import OVERFLOW, dom, external_requests, leave, shoot
-from tests.e2e.conftest import la2020  # noqa: F401  (the fixture)
+from tests.e2e.conftest import la2017, la2020  # noqa: F401  (the fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -26,9 +26,14 @@ return !!(plot && plot._fullData && plot._fullData.length === 2 && plot.data[0].
 """
 
 
-@pytest.mark.parametrize("size", [(1920, 1080), (3840, 2160)], ids=["1080p", "2160p"])
-def test_the_la_wall_speaks_in_la_terms_as_of_its_newest_case(dash_duo, la2020, size):  # noqa: F811
-    app = create_app(la2020)  # no clock: the wall clock, as in production
+NEWEST = {"la2020": "2020-01-03 14:22", "la2017": "2017-12-31 23:59"}
+
+
+@pytest.mark.parametrize(("extract", "size"), [("la2020", (1920, 1080)), ("la2020", (3840, 2160)),
+                                               ("la2017", (1920, 1080))], ids=["2020-1080p", "2020-2160p", "2017-1080p"])
+def test_the_la_wall_speaks_in_la_terms_as_of_its_newest_case(dash_duo, request, extract, size):
+    settings = request.getfixturevalue(extract)
+    app = create_app(settings)  # no clock: the wall clock, as in production
     set_viewport(dash_duo.driver, *size)
     dash_duo.start_server(app, navigate=False)
     base = dash_duo.server.url.rstrip("/")
@@ -37,7 +42,7 @@ def test_the_la_wall_speaks_in_la_terms_as_of_its_newest_case(dash_duo, la2020, 
     wait_until(lambda: driver.execute_script(READY), timeout=40, what="the LA wall to draw")
     text = dom(driver, "return document.body.innerText")
     assert "Los Angeles" in dom(driver, "return document.querySelector('.gp-header').innerText")
-    assert "Data as of 2020-01-03 14:22 (historical)" in text and "Loaded" in text  # not two "as of" times
+    assert f"Data as of {NEWEST[extract]} (historical)" in text and "Loaded" in text  # not two "as of" times
     assert "Neighborhood Council" in text or "Region" in text
     for slot_word in ("Street", "Micro-grid", "街道", "网格"):
         assert slot_word not in text, slot_word
@@ -46,7 +51,13 @@ def test_the_la_wall_speaks_in_la_terms_as_of_its_newest_case(dash_duo, la2020, 
                        ".textContent") not in ("", "0", "—")
     assert dom(driver, OVERFLOW) == []
     time.sleep(1.5)
-    shoot(driver, f"la-wall-{size[0]}x{size[1]}.png")
+    shoot(driver, f"{extract}-wall-{size[0]}x{size[1]}.png")
     assert external_requests(driver, base) == []
     assert dash_duo.get_logs() == []
+    # the index page on the same deployment: English, its tables, a quiet console
+    driver.get(f"{base}/")
+    wait_until(lambda: "events" in driver.execute_script("return document.body.innerText"), timeout=20,
+               what="the index page")
+    assert "Command center" in dom(driver, "return document.body.innerText")
+    assert external_requests(driver, base) == [] and dash_duo.get_logs() == []
     leave(driver)
