@@ -3,7 +3,8 @@
  *  - viewport(): measures the screen and the map box once (and after a resize), so the server can
  *    size fonts and frame the map for 1920x1080 and 3840x2160 alike;
  *  - clock(): every second, the header clock and every SLA countdown, in the deployment's zone,
- *    corrected by the server-browser clock offset learnt at each refresh;
+ *    corrected by the server-browser clock offset learnt at each refresh (standing still at the
+ *    data's newest case when the refresh says the data is historical: meta.frozen);
  *  - gpWallHooks: the Dash renderer calls pre/post around server requests; a request that has not
  *    succeeded after a few seconds turns the "reconnecting" badge on, the next success turns it off;
  *  - the refresh timer starts when the first drawing has arrived (so that it cannot ask for the
@@ -195,7 +196,8 @@
           state.offsetSet = true;
         }
         formats(options);
-        var serverNow = Date.now() + state.offset;
+        // historical data: the server's "now" is the data's newest case; the clock and countdowns stand there
+        var serverNow = state.lastMeta && state.lastMeta.frozen ? state.lastMeta.server_now : Date.now() + state.offset;
         var at = new Date(serverNow);
         tickCountdowns(serverNow);
         var waiting = state.pending && Date.now() - state.pending > GRACE_MS;

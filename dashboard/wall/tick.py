@@ -187,4 +187,5 @@ def _build(src: data.Source, opts: WallOptions, mv: MapView, drawn: dict, text_p
             if p != ids.PANEL_MAP:
                 graphs[p] = _safe(p, lambda p=p: _chart(src, opts, mv, p, drawn), no_update)
     return TickResult([texts.get(p, no_update) for p in text_panels], [graphs.get(p, no_update) for p in graph_panels],
-                      {"server_now": _ms(src.now), "snapshot": src.info.name}, drawn)
+                      {"server_now": _ms(src.now), "snapshot": src.info.name,
+                       "frozen": historical is not None}, drawn)  # historical: the clock stands at the data's end

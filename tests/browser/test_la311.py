@@ -50,6 +50,11 @@ def test_the_la_wall_speaks_in_la_terms_as_of_its_newest_case(dash_duo, request,
     assert dom(driver, "return document.querySelector('.gp-vital[data-key=\"received\"] .gp-vital-num')"
                        ".textContent") not in ("", "0", "—")
     assert dom(driver, OVERFLOW) == []
+    # the clock stands at the data's newest case (it used to tick on past midnight into a day with no data)
+    clock = "return document.getElementById('wall-clock-time').textContent"
+    first = dom(driver, clock)
+    time.sleep(2.5)
+    assert dom(driver, clock) == first and first.startswith(NEWEST[extract][-5:])
     time.sleep(1.5)
     shoot(driver, f"{extract}-wall-{size[0]}x{size[1]}.png")
     assert external_requests(driver, base) == []
