@@ -138,6 +138,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "wall.historical_hint": ("数据集最新案件早于当前时间一天以上：所有指标按该时刻计算。",
                              "The dataset's newest case is more than a day old: every number is as of that moment."),
     # --- end of the issue-10 calendar and clock block ---
+    # --- issue 10, stages a source does not record (Metric.reason, see components/vitals.py) ---
+    "vital.why.accept_not_recorded": ("来源未记录受理时间", "Not recorded by the source"),
+    "vital.why.dispatch_not_recorded": ("来源未记录派遣时间", "Not recorded by the source"),
+    # --- end of the issue-10 stages block ---
 }
 
 
