@@ -148,6 +148,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "wall.scope_line": ("{level} · {name}", "{level} · {name}"),
     "map.no_residents": ("无人口数据", "no residents data"),
     # --- end of the issue-10 levels block ---
+    # --- issue 10, stages a source does not record (Metric.reason, see components/vitals.py) ---
+    "vital.why.accept_not_recorded": ("来源未记录受理时间", "Not recorded by the source"),
+    "vital.why.dispatch_not_recorded": ("来源未记录派遣时间", "Not recorded by the source"),
+    # --- end of the issue-10 stages block ---
 }
 
 

@@ -52,6 +52,19 @@ class SnapshotFacts:
     last_day: date | None  # local day of the latest received_at
     district_id: str | None  # the one district of the warehouse
     ref_key: int | None = None  # fingerprint of the reference tables (areas, catalogues)
+    # Which optional stages the warehouse records: some case has accepted_at (dispatched_at). An export
+    # that records only receipt and closure has neither; its acceptance and dispatch are not measured
+    # (no rate, no median, no SLA risk), never breached. See docs/sla.md, "Stages a source does not record".
+    accept_recorded: bool = True
+    dispatch_recorded: bool = True
+
+    def recorded(self, stage: str) -> bool:
+        """Whether the warehouse records ``stage`` (``"accept"``, ``"dispatch"``; closure always is)."""
+        if stage == "accept":
+            return self.accept_recorded
+        if stage == "dispatch":
+            return self.dispatch_recorded
+        return True
 
 
 def remember(kind: str, key: Hashable, compute: Callable[[], Any], limit: int = 64) -> Any:
@@ -130,7 +143,7 @@ def cursor_snapshot(con: duckdb.DuckDBPyConnection) -> str | None:
 
 
 def facts(con: duckdb.DuckDBPyConnection, key: str | None) -> SnapshotFacts:
-    """The snapshot's day range and district (cached per snapshot file: a published snapshot never changes)."""
+    """The snapshot's day range, district and recorded stages (cached per snapshot file: it never changes)."""
     def compute() -> SnapshotFacts:
         bounds = run(con, "snapshot_bounds").iloc[0]
         first, last = (None if pd.isna(d) else pd.Timestamp(d).date() for d in (bounds["first_day"],
@@ -140,7 +153,9 @@ def facts(con: duckdb.DuckDBPyConnection, key: str | None) -> SnapshotFacts:
         if key:  # only worth knowing where results are remembered
             ref = con.execute(load_sql("ref_key")).fetchall()[0][0]
             ref_key = None if ref is None else int(ref)
-        return SnapshotFacts(first, last, district, ref_key)
+        empty = last is None  # no case yet: nothing says a stage is missing
+        return SnapshotFacts(first, last, district, ref_key, accept_recorded=empty or bool(bounds["accept_recorded"]),
+                             dispatch_recorded=empty or bool(bounds["dispatch_recorded"]))
 
     return remember("facts", key, compute) if key else compute()
 

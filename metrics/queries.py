@@ -45,7 +45,7 @@ class QueryContext:
         calendar: the working-day calendar.
         due_lookback: the longest time from receipt to any deadline: a stage due at t belongs to
             a case received after ``t - due_lookback``.
-        facts: per-snapshot facts (day range).
+        facts: per-snapshot facts (day range, district, which stages the warehouse records).
         tables: the SLA rule tables and the spans derived from them.
         warehouse: the folder of the snapshot files when ``con`` is a read-only snapshot (the
             key of :func:`metrics.cache.memo`), else ``None``.
@@ -82,13 +82,22 @@ class QueryContext:
                ) -> tuple[str, dict[str, Any]]:
         """The SQL of ``name`` and the parameters it uses (``$now`` included), for a raw ``execute``."""
         sql, scope_params = sqlfiles.render(name, scope, district_id=self.facts.district_id)
-        return sql, sqlfiles.used_params(sql, {"now": self.now, **(params or {}), **scope_params})
+        return sql, sqlfiles.used_params(sql, {**self._shared(), **(params or {}), **scope_params})
 
     def run(self, name: str, params: dict[str, Any] | None = None, scope: Scope | None = None,
             columns: dict[str, str] | None = None, slots: int = 1) -> pd.DataFrame:
-        """:func:`metrics.sqlfiles.run` on this cursor, binding ``$now`` when the query uses it."""
-        return sqlfiles.run(self.con, name, {"now": self.now, **(params or {})}, scope, columns, slots,
+        """:func:`metrics.sqlfiles.run` on this cursor, binding ``$now`` and the stage flags where used."""
+        return sqlfiles.run(self.con, name, {**self._shared(), **(params or {})}, scope, columns, slots,
                             self.facts.district_id)
+
+    def _shared(self) -> dict[str, Any]:
+        """The parameters offered to every query: ``$now`` and which stages the warehouse records.
+
+        ``$accept_recorded`` and ``$dispatch_recorded`` go to the ``open_stages`` macro
+        (``open_stages.sql``): a stage the source does not record is never what an open case waits on.
+        """
+        return {"now": self.now, "accept_recorded": self.facts.accept_recorded,
+                "dispatch_recorded": self.facts.dispatch_recorded}
 
     def open_now(self, scope: Scope) -> pd.DataFrame:
         """Cases open (and overdue) at :attr:`now` per micro-grid (``open_now.sql``).

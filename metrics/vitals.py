@@ -36,7 +36,7 @@ from metrics.sla import SlaRule, SlaRules
 from settings import Settings
 
 __all__ = ["Limit", "Metric", "MetricSpec", "SPECS", "VitalSigns", "vital_signs", "limits", "score", "status_for",
-           "BASELINE_WEEKS", "SCORE_CAP"]
+           "BASELINE_WEEKS", "NOT_RECORDED", "SCORE_CAP"]
 
 BASELINE_WEEKS = 4
 # A score above this adds nothing to the index: one excellent measure must not hide a failing one.
@@ -74,6 +74,9 @@ _LIMIT_STAGE = {"accept_1min_pct": "accept", "dispatch_5min_pct": "dispatch",
                 "median_accept_s": "accept", "median_dispatch_s": "dispatch"}
 # Median targets are half the promise: room for the tail.
 _HALF_THE_LIMIT = ("median_accept_s", "median_dispatch_s")
+# The measures of a stage the source may not record, and the reason they then carry (Metric.reason).
+NOT_RECORDED = {"accept": ("accept_1min_pct", "median_accept_s"),
+                "dispatch": ("dispatch_5min_pct", "median_dispatch_s")}
 
 
 def _rule_limit(rule: SlaRule, stage: str) -> tuple[float, str]:
@@ -230,6 +233,9 @@ class Metric:
         definition_en: the definition in English.
         limit: the promise the measure is judged against (accept, dispatch and closure rates and
             the accept and dispatch medians), from the SLA rules in force; ``None`` for the others.
+        reason: why the measure has no value even though cases exist, as a code the dashboard
+            words: ``"accept_not_recorded"`` / ``"dispatch_not_recorded"`` when the source records
+            no acceptance (dispatch) time at all (see :data:`NOT_RECORDED`); ``None`` otherwise.
     """
 
     key: str
@@ -246,6 +252,7 @@ class Metric:
     definition_zh: str
     definition_en: str
     limit: Limit | None = None
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -494,12 +501,17 @@ def vital_signs(con: duckdb.DuckDBPyConnection, scope: Scope, window: Window, no
     values["cameras_online_pct"] = (_pct(res["cameras_online"], res["cameras"]), None)
     values["staff_on_duty_pct"] = (_pct(res["staff_on_duty"], res["staff"]), None)
     in_force = limits(ctx.rules, _scope_categories(ctx, scope))
+    # a stage the source does not record has nothing to measure: no value, no score (so the index
+    # averages what is measured), and a reason the tile can say
+    reasons = {key: f"{stage}_not_recorded" for stage, keys in NOT_RECORDED.items()
+               if not ctx.facts.recorded(stage) for key in keys}
     metrics = []
     for base in SPECS:
         limit = in_force[_LIMIT_STAGE[base.key]] if base.key in _LIMIT_STAGE else None
         spec = _spec_in_force(base, limit)
-        value, baseline = values[spec.key]
-        metrics.append(_metric(spec, value, baseline, _target(spec, baseline, ctx.now), settings, limit))
+        value, baseline = values[spec.key] if spec.key not in reasons else (None, None)
+        metrics.append(_metric(spec, value, baseline, _target(spec, baseline, ctx.now), settings, limit,
+                               reasons.get(spec.key)))
     scores = [m.score for m in metrics if m.score is not None]
     index = sum(scores) / len(scores) if scores else None
     return VitalSigns(scope, Window(start, end, window.key), ctx.now, tuple(metrics), index, status_for(index, settings))
@@ -540,13 +552,13 @@ def _target(spec: MetricSpec, baseline: float | None, now: datetime) -> float | 
 
 
 def _metric(spec: MetricSpec, value: float | None, baseline: float | None, target: float | None,
-            settings: Settings, limit: Limit | None) -> Metric:
+            settings: Settings, limit: Limit | None, reason: str | None = None) -> Metric:
     s = score(value, target, spec.direction) if spec.scored else None
     return Metric(
         key=spec.key, label_zh=spec.label_zh, label_en=spec.label_en, value=value, unit=spec.unit, target=target,
         direction=spec.direction, score=s, status=status_for(s, settings), baseline=baseline,
         change=_change(value, baseline), definition_zh=spec.definition_zh, definition_en=spec.definition_en,
-        limit=limit,
+        limit=limit, reason=reason,
     )
 
 

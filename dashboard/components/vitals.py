@@ -27,7 +27,9 @@ WALL_VITALS = ("received", "open_backlog", "overdue_open", "accept_1min_pct", "d
                "close_on_time_urgent_pct", "close_on_time_other_pct", "satisfaction_pct")
 
 
-# Why a rate has no value in a window: which cases it would have counted.
+# Why a rate has no value in a window: which cases it would have counted. A metric that carries its
+# own reason (Metric.reason, e.g. "accept_not_recorded": the source records no acceptance time) says
+# that instead (i18n key "vital.why.<reason>").
 _EMPTY_WHY = {
     "accept_1min_pct": "vital.none_due", "dispatch_5min_pct": "vital.none_due",
     "close_on_time_urgent_pct": "vital.none_due", "close_on_time_other_pct": "vital.none_due",
@@ -93,7 +95,10 @@ def vital_tile(metric, lang: str) -> html.Div:
         if metric.status != "none" else ""
     foot = [status_badge(metric.status, lang)] if metric.status != "none" else []
     foot.append(html.Span(target, className="gp-vital-target"))
-    if metric.value is None and metric.key in _EMPTY_WHY:  # e.g. no working-day deadline falls on a Monday
+    reason = getattr(metric, "reason", None)
+    if metric.value is None and reason and f"vital.why.{reason}" in TEXT:  # e.g. the source has no acceptance time
+        foot = [html.Span(t(f"vital.why.{reason}", lang), className="gp-vital-target")]
+    elif metric.value is None and metric.key in _EMPTY_WHY:  # e.g. no working-day deadline falls on a Monday
         foot = [html.Span(t(_EMPTY_WHY[metric.key], lang), className="gp-vital-target")]
     return html.Div(
         className=f"gp-vital gp-s-{metric.status}",

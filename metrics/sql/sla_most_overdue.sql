@@ -6,7 +6,7 @@ WITH top AS (
     SELECT
         *,
         CAST(hash(case_id) % 9223372036854775807 AS BIGINT) AS key
-    FROM open_stages($now) AS e
+    FROM open_stages($now, $accept_recorded, $dispatch_recorded) AS e
     WHERE /*scope:e*/
     ORDER BY due_us, received_at, key
     LIMIT $limit

@@ -10,7 +10,7 @@ WITH keyed AS (
         *,
         CASE stage WHEN 0 THEN 'accept' WHEN 1 THEN 'dispatch'
              ELSE CASE WHEN urgency = 'urgent' THEN 'close_urgent' ELSE 'close_other' END END AS stage_key
-    FROM open_stages($now) AS e
+    FROM open_stages($now, $accept_recorded, $dispatch_recorded) AS e
     WHERE /*scope:e*/
 )
 SELECT

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+from dashboard.components.format import DASH
 from dashboard.components.vitals import WALL_VITALS, index_tile, status_badge, vital_tile, vitals_strip
 from metrics.vitals import Metric
 
@@ -80,6 +83,22 @@ def test_missing_value_shows_a_dash_not_zero_and_says_why():
               95.0, None)
     assert "None due today" in _texts(vital_tile(other, "en"))
     assert "None due today" not in _texts(vital_tile(ACCEPT, "en"))
+
+
+def test_a_stage_the_source_does_not_record_says_so_instead_of_none_due():
+    # an LA / NYC / Open311 export: no acceptance or dispatch time anywhere (metrics.vitals sets the reason)
+    blank = dataclasses.replace(ACCEPT, value=None, score=None, status="none", baseline=None, change=None,
+                                reason="accept_not_recorded")
+    for lang, words in (("zh", "来源未记录受理时间"), ("en", "Not recorded by the source")):
+        tile = vital_tile(blank, lang)
+        assert _find(tile, "gp-vital-num").children == DASH  # not 0 %
+        assert words in _texts(tile)
+        assert "None due today" not in _texts(tile) and "今日无到期件" not in _texts(tile)
+        assert _find(tile, "gp-badge") is None
+    dispatch = M("dispatch_5min_pct", "5分钟派遣率", "Dispatched within 5 min", None, "%", 95.0, "none", None, None)
+    median = dataclasses.replace(dispatch, key="median_dispatch_s", unit="s", reason="dispatch_not_recorded")
+    assert "来源未记录派遣时间" in _texts(vital_tile(median, "zh"))
+    assert "Not recorded by the source" in _texts(vital_tile(median, "en"))
 
 
 def test_badges_for_every_status():
