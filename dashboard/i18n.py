@@ -149,8 +149,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "map.no_residents": ("无人口数据", "no residents data"),
     # --- end of the issue-10 levels block ---
     # --- issue 10, stages a source does not record (Metric.reason, see components/vitals.py) ---
-    "vital.why.accept_not_recorded": ("来源未记录受理时间", "Not recorded by the source"),
-    "vital.why.dispatch_not_recorded": ("来源未记录派遣时间", "Not recorded by the source"),
+    # short: a tile's foot has room for about 14 characters at 1920 px ("Not recorded by the source" was cut)
+    "vital.why.accept_not_recorded": ("来源未记录", "Not recorded"),
+    "vital.why.dispatch_not_recorded": ("来源未记录", "Not recorded"),
     # --- end of the issue-10 stages block ---
 }
 

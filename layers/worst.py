@@ -38,16 +38,26 @@ def _value_text(value: float, measure: str) -> str:
     return f"{value:.1f}" if measure == "per_10k" else f"{int(value)}"
 
 
+# Characters of an area's name on the map at most (CJK names are far shorter than this).
+MAX_LABEL = 19
+
+
 def short_name(name: str) -> str:
     """A name without its level word when the rest is a number: "微网格 017-3" → "017-3".
 
     The map's caption already says the level; on the map every character costs room.
 
+    A long name (a city's "UNITED NEIGHBORHOODS OF THE HISTORIC ARLINGTON HEIGHTS ...") is cut to
+    :data:`MAX_LABEL` characters with an ellipsis: a label must not cover the neighbouring areas.
+
     >>> short_name("微网格 017-3"), short_name("Grid 017"), short_name("东湖街道")
     ('017-3', '017', '东湖街道')
+    >>> short_name("UNITED NEIGHBORHOODS OF THE HISTORIC ARLINGTON HEIGHTS")
+    'UNITED NEIGHBORHOO…'
     """
     head, _, tail = str(name).rpartition(" ")
-    return tail if head and tail[:1].isdigit() else str(name)
+    short = tail if head and tail[:1].isdigit() else str(name)
+    return short if len(short) <= MAX_LABEL else short[:MAX_LABEL - 1].rstrip() + "…"
 
 
 def label_text(row, measure: str, lang: str) -> str:

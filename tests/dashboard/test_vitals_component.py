@@ -89,7 +89,7 @@ def test_a_stage_the_source_does_not_record_says_so_instead_of_none_due():
     # an LA / NYC / Open311 export: no acceptance or dispatch time anywhere (metrics.vitals sets the reason)
     blank = dataclasses.replace(ACCEPT, value=None, score=None, status="none", baseline=None, change=None,
                                 reason="accept_not_recorded")
-    for lang, words in (("zh", "来源未记录受理时间"), ("en", "Not recorded by the source")):
+    for lang, words in (("zh", "来源未记录"), ("en", "Not recorded")):
         tile = vital_tile(blank, lang)
         assert _find(tile, "gp-vital-num").children == DASH  # not 0 %
         assert words in _texts(tile)
@@ -97,8 +97,8 @@ def test_a_stage_the_source_does_not_record_says_so_instead_of_none_due():
         assert _find(tile, "gp-badge") is None
     dispatch = M("dispatch_5min_pct", "5分钟派遣率", "Dispatched within 5 min", None, "%", 95.0, "none", None, None)
     median = dataclasses.replace(dispatch, key="median_dispatch_s", unit="s", reason="dispatch_not_recorded")
-    assert "来源未记录派遣时间" in _texts(vital_tile(median, "zh"))
-    assert "Not recorded by the source" in _texts(vital_tile(median, "en"))
+    assert "来源未记录" in _texts(vital_tile(median, "zh"))
+    assert "Not recorded" in _texts(vital_tile(median, "en"))
 
 
 def test_badges_for_every_status():

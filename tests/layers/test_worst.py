@@ -27,6 +27,12 @@ def test_rank_of_rates_keeps_anything_above_zero():
     assert worst.rank(ALIGNED, "per_10k", 10)["area_id"].tolist() == ["A", "C"]
 
 
+def test_long_names_are_cut_with_an_ellipsis():
+    name = "UNITED NEIGHBORHOODS OF THE HISTORIC ARLINGTON HEIGHTS, WEST ADAMS, AND JEFFERSON PARK COMMUNITY"
+    assert worst.short_name(name) == "UNITED NEIGHBORHOO…" and len(worst.short_name(name)) == worst.MAX_LABEL
+    assert worst.short_name("PACOIMA NC") == "PACOIMA NC"
+
+
 def test_short_names_drop_the_level_word():
     assert worst.short_name("微网格 017-3") == "017-3"
     assert worst.short_name("Micro-grid 017-3") == "017-3"
