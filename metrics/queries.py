@@ -81,14 +81,14 @@ class QueryContext:
     def render(self, name: str, params: dict[str, Any] | None = None, scope: Scope | None = None
                ) -> tuple[str, dict[str, Any]]:
         """The SQL of ``name`` and the parameters it uses (``$now`` included), for a raw ``execute``."""
-        sql, scope_params = sqlfiles.render(name, scope, district_id=self.facts.district_id)
+        sql, scope_params = sqlfiles.render(name, scope, district_id=self.facts.district_id, flags=self.facts.flags)
         return sql, sqlfiles.used_params(sql, {**self._shared(), **(params or {}), **scope_params})
 
     def run(self, name: str, params: dict[str, Any] | None = None, scope: Scope | None = None,
             columns: dict[str, str] | None = None, slots: int = 1) -> pd.DataFrame:
         """:func:`metrics.sqlfiles.run` on this cursor, binding ``$now`` and the stage flags where used."""
         return sqlfiles.run(self.con, name, {**self._shared(), **(params or {})}, scope, columns, slots,
-                            self.facts.district_id)
+                            self.facts.district_id, flags=self.facts.flags)
 
     def _shared(self) -> dict[str, Any]:
         """The parameters offered to every query: ``$now`` and which stages the warehouse records.
@@ -158,6 +158,6 @@ def prepare(con: duckdb.DuckDBPyConnection, now: datetime, settings: Settings,
     first = min(facts.first_day or local_now.date(), local_now.date())
     last = max(facts.last_day or local_now.date(), local_now.date()) + timedelta(days=1)
     tables = sla_due.sla_tables(rules, calendar, first, last, tz)
-    sla_due.setup(con, tables)
+    sla_due.setup(con, tables, facts.flags)
     return QueryContext(con, local_now, tz, rules, calendar, timedelta(seconds=tables.due_lookback_s), facts,
                         tables, str(Path(path).parent) if path else None, path)

@@ -29,7 +29,7 @@ import pyarrow as pa
 from metrics.cache import per_cursor, remember
 from metrics.calendar import WorkCalendar
 from metrics.sla import SlaRule, SlaRules
-from metrics.sqlfiles import load_sql
+from metrics.sqlfiles import apply_flags, load_sql
 
 __all__ = ["DUE_VIEWS", "SlaTables", "close_receipt_ranges", "from_micros", "micros", "setup", "sla_tables"]
 
@@ -116,10 +116,13 @@ def _build(rules: SlaRules, overrides: tuple[tuple[str, SlaRule], ...], calendar
     )
 
 
-def setup(con: duckdb.DuckDBPyConnection, tables: SlaTables) -> None:
-    """Fill the SLA rule tables and define the macros and views on ``con``, once per cursor and rule set."""
+def setup(con: duckdb.DuckDBPyConnection, tables: SlaTables, flags: dict[str, bool] | None = None) -> None:
+    """Fill the SLA rule tables and define the macros and views on ``con``, once per cursor and rule set.
+
+    ``flags``: the snapshot's optional SQL blocks (``due_at``: some case has its own deadline).
+    """
     prepared = per_cursor("sla_setup")
-    token = (tables.sla_key, tables.first, tables.last)
+    token = (tables.sla_key, tables.first, tables.last, tuple(sorted((flags or {}).items())))
     try:
         if prepared.get(con) == token:
             return
@@ -132,7 +135,7 @@ def setup(con: duckdb.DuckDBPyConnection, tables: SlaTables) -> None:
         finally:
             con.unregister("_sla_frame")
     con.execute(load_sql("session_setup"))
-    view = _due_view_sql(has_overrides=tables.overrides.num_rows > 0)
+    view = apply_flags(_due_view_sql(has_overrides=tables.overrides.num_rows > 0), flags)
     for name, source in DUE_VIEWS:
         con.execute(view.replace("__view__", name).replace("__source__", source))
     con.execute(load_sql("open_stages"))

@@ -46,8 +46,25 @@ def load_sql(name: str, folder: Path = SQL_DIR) -> str:
     return (folder / f"{name}.sql").read_text(encoding="utf-8")
 
 
+def apply_flags(sql: str, flags: dict[str, bool] | None) -> str:
+    """Keep or drop the optional blocks ``/*if:NAME*/ ... /*fi:NAME*/`` of ``sql``.
+
+    A block whose flag is false is removed with its markers; any other block (flag true or not
+    given) keeps its text. Used for SQL a snapshot does not need (the ``due_at`` branches when no
+    case has its own deadline): correct either way, only cheaper without.
+
+    >>> apply_flags("a /*if:x*/AND b/*fi:x*/ c", {"x": False}), apply_flags("a /*if:x*/AND b/*fi:x*/ c", None)
+    ('a  c', 'a AND b c')
+    """
+    for name, on in (flags or {}).items():
+        if not on:
+            sql = re.sub(rf"/\*if:{name}\*/.*?/\*fi:{name}\*/", "", sql, flags=re.S)
+    return re.sub(r"/\*(if|fi):[A-Za-z_]+\*/", "", sql)
+
+
 def render(name: str, scope: Scope | None = None, columns: dict[str, str] | None = None, slots: int = 1,
-           district_id: str | None = None, folder: Path = SQL_DIR) -> tuple[str, dict]:
+           district_id: str | None = None, folder: Path = SQL_DIR, flags: dict[str, bool] | None = None
+           ) -> tuple[str, dict]:
     """The SQL of ``name`` with its markers filled in.
 
     Args:
@@ -59,6 +76,7 @@ def render(name: str, scope: Scope | None = None, columns: dict[str, str] | None
             ``(COL >= $LO0 AND COL < $HI0) OR ...`` up to ``slots - 1``.
         district_id: the warehouse's district; a district scope on it needs no predicate at all.
         folder: the folder of the file (``metrics/sql`` or ``layers/sql``).
+        flags: which optional ``/*if:NAME*/`` blocks to keep (see :func:`apply_flags`).
 
     Returns:
         The SQL text and the named parameters the scope needs.
@@ -67,7 +85,7 @@ def render(name: str, scope: Scope | None = None, columns: dict[str, str] | None
         ValueError: a marker is left unfilled (e.g. a scope marker without a scope), or a column or
             ``or_ranges`` marker is not from the fixed vocabulary.
     """
-    sql = load_sql(name, folder)
+    sql = apply_flags(load_sql(name, folder), flags)
     params: dict[str, Any] = {}
     if scope is not None:
         area_only = Scope(area_id=scope.area_id, level=scope.level)
@@ -117,9 +135,10 @@ def used_params(sql: str, params: dict[str, Any]) -> dict[str, Any]:
 
 def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None,
         scope: Scope | None = None, columns: dict[str, str] | None = None, slots: int = 1,
-        district_id: str | None = None, folder: Path = SQL_DIR) -> pd.DataFrame:
+        district_id: str | None = None, folder: Path = SQL_DIR, flags: dict[str, bool] | None = None
+        ) -> pd.DataFrame:
     """Run one SQL file with bound parameters and return its rows as a DataFrame (see :func:`render`)."""
-    sql, scope_params = render(name, scope, columns, slots, district_id, folder)
+    sql, scope_params = render(name, scope, columns, slots, district_id, folder, flags)
     return con.execute(sql, used_params(sql, {**scope_params, **(params or {})})).df()
 
 

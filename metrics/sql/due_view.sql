@@ -19,7 +19,7 @@ SELECT
     e.*,
     epoch_us(e.received_at) + /*rule:acc_us*/ AS accept_due,
     epoch_us(e.received_at) + /*rule:dis_us*/ AS dispatch_due,
-    CASE WHEN e.due_at IS NOT NULL THEN epoch_us(e.due_at)
+    CASE /*if:due_at*/WHEN e.due_at IS NOT NULL THEN epoch_us(e.due_at)/*fi:due_at*/
          WHEN e.urgency = 'urgent' THEN epoch_us(e.received_at) + /*rule:urg_us*/
          -- greatest(.., 0): a day before d0 (none is) must read NULL, not count from the list's end
          ELSE (/*rule:dues*/)[greatest(local_dayno(e.received_at, d.off_us) - /*rule:d0*/ + 1, 0)]

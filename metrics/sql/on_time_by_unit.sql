@@ -7,17 +7,17 @@
 WITH judged AS (
     SELECT e.department_id, e.street_id, e.close_due, epoch_us(e.closed_at) <= e.close_due AS met
     FROM case_due AS e
-    WHERE e.received_at >= $ulo AND e.received_at < $uhi AND e.urgency = 'urgent' AND e.due_at IS NULL
+    WHERE e.received_at >= $ulo AND e.received_at < $uhi AND e.urgency = 'urgent' /*if:due_at*/AND e.due_at IS NULL/*fi:due_at*/
       AND e.status <> 'cancelled' AND e.close_due >= epoch_us($ws) AND e.close_due < epoch_us($we) AND /*scope:e*/
     UNION ALL
     SELECT e.department_id, e.street_id, e.close_due, epoch_us(e.closed_at) <= e.close_due
     FROM case_due AS e
-    WHERE e.received_at >= $nlo AND e.received_at < $nhi AND e.urgency <> 'urgent' AND e.due_at IS NULL
+    WHERE e.received_at >= $nlo AND e.received_at < $nhi AND e.urgency <> 'urgent' /*if:due_at*/AND e.due_at IS NULL/*fi:due_at*/
       AND e.status <> 'cancelled' AND e.close_due >= epoch_us($ws) AND e.close_due < epoch_us($we) AND /*scope:e*/
-    UNION ALL
+    /*if:due_at*/UNION ALL
     SELECT e.department_id, e.street_id, e.close_due, epoch_us(e.closed_at) <= e.close_due
     FROM case_due AS e
-    WHERE e.due_at >= $ws AND e.due_at < $we AND e.status <> 'cancelled' AND /*scope:e*/
+    WHERE e.due_at >= $ws AND e.due_at < $we AND e.status <> 'cancelled' AND /*scope:e*//*fi:due_at*/
 ),
 dated AS (
     SELECT department_id, street_id, met, local_dayno_us(close_due, $off_us) AS day_no FROM judged

@@ -17,15 +17,15 @@ WITH c AS (
         least(4, (epoch_us($t0) - epoch_us(e.received_at) - 1) // 604800000000) AS k_hi,
         CASE WHEN e.closed_at IS NULL OR e.closed_at >= $t0 THEN 0
              ELSE (epoch_us($t0) - epoch_us(e.closed_at) + 604799999999) // 604800000000 END AS k_lo,
-        CASE WHEN (e.closed_at IS NULL OR e.due_at IS NOT NULL OR epoch_us(e.closed_at) - epoch_us(e.received_at) > $min_due_us)
+        CASE WHEN (e.closed_at IS NULL /*if:due_at*/OR e.due_at IS NOT NULL/*fi:due_at*/ OR epoch_us(e.closed_at) - epoch_us(e.received_at) > $min_due_us)
              AND e.close_due < epoch_us($t0)
              THEN (epoch_us($t0) - e.close_due - 1) // 604800000000
              ELSE -1 END AS k_due
     FROM (
-        SELECT received_at, closed_at, due_at, close_due FROM open_due AS e
+        SELECT received_at, closed_at, /*if:due_at*/due_at, /*fi:due_at*/close_due FROM open_due AS e
         WHERE e.received_at < $t0 AND /*scope:e*/
         UNION ALL
-        SELECT received_at, closed_at, due_at, close_due FROM case_due AS e
+        SELECT received_at, closed_at, /*if:due_at*/due_at, /*fi:due_at*/close_due FROM case_due AS e
         WHERE e.closed_at >= $tn AND e.received_at < $t0 AND /*scope:e*/
     ) AS e
 )

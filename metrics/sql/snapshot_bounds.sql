@@ -11,4 +11,7 @@ SELECT
     (SELECT CAST(max(received_at) AS DATE) FROM events) AS last_day,
     (SELECT min(area_id) FROM areas WHERE level = 'district') AS district_id,
     EXISTS (SELECT 1 FROM events WHERE accepted_at IS NOT NULL) AS accept_recorded,
-    EXISTS (SELECT 1 FROM events WHERE dispatched_at IS NOT NULL) AS dispatch_recorded
+    EXISTS (SELECT 1 FROM events WHERE dispatched_at IS NOT NULL) AS dispatch_recorded,
+    -- some case has its own closure deadline (events.due_at): the queries' due_at branches are kept
+    -- (/*if:due_at*/ ... /*fi:due_at*/, see metrics.sqlfiles.render); none: they are left out of the SQL
+    EXISTS (SELECT 1 FROM events WHERE due_at IS NOT NULL) AS due_at_present

@@ -65,17 +65,17 @@ due AS (
         SELECT TRUE AS urgent, epoch_us(e.closed_at) AS closed_us, e.close_due
         FROM case_due AS e
         WHERE /*or_ranges:e.received_at:ulo:uhi*/
-          AND e.urgency = 'urgent' AND e.due_at IS NULL AND e.status <> 'cancelled' AND /*scope:e*/
+          AND e.urgency = 'urgent' /*if:due_at*/AND e.due_at IS NULL/*fi:due_at*/ AND e.status <> 'cancelled' AND /*scope:e*/
         UNION ALL
         SELECT FALSE, epoch_us(e.closed_at), e.close_due
         FROM case_due AS e
         WHERE /*or_ranges:e.received_at:nlo:nhi*/
-          AND e.urgency <> 'urgent' AND e.due_at IS NULL AND e.status <> 'cancelled' AND /*scope:e*/
-        UNION ALL
+          AND e.urgency <> 'urgent' /*if:due_at*/AND e.due_at IS NULL/*fi:due_at*/ AND e.status <> 'cancelled' AND /*scope:e*/
+        /*if:due_at*/UNION ALL
         SELECT e.urgency = 'urgent', epoch_us(e.closed_at), e.close_due
         FROM case_due AS e
         WHERE /*or_ranges:e.due_at:ws:we*/
-          AND e.status <> 'cancelled' AND /*scope:e*/
+          AND e.status <> 'cancelled' AND /*scope:e*//*fi:due_at*/
     )
     GROUP BY ALL
 ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import pytest
 
@@ -30,3 +32,23 @@ def test_layers_use_the_same_renderer_and_markers(tmp_path):
     assert "/*area:a*/" not in sql and "a.grid_id" in sql and list(params.values()) == ["G001"]
     with pytest.raises(ValueError, match="needs a scope"):
         layers_sql.run(duckdb.connect(), "area_points", {"level": "grid"})
+
+
+def test_optional_blocks_are_kept_or_dropped_by_the_snapshots_flags():
+    from metrics.sqlfiles import apply_flags
+
+    sql = "a /*if:due_at*/AND d IS NULL/*fi:due_at*/ b /*if:due_at*/UNION ALL x/*fi:due_at*/"
+    assert apply_flags(sql, {"due_at": False}) == "a  b "
+    assert apply_flags(sql, {"due_at": True}) == apply_flags(sql, None) == "a AND d IS NULL b UNION ALL x"
+    for name in ("vitals_windows", "grid_on_time", "on_time_by_unit", "open_counts"):
+        without, _ = sqlfiles.render(name, Scope("D", level="district"), columns={"area": "grid_id"}, flags={"due_at": False})
+        with_due, _ = sqlfiles.render(name, Scope("D", level="district"), columns={"area": "grid_id"}, flags={"due_at": True})
+        code = re.sub(r"--[^\n]*", "", without)  # the comments may name due_at
+        assert "due_at" not in code and "due_at" in with_due and "/*if:" not in with_due, name
+
+
+def test_the_snapshot_knows_whether_any_case_has_its_own_deadline(demo):
+    from metrics import cache, queries
+
+    assert queries.prepare(demo.cursor(), demo.now, demo.settings).facts.due_at_present is False  # the demo: none
+    cache.reset()
