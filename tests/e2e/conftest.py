@@ -32,21 +32,20 @@ def build_deployment(var: Path, example: str, geography: Path, source: str, expo
     return load_settings(env=env, toml_path=None)
 
 
+def _la(tmp_path_factory, name: str, export: str, source: str) -> Settings:
+    councils = shared_data("la311", "la_nc_boundary_2019_modified.geojson")
+    with pytest.MonkeyPatch.context() as mp:
+        return build_deployment(tmp_path_factory.mktemp(name) / "var", "la311", councils, source,
+                                shared_data("la311", export), mp)
+
+
 @pytest.fixture(scope="module")
 def la2020(tmp_path_factory) -> Settings:
     """LA's 2020 extract (10,000 requests) on its 99 Neighborhood Councils."""
-    councils = shared_data("la311", "la_nc_boundary_2019_modified.geojson")
-    export = shared_data("la311", "la311_requests_2020_10k.csv")
-    with pytest.MonkeyPatch.context() as mp:
-        return build_deployment(tmp_path_factory.mktemp("la2020") / "var", "la311", councils, "source-2020.toml",
-                                export, mp)
+    return _la(tmp_path_factory, "la2020", "la311_requests_2020_10k.csv", "source-2020.toml")
 
 
 @pytest.fixture(scope="module")
 def la2017(tmp_path_factory) -> Settings:
     """LA's 2017 extract (9,999 requests, CamelCase columns, AM/PM dates) through its own mapping."""
-    councils = shared_data("la311", "la_nc_boundary_2019_modified.geojson")
-    export = shared_data("la311", "MyLA311_Service_Request_Data_2017_Subset.csv")
-    with pytest.MonkeyPatch.context() as mp:
-        return build_deployment(tmp_path_factory.mktemp("la2017") / "var", "la311", councils, "source-2017.toml",
-                                export, mp)
+    return _la(tmp_path_factory, "la2017", "MyLA311_Service_Request_Data_2017_Subset.csv", "source-2017.toml")
