@@ -237,8 +237,9 @@ def _episodes(places: _Places, weights: np.ndarray, start: float, now: float, n_
     for _ in range(n):
         ci = int(rng.choice(cats))
         mi = int(rng.choice(len(places.ids), p=weights[ci]))
-        hours = float(rng.uniform(4, 96))
-        out.append(_Episode(mi, ci, float(rng.uniform(start, now - hours * 3600)), hours,
+        # a burst lasts 4-96 h, and never longer than the history (a 3-day demo has no room for 96 h)
+        hours = float(rng.uniform(4, max(4.0, min(96.0, (now - start) / 3600))))
+        out.append(_Episode(mi, ci, float(rng.uniform(start, max(start, now - hours * 3600))), hours,
                             int(rng.integers(8, 40) * scale)))
     noise = next(i for i, c in enumerate(cat.CATEGORIES) if c.category_id == "ENV-01")
     first_street = np.flatnonzero(places.street == np.unique(places.street)[0])
