@@ -168,16 +168,24 @@ class Runtime:
         return None if as_of is None else as_of.astimezone(self.settings.zone)
 
     def _newest_case(self) -> datetime | None:
-        """The current snapshot's newest receipt time (``None`` without a snapshot or cases), cached per snapshot."""
-        try:
-            cur = self._reader.cursor()
-        except (NoSnapshotError, duckdb.Error):  # the request itself reports an unreadable snapshot
-            return None
+        """The current snapshot's newest receipt time (``None`` without a snapshot or cases), cached per snapshot.
+
+        Asked on every refresh (``now()`` and the status panel): the snapshot's name comes from the
+        reader without a cursor, and a cursor is opened only when the snapshot changed.
+        """
         try:
             name = self._reader.info().name
-            with self._lock:
-                if self._newest is not None and self._newest[0] == name:
-                    return self._newest[1]
+        except (NoSnapshotError, duckdb.Error):  # the request itself reports an unreadable snapshot
+            return None
+        with self._lock:
+            if self._newest is not None and self._newest[0] == name:
+                return self._newest[1]
+        try:
+            cur = self._reader.cursor()
+        except (NoSnapshotError, duckdb.Error):
+            return None
+        try:
+            name = self._reader.info().name  # the cursor may have switched to a newer snapshot
             newest = newest_case(cur)
         except duckdb.Error:
             return None
