@@ -29,6 +29,13 @@ def _events(settings) -> list[tuple]:
     return query(settings, "SELECT * FROM events ORDER BY case_id")
 
 
+def _case_records(con, tail: str) -> list[dict]:
+    """Cases as a source sends them (the landing columns), one dict each; ``tail``: WHERE / ORDER BY / LIMIT."""
+    cur = con.execute(f"SELECT {', '.join(EVENT_FILE_COLUMNS)} FROM events {tail}")
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
 @pytest.fixture(scope="module")
 def live_base(etl_base, tmp_path_factory):
     """A warehouse loaded only by the ETL, from landing files: the demo's reference tables and 400 of its
@@ -39,10 +46,7 @@ def live_base(etl_base, tmp_path_factory):
         for table in REFERENCE:
             (settings.landing_dir / table).mkdir(parents=True, exist_ok=True)
             con.execute(f"COPY (SELECT * FROM {table}) TO '{settings.landing_dir / table}/0000-full.parquet'")
-        cur = con.execute(f"SELECT {', '.join(EVENT_FILE_COLUMNS)} FROM events ORDER BY closed_at DESC NULLS FIRST, "
-                          "case_id LIMIT 400")
-        names = [d[0] for d in cur.description]
-        cases = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+        cases = _case_records(con, "ORDER BY closed_at DESC NULLS FIRST, case_id LIMIT 400")
     finally:
         con.close()
     path = land(settings, "0001-cases.csv", to_csv(cases))
@@ -92,10 +96,7 @@ def test_the_simulator_never_writes_a_case_it_did_not_mint(etl_env):
     prefix = meta.snapshot_meta(etl_env.current_file, etl_env.timezone)[meta.CASE_ID_PREFIX]
     con = connect(etl_env.work_db, etl_env.timezone, read_only=True)
     try:
-        cur = con.execute(f"SELECT {', '.join(EVENT_FILE_COLUMNS)} FROM events WHERE needs_dispatch "
-                          "ORDER BY case_id LIMIT 4")
-        names = [d[0] for d in cur.description]
-        templates = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+        templates = _case_records(con, "WHERE needs_dispatch ORDER BY case_id LIMIT 4")
     finally:
         con.close()
     # ids of other sources, some of them close to the demo's forms
