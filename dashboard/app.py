@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import dash
+from dash import dcc, html
 
+from dashboard import ids
 from dashboard.runtime import RUNTIME_KEY, Clock, Runtime
 from settings import Settings
 
@@ -48,5 +50,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> dash.Dash:
         hooks=RENDERER_HOOKS,
     )
     app.server.config[RUNTIME_KEY] = Runtime(settings, clock)
-    app.layout = dash.page_container
+    # The analyst pages' filter bar writes the URL through this Location (a history entry per change, no
+    # reload); it lives outside the page container so a page's new layout never replaces it.
+    app.layout = html.Div([dcc.Location(id=ids.AN_URL, refresh="callback-nav"), dash.page_container])
     return app

@@ -16,7 +16,10 @@ __all__ = [
     "WALL_ROTATE", "WALL_CLOCK_TIME", "WALL_CLOCK_DATE", "WALL_CONNECTION", "WALL_MAP_BOX", "WALL_TEXT_TYPE",
     "WALL_GRAPH_TYPE", "PANEL_STATUS", "PANEL_SCOPE", "PANEL_VITALS", "PANEL_SLA", "PANEL_WARNINGS", "PANEL_RESOURCES", "PANEL_WORST",
     "PANEL_MAP_TITLE", "PANEL_MAP", "PANEL_BACKLOG_DAYS", "PANEL_BACKLOG_HOURS", "TEXT_PANELS", "GRAPH_PANELS",
-    "text_panel", "graph_panel", "ALL_TEXT", "ALL_GRAPHS", "HOME_SNAPSHOT", "HOME_COUNTS", "HOME_LINKS", "NOTICE",
+    "text_panel", "graph_panel", "ALL_TEXT", "ALL_GRAPHS", "NOTICE",
+    "AN_URL", "AN_STATE", "AN_FILTERS", "AN_F_WINDOW", "AN_F_DATES", "AN_F_SCOPE", "AN_F_CATEGORY", "AN_F_CHANNEL",
+    "AN_F_URGENCY", "AN_F_DEPARTMENT", "AN_F_RESET", "AN_LANG", "AN_BREADCRUMB", "AN_WINDOW_TEXT", "AN_AS_OF",
+    "OV_VITALS", "OV_CATEGORIES", "OV_AREAS", "OV_WARNINGS", "OV_SNAPSHOT",
 ]
 
 # --- wall: structure and stores -------------------------------------------------------------
@@ -65,8 +68,27 @@ def graph_panel(panel: str) -> dict[str, str]:
 ALL_TEXT = {"type": WALL_TEXT_TYPE, "panel": ALL}
 ALL_GRAPHS = {"type": WALL_GRAPH_TYPE, "panel": ALL}
 
-# --- home (index) ---------------------------------------------------------------------------
-HOME_SNAPSHOT = "home-snapshot"
-HOME_COUNTS = "home-counts"
-HOME_LINKS = "home-links"
+# --- analyst pages: the frame every page shares (dashboard/analyst/shell.py) ----------------------
+AN_URL = "an-url"  # dcc.Location (app level, refresh="callback-nav"): the filter bar writes the URL here
+AN_STATE = "an-state"  # dcc.Store: the page's ViewState ({"search": "?win=..."}); every panel's input
+AN_FILTERS = "an-filters"  # the filter bar
+AN_F_WINDOW = "an-f-window"
+AN_F_DATES = "an-f-dates"
+AN_F_SCOPE = "an-f-scope"
+AN_F_CATEGORY = "an-f-category"
+AN_F_CHANNEL = "an-f-channel"
+AN_F_URGENCY = "an-f-urgency"
+AN_F_DEPARTMENT = "an-f-department"
+AN_F_RESET = "an-f-reset"
+AN_LANG = "an-lang"  # the language switch link
+AN_BREADCRUMB = "an-breadcrumb"
+AN_WINDOW_TEXT = "an-window-text"
+AN_AS_OF = "an-as-of"
+
+# --- analyst: overview (/) ------------------------------------------------------------------------
+OV_VITALS = "ov-vitals"
+OV_CATEGORIES = "ov-categories"
+OV_AREAS = "ov-areas"
+OV_WARNINGS = "ov-warnings"
+OV_SNAPSHOT = "ov-snapshot"
 NOTICE = "gp-notice"  # a full-screen notice instead of a page (no data yet, unknown area)

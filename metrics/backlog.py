@@ -23,7 +23,7 @@ from metrics import cache, queries
 from metrics.scope import LEVEL_COLUMNS, LEVELS, Scope
 from settings import Settings
 
-__all__ = ["AGE_BUCKETS", "BACKLOG_BY", "backlog_by", "backlog_daily", "backlog_hourly", "open_age"]
+__all__ = ["AGE_BUCKETS", "BACKLOG_BY", "backlog_by", "members", "backlog_daily", "backlog_hourly", "open_age"]
 
 # Age buckets of open cases: (key, lower bound in seconds, zh, en). Chosen around the promises:
 # the first hour (acceptance and dispatch), the first day (urgent closure), 3 days (about 3
@@ -160,9 +160,9 @@ def backlog_by(con: duckdb.DuckDBPyConnection, scope: Scope, now: datetime, by: 
         raise ValueError(f"by must be one of {sorted(BACKLOG_BY)}, got {by!r}")
     ctx = queries.prepare(con, now, settings)
     counts = ctx.run("open_by", {}, scope=scope, columns={"key": BACKLOG_BY[by]})
-    members = _members(ctx, scope, by)
-    out = members.merge(counts, on="key", how="left")
-    extra = counts[~counts["key"].isin(members["key"])]  # a key missing from the catalogue still shows
+    listed = members(ctx, scope, by)
+    out = listed.merge(counts, on="key", how="left")
+    extra = counts[~counts["key"].isin(listed["key"])]  # a key missing from the catalogue still shows
     if len(extra):
         out = pd.concat([out, extra.assign(name=extra["key"], name_en=extra["key"])], ignore_index=True)
     out[["open", "overdue"]] = out[["open", "overdue"]].fillna(0).astype("int64")
@@ -170,7 +170,7 @@ def backlog_by(con: duckdb.DuckDBPyConnection, scope: Scope, now: datetime, by: 
     return out[["key", "name", "name_en", "open", "overdue"]].reset_index(drop=True)
 
 
-def _members(ctx: queries.QueryContext, scope: Scope, by: str) -> pd.DataFrame:
+def members(ctx: queries.QueryContext, scope: Scope, by: str) -> pd.DataFrame:
     """Everything a split by ``by`` lists: key, name, name_en."""
     if by in LEVEL_COLUMNS:
         scope_level = scope.level_in(ctx.con)

@@ -16,8 +16,9 @@ level").
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,9 @@ LEVELS = ("district", "street", "community", "grid", "microgrid")
 # The column of ``events`` (and of the ``areas`` ancestor columns) that holds the id at a level.
 LEVEL_COLUMNS = {"street": "street_id", "community": "community_id", "grid": "grid_id",
                  "microgrid": "microgrid_id"}
-WINDOW_KEYS = ("today", "7d", "30d", "custom")
+WINDOW_KEYS = ("today", "7d", "30d", "90d", "this_week", "last_week", "custom")
+# Rolling windows: days before "now".
+_ROLLING_DAYS = {"7d": 7, "30d": 30, "90d": 90}
 URGENCIES = ("urgent", "normal")
 
 _SQL_DIR = Path(__file__).resolve().parent / "sql"
@@ -344,24 +347,58 @@ class Window:
     def named(cls, key: str, now: datetime, tz: str) -> Window:
         """The window a page asks for by name.
 
-        ``today`` runs from local midnight to ``now`` (what the wall shows); ``7d`` and ``30d`` are
-        rolling (``now`` minus 7 or 30 days to ``now``), so a Monday morning is not an empty week.
+        ``today`` runs from local midnight to ``now`` (what the wall shows); ``7d``, ``30d`` and
+        ``90d`` are rolling (``now`` minus 7, 30 or 90 days to ``now``), so a Monday morning is not
+        an empty week; ``this_week`` runs from local Monday 00:00 to ``now``, ``last_week`` is the
+        whole ISO week before it (Monday 00:00 to Monday 00:00).
 
         Args:
-            key: ``"today"``, ``"7d"`` or ``"30d"``.
+            key: one of :data:`WINDOW_KEYS` but ``custom`` (build a custom window with :meth:`days`).
             now: the "as of" time (timezone-aware).
             tz: the deployment zone that defines "midnight".
         """
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
         local = now.astimezone(ZoneInfo(tz))
+        midnight = datetime(local.year, local.month, local.day, tzinfo=ZoneInfo(tz))
         if key == "today":
             # Wall-clock midnight in the zone (zoneinfo resolves a DST gap or fold itself).
-            return cls(datetime(local.year, local.month, local.day, tzinfo=ZoneInfo(tz)), local, "today")
-        days = {"7d": 7, "30d": 30}.get(key)
+            return cls(midnight, local, "today")
+        if key in ("this_week", "last_week"):
+            monday = _local_midnight(midnight.date() - timedelta(days=midnight.weekday()), tz)
+            if key == "this_week":
+                return cls(monday, local, key)
+            return cls(_local_midnight(monday.date() - timedelta(days=7), tz), monday, key)
+        days = _ROLLING_DAYS.get(key)
         if days is None:
-            raise ValueError(f"unknown window {key!r}; expected today, 7d or 30d (or build a custom Window)")
+            raise ValueError(f"unknown window {key!r}; expected one of {WINDOW_KEYS[:-1]} (or build a custom Window)")
         return cls(local - timedelta(days=days), local, key)
+
+    @classmethod
+    def days(cls, first: date, last: date, tz: str) -> Window:
+        """The custom window of whole local days ``first`` .. ``last`` (both included)."""
+        if last < first:
+            raise ValueError(f"window ends before it starts: {first} .. {last}")
+        return cls(_local_midnight(first, tz), _local_midnight(last + timedelta(days=1), tz), "custom")
+
+    @property
+    def step(self) -> timedelta:
+        """How far back the previous window of the same kind starts (a sparkline's spacing).
+
+        A day for ``today`` (yesterday up to the same time), a week for the week windows, the rolling
+        length for ``7d``/``30d``/``90d``, and for a custom window its length in whole days.
+        """
+        if self.key == "today":
+            return timedelta(days=1)
+        if self.key in ("this_week", "last_week"):
+            return timedelta(weeks=1)
+        if self.key in _ROLLING_DAYS:
+            return timedelta(days=_ROLLING_DAYS[self.key])
+        return timedelta(days=max(1, math.ceil(self.seconds / 86_400)))
+
+    def previous(self, n: int) -> list[Window]:
+        """The ``n`` windows before this one, each :attr:`step` earlier than the next, newest first."""
+        return [Window(self.start - k * self.step, self.end - k * self.step, self.key) for k in range(1, n + 1)]
 
     @property
     def seconds(self) -> float:
@@ -372,3 +409,8 @@ class Window:
         """The same window ``days`` earlier (baselines use whole weeks, so weekdays line up)."""
         delta = timedelta(days=days)
         return Window(self.start - delta, self.end - delta, self.key)
+
+
+def _local_midnight(day: date, tz: str) -> datetime:
+    """Local midnight starting ``day`` in ``tz``."""
+    return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(tz))

@@ -35,8 +35,8 @@ from metrics.scope import Scope, Window
 from metrics.sla import SlaRule, SlaRules
 from settings import Settings
 
-__all__ = ["Limit", "Metric", "MetricSpec", "SPECS", "VitalSigns", "vital_signs", "limits", "score", "status_for",
-           "BASELINE_WEEKS", "NOT_RECORDED", "SCORE_CAP"]
+__all__ = ["Limit", "Metric", "MetricSpec", "SPECS", "VitalSigns", "vital_signs", "vitals_trend", "limits", "score",
+           "status_for", "BASELINE_WEEKS", "NOT_RECORDED", "SCORE_CAP", "TREND_KEYS"]
 
 BASELINE_WEEKS = 4
 # A score above this adds nothing to the index: one excellent measure must not hide a failing one.
@@ -568,3 +568,46 @@ def spec(key: str, rules: SlaRules | None = None) -> MetricSpec:
     if rules is None or key not in _LIMIT_STAGE:
         return base
     return _spec_in_force(base, limits(rules)[_LIMIT_STAGE[key]])
+
+
+# The vital signs a trend (the analyst overview's sparklines) follows: those measured from cases.
+TREND_KEYS = ("received", "accept_1min_pct", "dispatch_5min_pct", "close_on_time_urgent_pct",
+              "close_on_time_other_pct", "open_backlog", "overdue_open", "median_accept_s", "median_dispatch_s",
+              "median_close_h", "satisfaction_pct", "repeat_rate_pct", "per_10k")
+
+
+def vitals_trend(con: duckdb.DuckDBPyConnection, scope: Scope, window: Window, now: datetime, settings: Settings,
+                 n: int = 8) -> pd.DataFrame:
+    """The case-based vital signs of ``window`` and of the ``n`` equal windows before it, oldest first.
+
+    The windows are those of :meth:`Window.previous` (yesterday up to the same time for ``today``,
+    the week before for a week, the 30 days before for ``30d`` ...). The past windows end on the
+    quarter hour (as the baselines do, :func:`baseline_windows`) and are remembered per warehouse, so
+    a page asks for them once per quarter hour; the last row is the current window, up to ``now``,
+    with the same values :func:`vital_signs` gives for it.
+
+    Returns:
+        One row per window: ``start``, ``end`` (local times) and a column per key of
+        :data:`TREND_KEYS` (NaN where there was nothing to measure, or the stage is not recorded).
+    """
+    ctx = queries.prepare(con, now, settings)
+    end = min(ctx.local(window.end), ctx.now)
+    start = min(ctx.local(window.start), end)
+    current = Window(start, end, window.key)
+    info = ctx.reference("area_info", {"area_id": scope.area_id})
+    residents = _num(info.iloc[0]["residents"]) if len(info) else None
+    q_end = pd.Timestamp(end).floor(f"{int(BASELINE_QUANTUM.total_seconds())}s").to_pydatetime()
+    anchor = Window(start, max(q_end, start), window.key)
+    past = [(w.start, w.end) for w in reversed(anchor.previous(n))]
+    past_m = cache.memo(ctx, ("vitals_trend", scope, tuple(past), ctx.tables.sla_key),
+                        lambda: [_measures(ctx, scope, [w])[0] for w in past])
+    now_m = _measures(ctx, scope, [(start, end)])[0]
+    skip = {key for stage, keys in NOT_RECORDED.items() if not ctx.facts.recorded(stage) for key in keys}
+    first_day = ctx.facts.first_day
+    rows = []
+    for (ws, we), m in [*zip(past, past_m, strict=True), ((current.start, current.end), now_m)]:
+        values = _values(m, residents)
+        before_data = first_day is None or ws.date() < first_day  # a window the data only partly covers
+        rows.append({"start": ws, "end": we, **{k: (None if k in skip or before_data else values[k])
+                                                for k in TREND_KEYS}})
+    return pd.DataFrame(rows).astype({k: float for k in TREND_KEYS})

@@ -74,21 +74,24 @@ def _labels(metric, lang: str) -> tuple[str, str]:
     full = pick(getattr(metric, "definition_zh", "") or metric.label_zh,
                 getattr(metric, "definition_en", "") or metric.label_en, lang)
     limit = getattr(metric, "limit", None)
-    if limit is not None and f"vital.short.{limit.stage}_pct" in TEXT:
+    if limit is not None and metric.key.endswith("_pct") and f"vital.short.{limit.stage}_pct" in TEXT:
         return t(f"vital.short.{limit.stage}_pct", lang, limit=limit_text(limit.unit, limit.value, lang)), full
     key = f"vital.short.{metric.key}"
-    return (t(key, lang) if key in TEXT else full), full
+    return (t(key, lang) if key in TEXT else pick(metric.label_zh, metric.label_en, lang)), full
 
 
-def vital_tile(metric, lang: str) -> html.Div:
+def vital_tile(metric, lang: str, short: str | None = None) -> html.Div:
     """One tile for one :class:`metrics.vitals.Metric`.
 
     Args:
         metric: any object with the ``Metric`` fields (key, labels, value, unit, target, status,
             baseline, change).
         lang: ``"zh"`` or ``"en"``.
+        short: the tile's label instead of the wall's short one (the analyst pages' windows are not
+            always "today").
     """
-    short, full = _labels(metric, lang)
+    label, full = _labels(metric, lang)
+    short = short or label
     num, unit = value_parts(metric.value, metric.unit, lang)
     change = change_text(metric.value, metric.baseline, metric.change, metric.unit)
     target = target_text(metric.target, metric.unit, lang, metric.direction, compact=True) \

@@ -88,7 +88,7 @@ def test_a_repeated_lang_takes_the_first_value(app, path):
     response = _page(app.server.test_client(), app, path, "?lang=en&lang=zh")
     assert response.status_code == 200, response.data[:300]
     text = response.get_data(as_text=True)
-    english = "Command center" if path == "/" else '"lang":"en"'
+    english = "Overview" if path == "/" else '"lang":"en"'
     assert english in text
 
 

@@ -1,0 +1,219 @@
+"""The frame of every analyst page: navigation, the one filter bar, the page's state and its panels.
+
+A page's ``layout(**query)`` parses the URL into a :class:`ViewState` and calls :func:`page` with
+its panels (:func:`panel`: a titled box whose content a callback fills, with a loading indicator
+that shows only when the callback takes longer than :data:`LOADING_DELAY_MS`). The filter bar's
+controls write the URL (:mod:`dashboard.analyst.filters`); Dash's page router then lays the page
+out again from it, so the URL is the only state: reload, share and the back button all work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from dash import dcc, html
+
+from dashboard import ids, runtime
+from dashboard.analyst import filters  # noqa: F401 - registers the filter bar's callbacks
+from dashboard.analyst.catalogue import Catalogue, catalogue
+from dashboard.analyst.state import ViewState
+from dashboard.components.header import historical_text
+from dashboard.i18n import language, pick, t
+from dashboard.notices import no_data, no_district, unknown_area
+from dashboard.runtime import NoDistrictError
+from data.snapshot import NoSnapshotError
+from metrics import areas
+from metrics.scope import UnknownAreaError
+
+__all__ = ["PAGES", "WALLS", "LOADING_DELAY_MS", "page", "panel", "href", "breadcrumb_items"]
+
+# (page key, path) in navigation order; the page's title is the i18n key "nav.<key>".
+PAGES = (("overview", "/"), ("map", "/map"), ("backlog", "/backlog"), ("warnings", "/warnings"),
+         ("cases", "/cases"), ("departments", "/departments"), ("resources", "/resources"))
+# The wall screens, reachable from every analyst page.
+WALLS = (("home.wall", "/wall"), ("home.wall_map", "/wall?layout=map"),
+         ("home.wall_warnings", "/wall?layout=warnings"))
+LOADING_DELAY_MS = 300
+WINDOWS = ("today", "7d", "30d", "90d", "this_week", "last_week", "custom")
+
+
+def href(path: str, state: ViewState, page_keys: bool = False) -> str:
+    """A link to ``path`` with the state's shared filters (and its page keys on request)."""
+    return path + state.search(page_keys=page_keys)
+
+
+def panel(panel_id: str, title: str, *, wide: int = 1, tall: bool = False, extra: Any = None,
+          body: Any = None) -> html.Section:
+    """A titled box whose content the callback of ``panel_id`` fills (``children``).
+
+    Args:
+        panel_id: the id of the content element (the callback's output).
+        title: the heading.
+        wide: how many of the page grid's columns it spans (1-4).
+        tall: a taller box (maps, tables).
+        extra: controls shown on the heading's right (a measure switch ...).
+        body: initial content (default: nothing until the callback answers).
+    """
+    cls = f"an-panel an-w{wide}" + (" an-tall" if tall else "")
+    return html.Section(className=cls, children=[
+        html.Header(className="an-panel-head", children=[html.H2(title), html.Div(extra, className="an-panel-tools")]),
+        dcc.Loading(html.Div(body, id=panel_id, className="an-panel-body"), delay_show=LOADING_DELAY_MS,
+                    type="dot", color="#1f5fa8", parent_className="an-loading"),
+    ])
+
+
+def breadcrumb_items(con, deployment, area_id: str, lang: str) -> list[tuple[str, str, str]]:
+    """``(area_id, level, name)`` from the district down to ``area_id``."""
+    df = areas.ancestors(con, area_id)
+    return [(str(a), str(lv), pick(n, ne, lang)) for a, lv, n, ne in
+            zip(df["area_id"], df["level"], df["name"], df["name_en"], strict=True)]
+
+
+def _nav(key: str, state: ViewState, lang: str) -> html.Nav:
+    other = "en" if lang == "zh" else "zh"
+    links = [dcc.Link(t(f"nav.{k}", lang), href=href(path, state), id=f"an-nav-{k}",
+                      className="an-nav-link" + (" an-nav-on" if k == key else "")) for k, path in PAGES]
+    walls = [html.A(t(label, lang), href=path + ("&" if "?" in path else "?") + f"lang={lang}"
+                    if lang == "en" else path, className="an-nav-wall", target="_blank") for label, path in WALLS]
+    switch = dcc.Link(t("nav.switch_lang", lang), id=ids.AN_LANG,
+                      href=href(_PATHS[key], _with_lang(state, other), page_keys=True), className="an-nav-lang")
+    return html.Nav(className="an-nav", children=[
+        html.Div("GridPulse", className="an-brand"),
+        html.Div(links, className="an-nav-links"),
+        html.Div([html.Span(t("nav.walls", lang), className="an-nav-label"), *walls], className="an-nav-walls"),
+        switch,
+    ])
+
+
+_PATHS = dict(PAGES)
+
+
+def _with_lang(state: ViewState, lang: str) -> ViewState:
+    from dataclasses import replace
+
+    return replace(state, lang=lang)
+
+
+def _options(items: Sequence[tuple[str, str]]) -> list[dict]:
+    return [{"label": label, "value": value} for value, label in items]
+
+
+def _filter_bar(state: ViewState, cat: Catalogue, scope_label: str, lang: str) -> html.Div:
+    """The one filter bar: window (and custom dates), area, category, channel, urgency, department."""
+    custom = state.window == "custom"
+    return html.Div(id=ids.AN_FILTERS, className="an-filters", children=[
+        html.Label([t("filter.window", lang), dcc.Dropdown(
+            id=ids.AN_F_WINDOW, value=state.window, clearable=False, searchable=False,
+            options=_options([(w, t(f"window.{w}", lang)) for w in WINDOWS]), className="an-dd an-dd-window")]),
+        html.Label(className="an-dates" + ("" if custom else " an-hidden"), children=[
+            t("filter.dates", lang),
+            dcc.DatePickerRange(id=ids.AN_F_DATES, start_date=state.first, end_date=state.last,
+                                display_format="YYYY-MM-DD", first_day_of_week=1, minimum_nights=0,
+                                min_date_allowed=cat.first_day, max_date_allowed=cat.last_day,
+                                initial_visible_month=state.last or cat.last_day),
+        ]),
+        html.Label([t("filter.scope", lang), dcc.Dropdown(
+            id=ids.AN_F_SCOPE, value=state.scope or cat.district_id, clearable=False,
+            options=[{"label": scope_label, "value": state.scope or cat.district_id}],
+            placeholder=t("filter.scope_search", lang), className="an-dd an-dd-scope")]),
+        html.Label([t("filter.category", lang), dcc.Dropdown(
+            id=ids.AN_F_CATEGORY, value=list(state.categories), multi=True, options=cat.categories(lang),
+            placeholder=t("filter.all", lang), className="an-dd an-dd-wide")]),
+        html.Label([t("filter.channel", lang), dcc.Dropdown(
+            id=ids.AN_F_CHANNEL, value=list(state.channels), multi=True, options=cat.channels(lang),
+            placeholder=t("filter.all", lang), className="an-dd")]),
+        html.Label([t("filter.urgency", lang), dcc.Dropdown(
+            id=ids.AN_F_URGENCY, value=state.urgency, options=_options(
+                [("urgent", t("urgency.urgent", lang)), ("normal", t("urgency.normal", lang))]),
+            placeholder=t("filter.all", lang), className="an-dd an-dd-narrow")]),
+        html.Label([t("filter.department", lang), dcc.Dropdown(
+            id=ids.AN_F_DEPARTMENT, value=list(state.departments), multi=True, options=cat.departments(lang),
+            placeholder=t("filter.all", lang), className="an-dd an-dd-wide")]),
+        dcc.Link(t("filter.reset", lang), href=href(_PATHS_RESET, ViewState(lang=state.lang)),
+                 id=ids.AN_F_RESET, className="an-reset"),
+    ])
+
+
+_PATHS_RESET = "/"
+
+
+def _header(key: str, state: ViewState, crumbs: list[tuple[str, str, str]], window_text: str,
+            as_of: datetime, historical: bool, tz: str, lang: str) -> html.Header:
+    path = _PATHS[key]
+    trail: list = []
+    for i, (area_id, _level, name) in enumerate(crumbs):
+        if i:
+            trail.append(html.Span("›", className="an-crumb-sep"))
+        target = state.with_scope(None if i == 0 else area_id)
+        trail.append(html.Span(dcc.Link(name, href=href(path, target, page_keys=True)), className="an-crumb",
+                               **{"data-area": area_id}))
+    stamp = as_of.astimezone(runtime_zone(tz))
+    as_of_text = t("an.as_of", lang, time=f"{stamp:%Y-%m-%d %H:%M}")
+    return html.Header(className="an-head", children=[
+        html.Div(className="an-head-main", children=[
+            html.H1(t(f"nav.{key}", lang), className="an-title"),
+            html.Div(trail, id=ids.AN_BREADCRUMB, className="an-crumbs"),
+        ]),
+        html.Div(className="an-head-meta", children=[
+            html.Span(window_text, id=ids.AN_WINDOW_TEXT, className="an-window"),
+            html.Span(as_of_text, id=ids.AN_AS_OF, className="an-asof",
+                      **{"data-as-of": as_of.isoformat()}),
+            html.Span(historical_text(as_of, lang, tz), className="an-historical") if historical else None,
+        ]),
+    ])
+
+
+def runtime_zone(tz: str):
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(tz)
+
+
+def window_text(state: ViewState, window, lang: str) -> str:
+    """"近7天 · 11-18 10:30 – 11-25 10:30": the window's name and its bounds."""
+    fmt = "%Y-%m-%d %H:%M" if window.seconds >= 86_400 * 300 else "%m-%d %H:%M"
+    return f"{t(f'window.{state.window}', lang)} · {window.start:{fmt}} – {window.end:{fmt}}"
+
+
+def page(key: str, query: dict, panels: Sequence[Any], tools: Any = None) -> html.Div:
+    """The whole page ``key`` for the URL ``query``: notices instead when there is nothing to show.
+
+    Args:
+        key: the page (a key of :data:`PAGES`).
+        query: Dash's ``layout(**query)`` arguments.
+        panels: the page's sections (:func:`panel` boxes), laid out on a 4-column grid.
+        tools: controls of the page's own (measure, split ...) shown above the panels.
+    """
+    rt = runtime.current()
+    state = ViewState.from_query(query)
+    lang = language(state.lang, rt.settings.language)
+    q = {"lang": lang}
+    try:
+        with rt.snapshot() as (con, info):
+            try:
+                deployment = rt.deployment(con, info)
+            except NoDistrictError:
+                return no_district(q, rt.settings)
+            area_id = state.scope or deployment.district_id
+            try:
+                rt.scope(con, info, area_id)
+            except UnknownAreaError:
+                return unknown_area(con, deployment, area_id, lang, _PATHS[key])
+            cat = catalogue(con, info, deployment)
+            crumbs = breadcrumb_items(con, deployment, area_id, lang)
+            now = rt.now()
+            historical = rt.historical() is not None
+    except NoSnapshotError:
+        return no_data(q, rt.settings)
+    window = state.window_at(now, rt.settings.timezone)
+    scope_label = (" › ".join(name for _, _, name in crumbs[1:]) or crumbs[0][2]) if crumbs else area_id
+    return html.Div(className="an-page", lang="zh-CN" if lang == "zh" else "en", children=[
+        dcc.Store(id=ids.AN_STATE, data=state.to_dict()),
+        _nav(key, state, lang),
+        _header(key, state, crumbs, window_text(state, window, lang), now, historical, rt.settings.timezone, lang),
+        _filter_bar(state, cat, scope_label, lang),
+        html.Div(tools, className="an-tools") if tools is not None else None,
+        html.Main(list(panels), className="an-grid"),
+    ])
