@@ -62,6 +62,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "vital.none_due": ("今日无到期件", "None due today"),
     "vital.none_rated": ("今日无评价", "No ratings today"),
     "vital.none_done": ("今日无办结", "None done today"),
+    # the same for a window other than today (the analyst pages)
+    "vital.none_due.window": ("时段内无到期件", "None due in the window"),
+    "vital.none_rated.window": ("时段内无评价", "No ratings in the window"),
+    "vital.none_done.window": ("时段内无办结", "None done in the window"),
     "status.green": ("达标", "OK"),
     "status.amber": ("预警", "Watch"),
     "status.red": ("告警", "Alert"),

@@ -100,6 +100,16 @@ def _options(items: Sequence[tuple[str, str]]) -> list[dict]:
     return [{"label": label, "value": value} for value, label in items]
 
 
+def _with_unknown(options: list[dict], values: Sequence[str]) -> list[dict]:
+    """``options`` plus one per value the catalogue does not list (an id from a hand-edited URL).
+
+    A dropdown drops values it has no option for, and that change would rewrite the URL: the
+    filter must stay as the URL says, and the panels then say that nothing matches.
+    """
+    known = {o["value"] for o in options}
+    return options + [{"label": v, "value": v} for v in values if v not in known]
+
+
 def _filter_bar(state: ViewState, cat: Catalogue, scope_label: str, lang: str) -> html.Div:
     """The one filter bar: window (and custom dates), area, category, channel, urgency, department."""
     custom = state.window == "custom"
@@ -119,17 +129,17 @@ def _filter_bar(state: ViewState, cat: Catalogue, scope_label: str, lang: str) -
             options=[{"label": scope_label, "value": state.scope or cat.district_id}],
             placeholder=t("filter.scope_search", lang), className="an-dd an-dd-scope")]),
         html.Label([t("filter.category", lang), dcc.Dropdown(
-            id=ids.AN_F_CATEGORY, value=list(state.categories), multi=True, options=cat.categories(lang),
+            id=ids.AN_F_CATEGORY, value=list(state.categories), multi=True, options=_with_unknown(cat.categories(lang), state.categories),
             placeholder=t("filter.all", lang), className="an-dd an-dd-wide")]),
         html.Label([t("filter.channel", lang), dcc.Dropdown(
-            id=ids.AN_F_CHANNEL, value=list(state.channels), multi=True, options=cat.channels(lang),
+            id=ids.AN_F_CHANNEL, value=list(state.channels), multi=True, options=_with_unknown(cat.channels(lang), state.channels),
             placeholder=t("filter.all", lang), className="an-dd")]),
         html.Label([t("filter.urgency", lang), dcc.Dropdown(
             id=ids.AN_F_URGENCY, value=state.urgency, options=_options(
                 [("urgent", t("urgency.urgent", lang)), ("normal", t("urgency.normal", lang))]),
             placeholder=t("filter.all", lang), className="an-dd an-dd-narrow")]),
         html.Label([t("filter.department", lang), dcc.Dropdown(
-            id=ids.AN_F_DEPARTMENT, value=list(state.departments), multi=True, options=cat.departments(lang),
+            id=ids.AN_F_DEPARTMENT, value=list(state.departments), multi=True, options=_with_unknown(cat.departments(lang), state.departments),
             placeholder=t("filter.all", lang), className="an-dd an-dd-wide")]),
         dcc.Link(t("filter.reset", lang), href=href(_PATHS_RESET, ViewState(lang=state.lang)),
                  id=ids.AN_F_RESET, className="an-reset"),
@@ -158,9 +168,8 @@ def _header(key: str, state: ViewState, crumbs: list[tuple[str, str, str]], wind
         ]),
         html.Div(className="an-head-meta", children=[
             html.Span(window_text, id=ids.AN_WINDOW_TEXT, className="an-window"),
-            html.Span(as_of_text, id=ids.AN_AS_OF, className="an-asof",
-                      **{"data-as-of": as_of.isoformat()}),
-            html.Span(historical_text(as_of, lang, tz), className="an-historical") if historical else None,
+            html.Span(historical_text(as_of, lang, tz) if historical else as_of_text, id=ids.AN_AS_OF,
+                      className="an-historical" if historical else "an-asof", **{"data-as-of": as_of.isoformat()}),
         ]),
     ])
 

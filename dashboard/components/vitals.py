@@ -80,7 +80,7 @@ def _labels(metric, lang: str) -> tuple[str, str]:
     return (t(key, lang) if key in TEXT else pick(metric.label_zh, metric.label_en, lang)), full
 
 
-def vital_tile(metric, lang: str, short: str | None = None) -> html.Div:
+def vital_tile(metric, lang: str, short: str | None = None, today: bool = True) -> html.Div:
     """One tile for one :class:`metrics.vitals.Metric`.
 
     Args:
@@ -89,6 +89,7 @@ def vital_tile(metric, lang: str, short: str | None = None) -> html.Div:
         lang: ``"zh"`` or ``"en"``.
         short: the tile's label instead of the wall's short one (the analyst pages' windows are not
             always "today").
+        today: the window is today (the wall): an empty rate says "none due today", else "in the window".
     """
     label, full = _labels(metric, lang)
     short = short or label
@@ -102,7 +103,8 @@ def vital_tile(metric, lang: str, short: str | None = None) -> html.Div:
     if metric.value is None and reason and f"vital.why.{reason}" in TEXT:  # e.g. the source has no acceptance time
         foot = [html.Span(t(f"vital.why.{reason}", lang), className="gp-vital-target")]
     elif metric.value is None and metric.key in _EMPTY_WHY:  # e.g. no working-day deadline falls on a Monday
-        foot = [html.Span(t(_EMPTY_WHY[metric.key], lang), className="gp-vital-target")]
+        why = _EMPTY_WHY[metric.key] + ("" if today else ".window")
+        foot = [html.Span(t(why, lang), className="gp-vital-target")]
     return html.Div(
         className=f"gp-vital gp-s-{metric.status}",
         **{"data-key": metric.key, "data-status": metric.status},

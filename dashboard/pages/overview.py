@@ -105,7 +105,8 @@ def _vitals(view: View) -> list:
                           if metric.status != "none" else "#4a5a78")
         short = None if view.window.key == "today" or metric.key != "received" else \
             view.name(metric.label_zh, metric.label_en)
-        tiles.append(_tile_link(metric.key, vital_tile(metric, view.lang, short), view, spark))
+        tile = vital_tile(metric, view.lang, short, today=view.window.key == "today")
+        tiles.append(_tile_link(metric.key, tile, view, spark))
     note = html.P(t("ov.spark_note", view.lang, n=len(trend) - 1), className="an-note")
     return [html.Div(tiles, className="an-vitals"), note]
 
