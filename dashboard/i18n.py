@@ -162,6 +162,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "ov.w.at_risk": ("即将超时", "About to breach"),
     "ov.w.surges": ("激增预警", "Surges"),
     "ov.w.efficiency": ("效能预警", "Efficiency warnings"),
+    "ov.finest": ("这是最细一级（{level}），其下没有更小的区域。", "This is the finest level ({level}): there are no areas below it."),
     "ov.no_warnings": ("当前没有激增或效能预警。", "No surge or efficiency warnings now."),
     # ---- warning sentences (metrics.warnings returns names and numbers; these word them) ----
     # surge: {where} street and area names, {category} the category name (English: lower-case first

@@ -17,7 +17,7 @@ from dash import Input, Output, dcc, html
 from dashboard import ids
 from dashboard.analyst import shell
 from dashboard.analyst.state import ViewState
-from dashboard.analyst.view import View, empty, render
+from dashboard.analyst.view import PanelMessage, View, empty, render
 from dashboard.components.format import number
 from dashboard.components.vitals import index_tile, vital_tile
 from dashboard.components.warnings import warning_text
@@ -150,7 +150,8 @@ def _area_level(view: View) -> str | None:
 def _areas(view: View) -> list:
     level = _area_level(view)
     if level is None:
-        return [empty(view.lang)]
+        finest = level_name(view.deployment.level(view.area_scope.level or "microgrid"), view.lang)
+        raise PanelMessage("info", t("ov.finest", view.lang, level=finest))
     df = grid_aggregates(view.con, view.scope, level, view.window, view.now, view.settings)
     df = df[df["cases"] > 0].sort_values(["cases", "area_id"], ascending=[False, True]).head(TOP_N)
     if df.empty:
