@@ -182,3 +182,27 @@ def test_the_la_overview_speaks_in_la_terms_as_of_its_newest_case(dash_duo, la20
     assert _tile(dash_duo, "accept_1min_pct") == "—"  # LA records no acceptance time
     shoot(dash_duo.driver, "analyst-overview-la2020-1920x1080.png")
     assert dash_duo.get_logs() == []
+
+
+def test_an_area_found_by_name_becomes_the_scope_and_the_breadcrumb(dash_duo, small_demo):
+    con = _snapshot(small_demo)
+    community, name, street = con.execute(
+        "SELECT c.area_id, c.name, s.name FROM areas c JOIN areas s ON s.area_id = c.street_id "
+        "WHERE c.level = 'community' ORDER BY c.area_id LIMIT 1").fetchone()
+    base = start(dash_duo, small_demo)
+    goto(dash_duo, f"{base}/")
+    driver = dash_duo.driver
+    driver.find_element("id", "an-f-scope").click()
+    search = wait_until(lambda: [i for i in driver.find_elements("css selector", "input.dash-dropdown-search")
+                                 if i.is_displayed()], what="the area search box")[0]
+    search.send_keys(name)
+    option = wait_until(lambda: [o for o in driver.find_elements("xpath", "//*[@role='option']")
+                                 if o.is_displayed() and o.text.startswith(name)], what="the area among the options")
+    assert street in option[0].text  # the street tells namesakes apart
+    option[0].click()
+    wait_until(lambda: f"scope={community}" in driver.current_url, what="the URL to name the area")
+    ready(dash_duo)
+    crumbs = wait_until(lambda: name in text_of(dash_duo, "#an-breadcrumb") and text_of(dash_duo, "#an-breadcrumb"),
+                        what="the breadcrumb to reach the area")
+    assert [c.strip() for c in crumbs.split("›")][-2:] == [street, name]
+    assert dash_duo.get_logs() == []
