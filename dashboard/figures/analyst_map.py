@@ -213,7 +213,7 @@ def map_figure(heat: list[dict], overlays: list[dict], map_layers: list[dict], c
             "font": {"family": FONT_FAMILY, "color": TEXT, "size": 12},
             "hoverlabel": {"font": {"size": 13, "family": FONT_FAMILY}},
             "showlegend": bool(overlays),
-            "legend": {"x": 0.99, "xanchor": "right", "y": 0.99, "yanchor": "top", "bgcolor": "rgba(255,255,255,0.85)",
+            "legend": {"x": 0.01, "xanchor": "left", "y": 0.99, "yanchor": "top", "bgcolor": "rgba(255,255,255,0.85)",
                        "font": {"size": 12}},
             "uirevision": revision,
         },
