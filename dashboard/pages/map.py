@@ -175,6 +175,8 @@ def _map(v: View) -> list:
         how = t("map.how_finest", v.lang, area=v.name(*_names(v, area.area_id)), level=level, parent=frame_name)
     else:
         how = t("map.how", v.lang, level=level, area=frame_name)
+    if int(df["cases"].sum()) == 0 and int(df["open"].sum()) == 0:  # nothing matches: the map says so, not just pale
+        notes.append(html.Span(t("an.empty", v.lang), className="an-map-empty", **{"data-msg": "empty"}))
     graph = dcc.Graph(id=ids.MAP_GRAPH, figure=figure, config=fig.GRAPH_CONFIG, className="an-map-graph",
                       clear_on_unhover=True)
     return [graph, html.P([how, *notes], className="an-note an-map-note", id="map-how",

@@ -180,3 +180,12 @@ def _walk(component):
     for child in children if isinstance(children, (list, tuple)) else [children]:
         if hasattr(child, "to_plotly_json"):
             yield from _walk(child)
+
+
+def test_a_filter_that_matches_nothing_says_so_on_the_map(app):
+    children, _ = _map_children(app, "?scope=330108001&cat=NO-SUCH-CATEGORY")
+    assert children[0].figure["data"][0]["z"] == [0] * len(children[0].figure["data"][0]["z"])
+    note = json.dumps(children[1].to_plotly_json(), ensure_ascii=False, default=str)
+    assert "没有符合当前筛选条件的数据" in note
+    children, _ = _map_children(app, "?scope=330108001")
+    assert "没有符合" not in json.dumps(children[1].to_plotly_json(), ensure_ascii=False, default=str)
