@@ -125,8 +125,17 @@ def assert_numbers(page: dict, row: dict) -> None:
             assert float(page[key]) == pytest.approx(float(value), abs=1e-3)
 
 
+DRAWN = """
+const plot = document.querySelector('#map-graph .js-plotly-plot');
+const map = plot && plot._fullLayout && plot._fullLayout.map && plot._fullLayout.map._subplot.map;
+return !!(map && map.loaded() && map.queryRenderedFeatures().length > 0);
+"""
+
+
 def shoot(driver, name: str) -> None:
-    time.sleep(1.0)  # MapLibre's last frame
+    """A screenshot once MapLibre has drawn the map (on a busy machine the style takes seconds to load)."""
+    wait_until(lambda: driver.execute_script(DRAWN), timeout=40, what="MapLibre to draw")
+    time.sleep(0.5)  # the last frame
     driver.save_screenshot(str(screenshot_dir() / name))
 
 
