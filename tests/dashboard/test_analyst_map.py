@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from dataclasses import replace
 from urllib.parse import parse_qs, urlparse
 
+import dash
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
@@ -74,20 +76,26 @@ def test_the_figure_is_valid_plotly_offline_and_json():
 
 
 # --- the page on the demo --------------------------------------------------------------------------
+def _page():
+    """The page module as Dash loaded it (importing ``dashboard.pages.map`` again would register /map twice)."""
+    name = next(p["module"] for p in dash.page_registry.values() if p["path"] == "/map")
+    return sys.modules[name]
+
+
 @pytest.fixture
 def app(small_demo):
     return create_app(small_demo, clock=lambda: FIXTURE_NOW)
 
 
 def _map_children(app, search: str):
-    from dashboard.pages import map as page
+    page = _page()
 
     with app.server.app_context(), open_view(ViewState.from_search(search)) as v:
         return page._map(v), v
 
 
 def test_plan_draws_children_or_the_finest_area_among_its_siblings(app):
-    from dashboard.pages import map as page
+    page = _page()
 
     with app.server.app_context(), open_view(ViewState()) as v:
         slots = v.deployment.slots
@@ -106,8 +114,8 @@ def test_plan_draws_children_or_the_finest_area_among_its_siblings(app):
         assert page.drill_target(v.con, "330108", "district", slots, "nowhere") is None
 
 
-def test_click_target_reads_polygons_only():
-    from dashboard.pages.map import click_target
+def test_click_target_reads_polygons_only(app):
+    click_target = _page().click_target
 
     assert click_target({"points": [{"location": "G001", "z": 3}]}) == "G001"
     assert click_target({"points": [{"lon": 1, "lat": 2}]}) is None  # a case point
@@ -152,7 +160,7 @@ def test_too_many_case_points_are_cut_with_a_note(app, monkeypatch):
 
 
 def test_switches_and_clicks_write_the_url(app):
-    from dashboard.pages import map as page
+    page = _page()
 
     state = ViewState.from_search("?win=30d&scope=330108001&layers=cases").to_dict()
     assert page._measure_to_url("open", state, "/map") == "/map?win=30d&scope=330108001&layers=cases&measure=open"
@@ -165,7 +173,7 @@ def test_switches_and_clicks_write_the_url(app):
 
 
 def test_layout_reflects_the_url(app):
-    from dashboard.pages import map as page
+    page = _page()
 
     with app.server.test_request_context("/map"):
         tree = page.layout(measure="per_10k", layers="cameras,x")
