@@ -40,6 +40,7 @@ BACKGROUND = "#eef1f6"
 NO_VALUE = "#d5dbe5"
 EDGE = "rgba(27, 36, 51, 0.45)"
 SELECTED = "#1f5fa8"
+OVERLAID_OPACITY = 0.5  # the areas' opacity under point overlays (0.9 without)
 # Sequential, monotonic in lightness from near-white to dark red (ColorBrewer OrRd): on a light page
 # the quiet areas fade into the background and the busy ones stand out, as inferno does on the dark wall.
 HEAT_LIGHT: list[list[float | str]] = [
@@ -202,6 +203,8 @@ def map_figure(heat: list[dict], overlays: list[dict], map_layers: list[dict], c
         axis: :func:`coloraxis`.
         revision: ``uirevision``: the same view keeps the reader's pan and zoom across re-renders.
     """
+    if overlays:  # points over a dark area must stay visible: the areas step back
+        heat = [{**h, "marker": {**h["marker"], "opacity": OVERLAID_OPACITY}} for h in heat]
     return {
         "data": [*heat, *overlays],
         "layout": {

@@ -72,6 +72,7 @@ def test_the_figure_is_valid_plotly_offline_and_json():
     assert "http" not in text  # no tiles, no glyph server
     assert figure["layout"]["map"]["style"]["layers"][0]["type"] == "background"
     assert figure["layout"]["showlegend"] is True
+    assert figure["data"][0]["marker"]["opacity"] == fig.OVERLAID_OPACITY < traces[0]["marker"]["opacity"]
     assert fig.map_figure(traces, [], [], (0, 0), 1, {}, "r")["layout"]["showlegend"] is False
 
 
