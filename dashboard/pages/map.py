@@ -226,7 +226,7 @@ def _categories(v: View) -> list:
     if df.empty:
         return [empty(v.lang)]
     rows = [html.Tr([
-        html.Td(v.name(r.name, r.name_en)),
+        html.Td(v.name(r.name, r.name_en), title=v.name(r.name, r.name_en)),
         html.Td(number(r.cases), className="an-num", **{"data-key": str(r.key), "data-value": str(int(r.cases))}),
         html.Td(f"{r.share_pct:.0f}%", className="an-num"),
     ]) for r in df.itertuples(index=False)]
@@ -250,13 +250,15 @@ def _open(v: View) -> list:
     rows = []
     for r in df.itertuples(index=False):
         link = shell.href("/cases", base.with_extra(case=r.case_id), page_keys=True)
+        category = v.name(r.category_name, r.category_name_en) if isinstance(r.category_name, str) else r.category_id
+        department = pick(r.department_name, r.department_name_en, v.lang) if isinstance(r.department_name, str) \
+            else (r.department_id or "—")
         rows.append(html.Tr(className="an-late" if r.overdue else None, children=[
-            html.Td(dcc.Link(r.case_id, href=link), **{"data-key": r.case_id}),
-            html.Td(v.name(r.category_name, r.category_name_en) if isinstance(r.category_name, str) else r.category_id),
+            html.Td(dcc.Link(r.case_id, href=link), title=r.case_id, **{"data-key": r.case_id}),
+            html.Td(category, title=category),
             html.Td(f"{r.received_at:%m-%d %H:%M}", className="an-num"),
             html.Td(_age(r.age_s, v.lang), className="an-num", **{"data-value": f"{r.age_s:.0f}"}),
-            html.Td(pick(r.department_name, r.department_name_en, v.lang) if isinstance(r.department_name, str)
-                    else (r.department_id or "—")),
+            html.Td(department, title=department),
         ]))
     head = html.Tr([html.Th(t(f"map.col.{k}", v.lang), className="an-num" if k in ("received", "age") else None)
                     for k in ("case", "category", "received", "age", "department")])

@@ -59,8 +59,14 @@ return drawn ? [Math.round(canvas.left + p.x), Math.round(canvas.top + p.y)] : n
 """
 OVERFLOW = """
 const bad = [];
-for (const el of document.querySelectorAll('.an-panel, .an-panel-head, .an-map-num, .an-filters, .an-head')) {
+const root = document.documentElement;
+if (root.scrollWidth > root.clientWidth + 1) bad.push(`page: ${root.scrollWidth} in ${root.clientWidth}`);
+for (const el of document.querySelectorAll('.an-panel, .an-panel-head, .an-panel-body, .an-map-num, .an-filters, .an-head, .an-table')) {
   if (el.scrollWidth > el.clientWidth + 1) bad.push(`${el.className}: ${el.scrollWidth} in ${el.clientWidth}`);
+}
+for (const el of document.querySelectorAll('.an-map-side .an-table')) {
+  const panel = el.closest('.an-panel').getBoundingClientRect(), box = el.getBoundingClientRect();
+  if (box.right > panel.right + 1) bad.push(`${el.id} ends at ${box.right}, its panel at ${panel.right}`);
 }
 return bad;
 """
@@ -284,16 +290,17 @@ def test_measure_and_layers_write_the_url_and_survive_a_reload(dash_duo, small_d
     assert dash_duo.get_logs() == []
 
 
-@pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)], ids=["1080p", "768p"])
-def test_the_page_loads_with_a_quiet_console_and_nothing_clipped(dash_duo, small_demo, size):
+@pytest.mark.parametrize(("size", "lang"), [((1920, 1080), "zh"), ((1920, 1080), "en"), ((1366, 768), "en")],
+                         ids=["1080p-zh", "1080p-en", "768p-en"])
+def test_the_page_loads_with_a_quiet_console_and_nothing_clipped(dash_duo, small_demo, size, lang):
     driver = dash_duo.driver
-    start(dash_duo, small_demo, "/map?win=30d&layers=cameras,depots,staff", size=size)
+    start(dash_duo, small_demo, f"/map?win=30d&layers=cameras,depots,staff&lang={lang}", size=size)
     s = wait_until(lambda: (st := driver.execute_script(MAP_STATE)) and st["n"] > 2 and st, timeout=40,
                    what="the map with its layers")
     assert s["frame"] == "330108" and "scattermap" in s["types"]
     wait_until(lambda: driver.find_elements(By.CSS_SELECTOR, "#map-open-table td[data-key]"), what="the side panels")
     assert driver.execute_script(OVERFLOW) == []
-    shoot(driver, f"analyst-map-district-{size[0]}x{size[1]}.png")
+    shoot(driver, f"analyst-map-district-{lang}-{size[0]}x{size[1]}.png")
     assert dash_duo.get_logs() == []
 
 
