@@ -92,3 +92,12 @@ OV_AREAS = "ov-areas"
 OV_WARNINGS = "ov-warnings"
 OV_SNAPSHOT = "ov-snapshot"
 NOTICE = "gp-notice"  # a full-screen notice instead of a page (no data yet, unknown area)
+
+# --- analyst: map (/map, dashboard/pages/map.py) --------------------------------------------------
+MAP_PANEL = "map-panel"  # the map panel's body: the graph and its notes
+MAP_GRAPH = "map-graph"  # dcc.Graph; its clickData drills down (writes ?scope= to the URL)
+MAP_MEASURE = "map-measure"  # the measure switch (?measure=)
+MAP_LAYERS = "map-layers"  # the overlay checkboxes (?layers=)
+MAP_NUMBERS = "map-numbers"  # side panel: the selected area's numbers
+MAP_CATEGORIES = "map-categories"  # side panel: its top categories
+MAP_OPEN = "map-open"  # side panel: its oldest open cases

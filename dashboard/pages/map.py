@@ -1,0 +1,339 @@
+"""Map (``/map``): the areas one level below the view's area, coloured by a measure; a click drills down.
+
+The map draws the children of the view's area at the deployment's next level (demo: district →
+street → community → grid → micro-grid; LA: region → council), coloured by the measure switch
+(``?measure=``); at the finest level it draws the area among its siblings. A click on an area
+writes ``?scope=<area>`` to the URL, the page is laid out again from it (breadcrumb, map, side
+panels) and the breadcrumb goes back up. Numbers come from ``metrics.grids.grid_aggregates``
+(map and side panel alike), ``metrics.breakdown.received_by`` and ``metrics.cases_open``; the
+optional overlays (``?layers=``) from ``layers.registry``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import dash
+import pandas as pd
+from dash import Input, Output, State, dcc, html, no_update
+
+from dashboard import ids
+from dashboard.analyst import shell
+from dashboard.analyst.state import ViewState
+from dashboard.analyst.view import PanelMessage, View, empty, open_view, render
+from dashboard.components.format import is_missing, number
+from dashboard.figures import analyst_map as fig
+from dashboard.i18n import language, level_name, pick, t
+from layers import registry, shapes
+from layers import view as framing
+from metrics import areas
+from metrics.breakdown import received_by
+from metrics.cases_open import oldest_open
+from metrics.grids import grid_aggregates
+from metrics.scope import child_level
+
+dash.register_page(__name__, path="/map", title="GridPulse · 地图")
+
+__all__ = ["DEFAULT_MEASURE", "MapPlan", "layout", "measure_of", "plan", "click_target", "drill_target"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MEASURE = "cases"
+TOP_CATEGORIES = 8
+OPEN_CASES = 15
+# The size the view is fitted to: the map panel at 1366x768 (the smallest screen we design for);
+# larger screens show a little more around the areas.
+FIT_PX = (1000, 470)
+NUMBERS = ("cases", "per_10k", "open", "overdue", "on_time_pct")
+
+
+def measure_of(state: ViewState) -> str:
+    """The state's measure (``?measure=``), the default for anything unknown."""
+    value = state.get("measure", DEFAULT_MEASURE)
+    return value if value in fig.MEASURES else DEFAULT_MEASURE
+
+
+def _lang(query: dict) -> str:
+    from dashboard import runtime
+
+    return language(ViewState.from_query(query).lang, runtime.current().settings.language)
+
+
+def layout(**query) -> html.Div:
+    """The map page of the URL's view: the map with its switches, and the selected area's side panels."""
+    lang = _lang(query)
+    state = ViewState.from_query(query)
+    chosen = registry.parse_keys(state.get("layers"))
+    measure = dcc.RadioItems(
+        id=ids.MAP_MEASURE, value=measure_of(state), className="an-map-measure", inline=True,
+        options=[{"label": t(f"map.measure.{m}", lang), "value": m} for m in fig.MEASURES])
+    overlays = dcc.Checklist(
+        id=ids.MAP_LAYERS, value=list(chosen), className="an-map-layers", inline=True,
+        options=[{"label": t(layer.label, lang), "value": key} for key, layer in registry.LAYERS.items()])
+    side = html.Div(className="an-map-side", children=[
+        shell.panel(ids.MAP_NUMBERS, t("map.numbers", lang)),
+        shell.panel(ids.MAP_CATEGORIES, t("map.categories", lang)),
+        shell.panel(ids.MAP_OPEN, t("map.open_cases", lang)),
+    ])
+    return shell.page("map", query, [
+        shell.panel(ids.MAP_PANEL, t("map.title", lang), wide=3, tall=True,
+                    extra=[measure, html.Span(t("map.layers", lang), className="an-map-sep"), overlays]),
+        side,
+    ])
+
+
+# --- what the map draws ----------------------------------------------------------------------------
+class MapPlan:
+    """Which areas the map draws for a view: the frame area, its level, the drawn level, the selection.
+
+    Attributes:
+        frame_id: the area whose children are drawn (the view's area; its parent at the finest level).
+        frame_level: that area's level.
+        level: the level drawn.
+        selected: the area outlined (the view's area at the finest level, else ``None``).
+        finest: whether the view's area is at the deployment's finest level (a click goes no further).
+    """
+
+    def __init__(self, frame_id: str, frame_level: str, level: str, selected: str | None, finest: bool):
+        self.frame_id, self.frame_level, self.level, self.selected, self.finest = (
+            frame_id, frame_level, level, selected, finest)
+
+
+def plan(con, area_id: str, area_level: str, slots: tuple[str, ...]) -> MapPlan:
+    """The :class:`MapPlan` of an area: its children, or itself among its siblings at the finest level."""
+    below = child_level(area_level, slots)
+    if below is not None:
+        return MapPlan(area_id, area_level, below, None, False)
+    chain = areas.ancestors(con, area_id)
+    if len(chain) < 2:  # a deployment of one level: the district alone
+        return MapPlan(area_id, area_level, area_level, area_id, True)
+    parent = chain.iloc[-2]
+    return MapPlan(str(parent["area_id"]), str(parent["level"]), area_level, area_id, True)
+
+
+def click_target(click: dict | None) -> str | None:
+    """The area id a ``clickData`` names (a polygon of the map); ``None`` for points or nothing.
+
+    >>> click_target({"points": [{"location": "G001", "z": 3}]}), click_target({"points": [{"lon": 1}]})
+    ('G001', None)
+    """
+    for point in (click or {}).get("points") or ():
+        location = point.get("location")
+        if location not in (None, ""):
+            return str(location)
+    return None
+
+
+def _texts(df: pd.DataFrame, v: View) -> list[str]:
+    label, none = t("map.hover_residents", v.lang), t("map.no_residents", v.lang)
+    residents = pd.to_numeric(df["residents"], errors="coerce")
+    return [f"{v.name(n, ne)}<br>{none if pd.isna(r) else f'{label} {int(r):,}'}"
+            for n, ne, r in zip(df["name"], df["name_en"], residents, strict=True)]
+
+
+def _overlays(v: View, frame_scope) -> tuple[list[dict], list]:
+    traces, notes = [], []
+    for key in registry.parse_keys(v.state.get("layers")):
+        layer = registry.get(key)
+        df = layer.query(v.con, frame_scope, v.window, v.now, v.settings)
+        if layer.limit is not None and len(df) > layer.limit:
+            df = df.head(layer.limit)
+            notes.append(html.Span(t("map.capped", v.lang, n=number(layer.limit)), className="an-map-capped"))
+        drawn = layer.transform(df)
+        for trace in drawn:
+            trace["name"] = f"{t('map.layer.' + trace['name'], v.lang)} ({number(len(trace['lon']))})"
+        if not drawn:
+            notes.append(html.Span(t("map.layer_none", v.lang, layer=t(layer.label, v.lang))))
+        traces += drawn
+    return traces, notes
+
+
+def _map(v: View) -> list:
+    area = v.area_scope
+    p = plan(v.con, area.area_id, area.level, v.deployment.slots)
+    frame_scope = v.state.scope_of(p.frame_id, p.frame_level)
+    df = grid_aggregates(v.con, frame_scope, p.level, v.window, v.now, v.settings)
+    geo = shapes.shapes(v.con, frame_scope, p.level)
+    if df.empty or geo.empty:
+        raise PanelMessage("empty", t("map.no_areas", v.lang))
+    measure = measure_of(v.state)
+    labels = {k: t(f"map.measure.{k}", v.lang) for k in fig.HOVER_COLUMNS}
+    fc = shapes.feature_collection(geo)
+    heat = fig.heat_traces(df, fc, measure, _texts(df, v), labels)
+    cmin, cmax = fig.color_range(fig.measure_values(df, measure), measure)
+    axis = fig.coloraxis(t(f"map.measure.{measure}", v.lang), cmin, cmax, measure)
+    box = framing.bounds(json.loads(g) for g in geo["geojson_simple"]) or v.deployment.bounds
+    lon, lat, zoom = framing.fit(box, *FIT_PX, padding=0.03) if box else (0.0, 0.0, 1.0)
+    selected = shapes.feature_collection(geo[geo["area_id"] == p.selected]) if p.selected else None
+    overlays, notes = _overlays(v, frame_scope)
+    figure = fig.map_figure(heat, overlays, [fig.selected_layer(selected)], (lon, lat), zoom, axis,
+                            revision=f"{p.frame_id}|{p.level}")
+    level = level_name(v.deployment.level(p.level), v.lang)
+    frame_name = v.name(*_names(v, p.frame_id))
+    if p.finest:
+        how = t("map.how_finest", v.lang, area=v.name(*_names(v, area.area_id)), level=level, parent=frame_name)
+    else:
+        how = t("map.how", v.lang, level=level, area=frame_name)
+    if int(df["cases"].sum()) == 0 and int(df["open"].sum()) == 0:  # nothing matches: the map says so, not just pale
+        notes.append(html.Span(t("an.empty", v.lang), className="an-map-empty", **{"data-msg": "empty"}))
+    graph = dcc.Graph(id=ids.MAP_GRAPH, figure=figure, config=fig.GRAPH_CONFIG, className="an-map-graph",
+                      clear_on_unhover=True)
+    return [graph, html.P([how, *notes], className="an-note an-map-note", id="map-how",
+                          **{"data-level": p.level, "data-frame": p.frame_id, "data-finest": str(p.finest).lower()})]
+
+
+def _names(v: View, area_id: str) -> tuple[str, str]:
+    chain = areas.ancestors(v.con, area_id)
+    row = chain[chain["area_id"] == area_id]
+    if row.empty:
+        return area_id, area_id
+    return str(row["name"].iloc[0]), str(row["name_en"].iloc[0] or "")
+
+
+# --- the side panels -------------------------------------------------------------------------------
+def _num(key: str, value: object, v: View) -> html.Div:
+    decimals = 1 if key in ("per_10k", "on_time_pct") else 0
+    text = number(value, decimals) + ("%" if key == "on_time_pct" and not is_missing(value) else "")
+    raw = "" if is_missing(value) else (str(int(value)) if decimals == 0 else f"{float(value):.4f}")
+    return html.Div(className="an-map-num", children=[
+        html.Span(t(f"map.measure.{key}", v.lang), className="an-map-num-label"),
+        html.Span(text, className="an-map-num-value", **{"data-key": key, "data-value": raw}),
+    ])
+
+
+def _numbers(v: View) -> list:
+    area = v.area_scope
+    row = grid_aggregates(v.con, v.scope, area.level, v.window, v.now, v.settings)
+    row = row[row["area_id"] == area.area_id]
+    if row.empty:
+        raise PanelMessage("empty", t("map.no_areas", v.lang))
+    r = row.iloc[0]
+    residents = r["residents"]
+    head = html.Div(className="an-map-area", children=[
+        html.Strong(v.name(r["name"], r["name_en"]), id="map-area-name", **{"data-area": area.area_id}),
+        html.Span(" · " + level_name(v.deployment.level(area.level), v.lang)),
+        html.Span(" · " + (t("map.residents", v.lang, n=number(residents)) if not is_missing(residents)
+                          and residents is not None else t("map.no_residents", v.lang)), className="an-dim"),
+    ])
+    link = dcc.Link(t("map.to_cases", v.lang), href=shell.href("/cases", v.state.filters_only()))
+    return [head, html.Div([_num(k, r[k], v) for k in NUMBERS], className="an-map-nums"),
+            html.P([t("map.numbers_note", v.lang), " ", link], className="an-note")]
+
+
+def _categories(v: View) -> list:
+    df = received_by(v.con, v.scope, v.window, v.now, "category", v.settings, limit=TOP_CATEGORIES)
+    if df.empty:
+        return [empty(v.lang)]
+    rows = [html.Tr([
+        html.Td(v.name(r.name, r.name_en), title=v.name(r.name, r.name_en)),
+        html.Td(number(r.cases), className="an-num", **{"data-key": str(r.key), "data-value": str(int(r.cases))}),
+        html.Td(f"{r.share_pct:.0f}%", className="an-num"),
+    ]) for r in df.itertuples(index=False)]
+    head = html.Tr([html.Th(t("map.col.category", v.lang)), html.Th(t("map.col.cases", v.lang), className="an-num"),
+                    html.Th(t("map.col.share", v.lang), className="an-num")])
+    return [html.Table([html.Thead(head), html.Tbody(rows)], className="an-table an-compact", id="map-categories-table")]
+
+
+def _age(seconds: float, lang: str) -> str:
+    days = seconds / 86_400
+    if days >= 1:
+        return t("map.age_days", lang, n=f"{days:.0f}" if days >= 10 else f"{days:.1f}")
+    return t("map.age_hours", lang, n=f"{seconds / 3600:.0f}")
+
+
+def _open(v: View) -> list:
+    df = oldest_open(v.con, v.scope, v.now, v.settings, n=OPEN_CASES)
+    if df.empty:
+        return [empty(v.lang, t("map.open_what", v.lang))]
+    base = v.state.filters_only()
+    rows = []
+    for r in df.itertuples(index=False):
+        link = shell.href("/cases", base.with_extra(case=r.case_id), page_keys=True)
+        category = v.name(r.category_name, r.category_name_en) if isinstance(r.category_name, str) else r.category_id
+        department = pick(r.department_name, r.department_name_en, v.lang) if isinstance(r.department_name, str) \
+            else (r.department_id or "—")
+        rows.append(html.Tr(className="an-late" if r.overdue else None, children=[
+            html.Td(dcc.Link(r.case_id, href=link), title=r.case_id, **{"data-key": r.case_id}),
+            html.Td(category, title=category),
+            html.Td(f"{r.received_at:%m-%d %H:%M}", className="an-num"),
+            html.Td(_age(r.age_s, v.lang), className="an-num", **{"data-value": f"{r.age_s:.0f}"}),
+            html.Td(department, title=department),
+        ]))
+    head = html.Tr([html.Th(t(f"map.col.{k}", v.lang), className="an-num" if k in ("received", "age") else None)
+                    for k in ("case", "category", "received", "age", "department")])
+    return [html.Table([html.Thead(head), html.Tbody(rows)], className="an-table an-compact", id="map-open-table"),
+            html.P(t("map.open_note", v.lang, n=OPEN_CASES), className="an-note")]
+
+
+# --- callbacks -------------------------------------------------------------------------------------
+@dash.callback(Output(ids.MAP_PANEL, "children"), Input(ids.AN_STATE, "data"))
+def _fill_map(state):
+    return render(state, _map, "map.map")
+
+
+@dash.callback(Output(ids.MAP_NUMBERS, "children"), Input(ids.AN_STATE, "data"))
+def _fill_numbers(state):
+    return render(state, _numbers, "map.numbers")
+
+
+@dash.callback(Output(ids.MAP_CATEGORIES, "children"), Input(ids.AN_STATE, "data"))
+def _fill_categories(state):
+    return render(state, _categories, "map.categories")
+
+
+@dash.callback(Output(ids.MAP_OPEN, "children"), Input(ids.AN_STATE, "data"))
+def _fill_open(state):
+    return render(state, _open, "map.open")
+
+
+def _go(path: str | None, old: ViewState, new: ViewState):
+    return no_update if new == old else (path or "/map") + new.search()
+
+
+@dash.callback(Output(ids.AN_URL, "href", allow_duplicate=True), Input(ids.MAP_MEASURE, "value"),
+               State(ids.AN_STATE, "data"), State("_pages_location", "pathname"), prevent_initial_call=True)
+def _measure_to_url(value, data, path):
+    state = ViewState.from_dict(data)
+    value = value if value in fig.MEASURES else DEFAULT_MEASURE
+    return _go(path, state, state.with_extra(measure=None if value == DEFAULT_MEASURE else value))
+
+
+@dash.callback(Output(ids.AN_URL, "href", allow_duplicate=True), Input(ids.MAP_LAYERS, "value"),
+               State(ids.AN_STATE, "data"), State("_pages_location", "pathname"), prevent_initial_call=True)
+def _layers_to_url(values, data, path):
+    state = ViewState.from_dict(data)
+    keys = registry.parse_keys(",".join(values or ()))
+    return _go(path, state, state.with_extra(layers=",".join(keys) or None))
+
+
+def drill_target(con, area_id: str, area_level: str, slots: tuple[str, ...], target: str) -> str | None:
+    """``target`` if it is an area one level below ``area_id`` and inside it (what the map draws), else ``None``.
+
+    At the finest level the map draws siblings, which are not below the view's area: a click there
+    changes nothing.
+    """
+    below = child_level(area_level, slots)
+    if below is None:
+        return None
+    chain = areas.ancestors(con, target)
+    if chain.empty or str(chain["level"].iloc[-1]) != below or area_id not in set(chain["area_id"].astype(str)):
+        return None
+    return target
+
+
+@dash.callback(Output(ids.AN_URL, "href", allow_duplicate=True), Input(ids.MAP_GRAPH, "clickData"),
+               State(ids.AN_STATE, "data"), State("_pages_location", "pathname"), prevent_initial_call=True)
+def _click_to_url(click, data, path):
+    """Drill down: the clicked area becomes the view's area (page keys kept); nothing at the finest level."""
+    target = click_target(click)
+    if target is None:
+        return no_update
+    state = ViewState.from_dict(data)
+    try:
+        with open_view(state) as v:
+            target = drill_target(v.con, v.area_scope.area_id, v.area_scope.level, v.deployment.slots, target)
+    except Exception:  # no snapshot, an unknown area: the page already says so; a click changes nothing
+        log.exception("map click on %r failed for %s", target, state.search())
+        return no_update
+    return no_update if target is None else _go(path, state, state.with_scope(target))
