@@ -110,8 +110,11 @@ def _with_unknown(options: list[dict], values: Sequence[str]) -> list[dict]:
     return options + [{"label": v, "value": v} for v in values if v not in known]
 
 
-def _filter_bar(state: ViewState, cat: Catalogue, scope_label: str, lang: str) -> html.Div:
-    """The one filter bar: window (and custom dates), area, category, channel, urgency, department."""
+def _filter_bar(state: ViewState, cat: Catalogue, scope_label: str, lang: str, path: str) -> html.Div:
+    """The one filter bar: window (and custom dates), area, category, channel, urgency, department.
+
+    "Clear filters" keeps the page (``path``) and the language, and drops everything else.
+    """
     custom = state.window == "custom"
     return html.Div(id=ids.AN_FILTERS, className="an-filters", children=[
         html.Label([t("filter.window", lang), dcc.Dropdown(
@@ -141,12 +144,9 @@ def _filter_bar(state: ViewState, cat: Catalogue, scope_label: str, lang: str) -
         html.Label([t("filter.department", lang), dcc.Dropdown(
             id=ids.AN_F_DEPARTMENT, value=list(state.departments), multi=True, options=_with_unknown(cat.departments(lang), state.departments),
             placeholder=t("filter.all", lang), className="an-dd an-dd-wide")]),
-        dcc.Link(t("filter.reset", lang), href=href(_PATHS_RESET, ViewState(lang=state.lang)),
+        dcc.Link(t("filter.reset", lang), href=href(path, ViewState(lang=state.lang)),
                  id=ids.AN_F_RESET, className="an-reset"),
     ])
-
-
-_PATHS_RESET = "/"
 
 
 def _header(key: str, state: ViewState, crumbs: list[tuple[str, str, str]], window_text: str,
@@ -222,7 +222,7 @@ def page(key: str, query: dict, panels: Sequence[Any], tools: Any = None) -> htm
         dcc.Store(id=ids.AN_STATE, data=state.to_dict()),
         _nav(key, state, lang),
         _header(key, state, crumbs, window_text(state, window, lang), now, historical, rt.settings.timezone, lang),
-        _filter_bar(state, cat, scope_label, lang),
+        _filter_bar(state, cat, scope_label, lang, _PATHS[key]),
         html.Div(tools, className="an-tools") if tools is not None else None,
         html.Main(list(panels), className="an-grid"),
     ])
