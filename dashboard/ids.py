@@ -92,3 +92,13 @@ OV_AREAS = "ov-areas"
 OV_WARNINGS = "ov-warnings"
 OV_SNAPSHOT = "ov-snapshot"
 NOTICE = "gp-notice"  # a full-screen notice instead of a page (no data yet, unknown area)
+
+# --- analyst: backlog (/backlog) and departments (/departments) -----------------------------------
+BL_FLOWS = "bl-flows"
+BL_SPLIT = "bl-split"
+BL_BY_TABLE = "bl-by-table"
+BL_AGE = "bl-age"
+BL_GRAN_PREFIX = "bl-gran-"  # + hour / day / week: the granularity links
+BL_BY_PREFIX = "bl-by-"  # + street / category / department: the split links
+DEP_TABLE = "dep-table"
+DEP_JOINT = "dep-joint"
