@@ -7,13 +7,15 @@ wall's builder (:func:`dashboard.figures.backlog.window_figure`).
 
 from __future__ import annotations
 
+import base64
+
 import pandas as pd
 
 from dashboard.figures.backlog import LIGHT
 from dashboard.i18n import pick
 from dashboard.theme import FONT_FAMILY
 
-__all__ = ["MEMBER_COLOURS", "OTHER_COLOUR", "age_figure", "split_figure"]
+__all__ = ["MEMBER_COLOURS", "OTHER_COLOUR", "age_figure", "spark_bars", "split_figure"]
 
 # Okabe-Ito's eight hues (black replaced by a dark blue-grey), in rank order; "other" in grey.
 MEMBER_COLOURS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#3b4a63")
@@ -62,3 +64,23 @@ def age_figure(ages: pd.DataFrame, lang: str) -> dict:
     layout["xaxis"].update({"type": "category"})
     layout["margin"] = {"l": 8, "r": 8, "t": 18, "b": 8}
     return {"data": data, "layout": layout}
+
+
+def spark_bars(values: list[float], colour: str, width: int = 110, height: int = 24) -> str | None:
+    """Counts per bucket as tiny columns, an inline SVG data URI (``None`` without any count).
+
+    Columns rather than the overview's line: these are counts per day or week, and a bucket with
+    nothing stays visibly empty. An ``<img>`` source, not a figure: one plotly graph per table row
+    would cost seconds.
+    """
+    if not values or max(values) <= 0:
+        return None
+    top, n = max(values), len(values)
+    step = (width - 2) / n
+    bar = max(step * 0.75, 1.0)
+    rects = "".join(
+        f'<rect x="{1 + i * step:.1f}" y="{height - 1 - (height - 2) * v / top:.1f}" width="{bar:.1f}" '
+        f'height="{(height - 2) * v / top:.1f}"/>' for i, v in enumerate(values) if v > 0)
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
+           f'<g fill="{colour}">{rects}</g></svg>')
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
