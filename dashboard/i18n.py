@@ -160,7 +160,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "bl.k.open_end": ("窗口结束时在办", "Open at the end"),
     "bl.k.overdue_end": ("窗口结束时超期", "Overdue at the end"),
     "bl.k.net": ("净变化", "Net change"),
-    "bl.col.member": ("{by}", "{by}"),
     "bl.col.open": ("在办", "Open"),
     "bl.col.overdue": ("超期", "Overdue"),
     "bl.col.share": ("超期占比", "Overdue share"),
@@ -170,12 +169,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "bl.note": ("在办：已接收且未办结或撤销；超期：在办且已过办结时限。每个时段末计数，首尾时段按窗口截断。",
                 "Open: received, not yet closed or cancelled; overdue: open past its closure deadline. Counted at the "
                 "end of each bucket; the first and last buckets are cut by the window."),
-    "bl.split_note": ("流入最多的 8 个{by}，其余合为“其他”。", "The 8 {by}s with most inflow; the rest as \"other\"."),
+    "bl.split_note": ("流入最多的 8 个{by}，其余合为“其他”。", "The 8 with most inflow (by {by}); the rest as \"other\"."),
     "dep.table": ("各部门办理情况", "Departments"),
     "dep.joint": ("多部门联办件", "Joint-handling cases"),
     "dep.joint_note": ("联办件由牵头部门计入上表，此处单列一次，衡量口径相同。",
                        "Joint cases count in their lead department's row above; shown here once more, measured the "
                        "same way."),
+    "dep.joint_none": ("此视图中没有多部门联办件。", "No joint-handling cases in this view."),
     "dep.col.rank": ("#", "#"),
     "dep.col.name": ("部门", "Department"),
     "dep.col.received": ("受理量", "Cases"),

@@ -22,7 +22,7 @@ from dashboard.components.format import number
 from dashboard.figures import GRAPH_CONFIG
 from dashboard.figures.analyst_backlog import age_figure, split_figure
 from dashboard.figures.backlog import window_figure
-from dashboard.i18n import language, t
+from dashboard.i18n import language, level_name, t
 from metrics.backlog import GRANULARITIES, backlog_by, backlog_series, granularities, granularity, open_age, top_members
 
 dash.register_page(__name__, path="/backlog", title="GridPulse · 积压")
@@ -39,12 +39,29 @@ def split_of(state: ViewState) -> str:
     return by if by in SPLITS else "street"
 
 
-def _by_word(by: str, lang: str) -> str:
+def _by_word(by: str, lang: str, deployment=None) -> str:
+    """The split's name as a heading: the deployment's own name of the street level (LA: "Region")."""
+    if by == "street" and deployment is not None and deployment.level("street").depth >= 0:
+        return level_name(deployment.level("street"), lang)
     word = t(f"bl.by.{by}", lang)
     return word.capitalize() if lang == "en" else word
 
 
-def _tools(state: ViewState, lang: str) -> html.Div:
+def _in_sentence(word: str, lang: str) -> str:
+    return word.lower() if lang == "en" else word
+
+
+def _deployment():
+    """The current snapshot's deployment (level names), or ``None`` when there is none: the shell says why."""
+    rt = runtime.current()
+    try:
+        with rt.snapshot() as (con, info):
+            return rt.deployment(con, info)
+    except Exception:  # no snapshot or no district: shell.page shows the notice instead of the page
+        return None
+
+
+def _tools(state: ViewState, lang: str, deployment) -> html.Div:
     """Granularity and split as links: each is a URL (reload, share and back all work)."""
     rt = runtime.current()
     window = state.window_at(rt.now(), rt.settings.timezone)
@@ -63,7 +80,7 @@ def _tools(state: ViewState, lang: str) -> html.Div:
             link("gran", g, t(f"bl.gran.{g}", lang), g == gran, g in offered) for g in GRANULARITIES]],
             className="bl-seg", **{"data-value": gran}),
         html.Div([html.Span(t("bl.by", lang), className="bl-seg-label"), *[
-            link("by", b, _by_word(b, lang), b == by) for b in SPLITS]], className="bl-seg", **{"data-value": by}),
+            link("by", b, _by_word(b, lang, deployment), b == by) for b in SPLITS]], className="bl-seg", **{"data-value": by}),
     ])
 
 
@@ -71,13 +88,14 @@ def layout(**query) -> html.Div:
     """The backlog page of the URL's view."""
     state = ViewState.from_query(query)
     lang = language(state.lang, runtime.current().settings.language)
-    by = _by_word(split_of(state), lang)
+    deployment = _deployment()
+    by = _in_sentence(_by_word(split_of(state), lang, deployment), lang)
     return shell.page("backlog", query, [
         shell.panel(ids.BL_FLOWS, t("bl.flows", lang), wide=4),
-        shell.panel(ids.BL_SPLIT, t("bl.split", lang, by=by.lower() if lang == "en" else by), wide=2),
-        shell.panel(ids.BL_BY_TABLE, t("bl.by_table", lang, by=by.lower() if lang == "en" else by), wide=1),
+        shell.panel(ids.BL_SPLIT, t("bl.split", lang, by=by), wide=2),
+        shell.panel(ids.BL_BY_TABLE, t("bl.by_table", lang, by=by), wide=1),
         shell.panel(ids.BL_AGE, t("bl.age", lang), wide=1),
-    ], tools=_tools(state, lang))
+    ], tools=_tools(state, lang, deployment))
 
 
 def _num(key: str, value: int, label: str) -> html.Div:
@@ -108,7 +126,7 @@ def _split(view: View) -> list:
     if series.empty or not series["inflow"].any():
         return [empty(view.lang)]
     top = top_members(series, TOP_N, (t("bl.other", "zh"), t("bl.other", "en")))
-    word = t(f"bl.by.{by}", view.lang)
+    word = _in_sentence(_by_word(by, view.lang, view.deployment), view.lang)
     return [dcc.Graph(id="bl-split-graph", figure=split_figure(top, view.lang, gran), config=GRAPH_CONFIG,
                       style={"height": "300px"}),
             html.P(t("bl.split_note", view.lang, by=word), className="an-note")]
@@ -127,7 +145,7 @@ def _by_table(view: View) -> list:
     df = backlog_by(view.con, view.scope, view.now, by, view.settings)
     if df.empty or not df["open"].any():
         return [empty(view.lang)]
-    head = html.Tr([html.Th(_by_word(by, view.lang)), *[html.Th(t(k, view.lang), className="an-num") for k in (
+    head = html.Tr([html.Th(_by_word(by, view.lang, view.deployment)), *[html.Th(t(k, view.lang), className="an-num") for k in (
         "bl.col.open", "bl.col.overdue", "bl.col.share")]])
     rows = []
     for r in df.itertuples(index=False):

@@ -17,7 +17,7 @@ from dash import Input, Output, dcc, html
 from dashboard import ids, runtime
 from dashboard.analyst import shell
 from dashboard.analyst.state import ViewState
-from dashboard.analyst.view import View, empty, render
+from dashboard.analyst.view import View, empty, message, render
 from dashboard.components.format import number
 from dashboard.figures.analyst_backlog import spark_bars
 from dashboard.i18n import language, t
@@ -128,7 +128,7 @@ def _panels(view: View) -> list:
 def _joint(view: View, table) -> list:
     joint = table.joint.iloc[0]
     if joint["received"] == 0 and joint["open"] == 0:
-        return [empty(view.lang)]
+        return [message("empty", t("dep.joint_none", view.lang))]
     head = html.Tr([html.Th(""), html.Th(t("dep.col.name", view.lang)),
                     *[html.Th(t(f"dep.col.{c}", view.lang), className="an-num") for c in COLUMNS],
                     html.Th(t("dep.col.trend", view.lang))])
