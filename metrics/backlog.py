@@ -312,15 +312,15 @@ def backlog_series(con: duckdb.DuckDBPyConnection, scope: Scope, window: Window,
     if by is None:
         full = pd.DataFrame({"i": range(n)}).merge(df.drop(columns="key"), on="i", how="left")
         out = full.fillna(0)
-    else:
-        out = df.sort_values(["key", "i"], kind="stable")
+    else:  # the SQL gives "" for a case without the split's column (NULL would not join by equality)
+        out = df.assign(key=df["key"].where(df["key"] != "", None)).sort_values(["key", "i"], kind="stable")
     out = out.assign(start=[edges[int(i)] for i in out["i"]], end=[edges[int(i) + 1] for i in out["i"]])
     out[ints] = out[ints].astype("int64")
     if by is None:
         return out[cols].reset_index(drop=True)
     names = members(ctx, scope, by)
     out = out.merge(names, on="key", how="left")
-    out["name"] = out["name"].fillna(out["key"].astype(str))
+    out["name"] = out["name"].fillna(out["key"].fillna("—").astype(str))
     out["name_en"] = out["name_en"].fillna(out["name"])
     return out[["key", "name", "name_en", *cols]].reset_index(drop=True)
 

@@ -11,17 +11,23 @@
 -- open_end(i) = open_end(i - 1) + inflow(i) - outflow(i) holds exactly.
 -- Construction: the cases alive in the window (received before its end, not closed before its
 -- start) are reduced to the quarter hours of their receipt, closure and deadline (clipped to the
--- window's start), matched to their bucket by an ASOF join on the few distinct quarter hours, and
+-- window's start), matched to their bucket through the table of the window's quarter hours (qmap), and
 -- turned into +n / -n changes at bucket ends whose running sum (per member) is the series.
 WITH bounds AS (
     SELECT unnest($edges) AS lo, generate_subscripts($edges, 1) - 1 AS i
 ),
+qmap AS MATERIALIZED (
+    -- every quarter-hour key a case can get (the window's start, then each UTC quarter hour after it)
+    -- and its bucket: the number of bounds at or before it, minus one
+    SELECT q, CAST(len(list_filter($edges, lambda x: x <= q)) AS BIGINT) - 1 AS i
+    FROM (SELECT unnest(list_concat([$start_us], range(($start_us // 900000000 + 1) * 900000000, $end_us, 900000000))) AS q)
+),
 buckets AS (SELECT i, lo FROM bounds WHERE lo < $end_us),
 alive AS (
-    SELECT /*col:key:e*/ AS key, e.received_at, e.closed_at, e.close_due FROM open_due AS e
+    SELECT coalesce(CAST(/*col:key:e*/ AS VARCHAR), '') AS key, e.received_at, e.closed_at, e.close_due FROM open_due AS e
     WHERE e.received_at < $end AND /*scope:e*/
     UNION ALL
-    SELECT /*col:key:e*/ AS key, e.received_at, e.closed_at, e.close_due FROM case_due AS e
+    SELECT coalesce(CAST(/*col:key:e*/ AS VARCHAR), '') AS key, e.received_at, e.closed_at, e.close_due FROM case_due AS e
     WHERE e.closed_at >= $start AND e.received_at < $end AND /*scope:e*/
 ),
 quarters AS (
@@ -36,12 +42,12 @@ quarters AS (
     FROM (SELECT key, epoch_us(received_at) AS r_us, epoch_us(closed_at) AS c_us, close_due FROM alive)
     GROUP BY ALL
 ),
-located AS (
+located AS MATERIALIZED (
     SELECT q.key, q.n, q.late_at_start, q.rq IS NULL AS before_start, rb.i AS ri, cb.i AS ci, lb.i AS li
     FROM quarters AS q
-    ASOF LEFT JOIN buckets AS rb ON q.rq >= rb.lo
-    ASOF LEFT JOIN buckets AS cb ON q.cq >= cb.lo
-    ASOF LEFT JOIN buckets AS lb ON q.lq >= lb.lo
+    LEFT JOIN qmap AS rb ON rb.q = q.rq
+    LEFT JOIN qmap AS cb ON cb.q = q.cq
+    LEFT JOIN qmap AS lb ON lb.q = q.lq
 ),
 spans AS (
     -- open at the ends of buckets [open_from, open_to), overdue at the ends of [late_from, open_to)
@@ -52,7 +58,7 @@ spans AS (
         greatest(coalesce(li, $n), coalesce(ri, 0)) AS late_from
     FROM located
 ),
-changes AS (
+changes AS MATERIALIZED (
     SELECT key, d AS i, sum(od) AS open_delta, sum(ld) AS late_delta, sum(inf) AS inflow, sum(outf) AS outflow
     FROM (
         SELECT
@@ -86,7 +92,7 @@ series AS (
         sum(coalesce(changes.open_delta, 0)) OVER w AS open_end,
         sum(coalesce(changes.late_delta, 0)) OVER w AS overdue_end
     FROM grid
-    LEFT JOIN changes ON changes.key IS NOT DISTINCT FROM grid.key AND changes.i = grid.i
+    LEFT JOIN changes ON changes.key = grid.key AND changes.i = grid.i
     WINDOW w AS (PARTITION BY grid.key ORDER BY grid.i)
 )
 SELECT
@@ -95,6 +101,6 @@ SELECT
     coalesce(lag(series.overdue_end) OVER w, at_start.overdue_start, 0) AS overdue_start,
     series.open_end, series.overdue_end
 FROM series
-LEFT JOIN at_start ON at_start.key IS NOT DISTINCT FROM series.key
+LEFT JOIN at_start ON at_start.key = series.key
 WINDOW w AS (PARTITION BY series.key ORDER BY series.i)
 ORDER BY series.key, series.i
