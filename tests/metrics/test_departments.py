@@ -7,6 +7,7 @@ import pytest
 
 from data.snapshot import SnapshotReader
 from metrics import sqlfiles
+from metrics.backlog import backlog_series
 from metrics.departments import ALL_KEY, JOINT_KEY, RouteScope, _grouped, department_table, sort_rows, trend_granularity
 from metrics.scope import Scope, Window
 from metrics.vitals import vital_signs
@@ -46,6 +47,12 @@ def test_rows_equal_vital_signs_of_one_department(demo, key, scope):
         assert _same(total[col], vs[vkey].value), col
     assert table.rows["received"].sum() == total["received"]
     assert len(table.trend_starts) == len(total["trend"]) and sum(total["trend"]) == total["received"]
+    # the trends against the backlog series' inflow (another query, the same buckets)
+    series = backlog_series(demo.cursor(), scope, w, demo.now, demo.settings, table.trend_gran, by="department")
+    assert list(series["start"].drop_duplicates()) == table.trend_starts
+    for row in table.rows.to_dict("records"):
+        inflow = series[series["key"] == row["key"]]["inflow"].tolist()
+        assert row["trend"] == (inflow or [0] * len(table.trend_starts)), row["key"]
 
 
 def test_joint_cases_against_pandas(demo):
@@ -56,6 +63,9 @@ def test_joint_cases_against_pandas(demo):
     received = joint[(joint["received_at"] >= w.start) & (joint["received_at"] < w.end)]
     j = table.joint.iloc[0]
     assert j["key"] == JOINT_KEY and j["received"] == len(received) > 0
+    ends = [*table.trend_starts[1:], w.end]
+    assert j["trend"] == [((received["received_at"] >= a) & (received["received_at"] < b)).sum()
+                          for a, b in zip(table.trend_starts, ends, strict=True)]
     open_now = joint[(joint["received_at"] < demo.now) & (joint["closed_at"].isna() | (joint["closed_at"] >= demo.now))]
     assert j["open"] == len(open_now)
     per_dep = received.groupby("department_id").size()
