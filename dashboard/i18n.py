@@ -169,6 +169,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "bl.note": ("在办：已接收且未办结或撤销；超期：在办且已过办结时限。每个时段末计数，首尾时段按窗口截断。",
                 "Open: received, not yet closed or cancelled; overdue: open past its closure deadline. Counted at the "
                 "end of each bucket; the first and last buckets are cut by the window."),
+    "bl.data_begins": ("数据始于 {day}：此前的时段为零，窗口开始时的在办数不含更早的事件。",
+                       "The data begins on {day}: buckets before it are zero, and the backlog at the window's start "
+                       "holds no earlier case."),
     "bl.split_note": ("流入最多的 8 个{by}，其余合为“其他”。", "The 8 with most inflow (by {by}); the rest as \"other\"."),
     "dep.table": ("各部门办理情况", "Departments"),
     "dep.joint": ("多部门联办件", "Joint-handling cases"),

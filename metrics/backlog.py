@@ -24,7 +24,7 @@ from metrics.scope import LEVEL_COLUMNS, LEVELS, Scope, Window
 from settings import Settings
 
 __all__ = ["AGE_BUCKETS", "BACKLOG_BY", "GRANULARITIES", "backlog_by", "members", "backlog_daily", "backlog_hourly",
-           "backlog_series", "bucket_edges", "default_granularity", "granularities", "granularity", "open_age",
+           "backlog_series", "bucket_edges", "data_first_day", "default_granularity", "granularities", "granularity", "open_age",
            "top_members"]
 
 # Age buckets of open cases: (key, lower bound in seconds, zh, en). Chosen around the promises:
@@ -266,6 +266,11 @@ def bucket_edges(window: Window, gran: str, tz: str) -> list[datetime]:
             day += step
     inner = [t for t in inner if start < t < end]
     return [start, *inner, end] if end > start else [start]
+
+
+def data_first_day(con: duckdb.DuckDBPyConnection, now: datetime, settings: Settings) -> date | None:
+    """The local day of the warehouse's first case (``None`` without cases): before it a series is zero for want of data."""
+    return queries.prepare(con, now, settings).facts.first_day
 
 
 def backlog_series(con: duckdb.DuckDBPyConnection, scope: Scope, window: Window, now: datetime,

@@ -23,7 +23,16 @@ from dashboard.figures import GRAPH_CONFIG
 from dashboard.figures.analyst_backlog import age_figure, split_figure
 from dashboard.figures.backlog import window_figure
 from dashboard.i18n import language, level_name, t
-from metrics.backlog import GRANULARITIES, backlog_by, backlog_series, granularities, granularity, open_age, top_members
+from metrics.backlog import (
+    GRANULARITIES,
+    backlog_by,
+    backlog_series,
+    data_first_day,
+    granularities,
+    granularity,
+    open_age,
+    top_members,
+)
 
 dash.register_page(__name__, path="/backlog", title="GridPulse · 积压")
 
@@ -117,7 +126,11 @@ def _flows(view: View) -> list:
     graph = html.Div(dcc.Graph(id="bl-flows-graph", figure=window_figure(df, view.lang, gran), config=GRAPH_CONFIG,
                                style={"height": "320px"}), id="bl-flows-chart", **{"data-buckets": str(len(df)),
                                                                                "data-gran": gran})
-    return [html.Div(kpis, className="an-chips"), graph, html.P(t("bl.note", view.lang), className="an-note")]
+    notes = [html.P(t("bl.note", view.lang), className="an-note")]
+    first = data_first_day(view.con, view.now, view.settings)
+    if first is not None and view.window.start.date() < first:
+        notes.append(html.P(t("bl.data_begins", view.lang, day=first.isoformat()), className="an-note bl-data-begins"))
+    return [html.Div(kpis, className="an-chips"), graph, *notes]
 
 
 def _split(view: View) -> list:

@@ -118,6 +118,7 @@ def test_numbers_on_the_page_equal_metrics_and_the_page_fits(dash_duo, small_dem
     district = cur.execute("SELECT area_id FROM areas WHERE level = 'district'").fetchone()[0]
     assert as_of(driver) == FIXTURE_NOW
     _check_numbers(driver, small_demo, district, "30d", "department", FIXTURE_NOW)
+    assert driver.execute_script("return document.querySelector('.bl-data-begins')") is None  # 60 days of data
     assert driver.execute_script(OVERFLOW) == []
     shoot(driver, "analyst-backlog-1920x1080.png")
     set_viewport(driver, 1366, 768)
@@ -175,5 +176,8 @@ def test_la_backlog_as_of_its_newest_case(dash_duo, la2020):  # noqa: F811 - the
     district = cur.execute("SELECT area_id FROM areas WHERE level = 'district'").fetchone()[0]
     _check_numbers(driver, la2020, district, "7d", "department", now)
     assert "Inflow" in driver.execute_script("return document.getElementById('bl-flows').innerText")
+    # the 7 days reach back before the extract's first day: the page says so
+    assert "The data begins on 2020-01-01" in driver.execute_script(
+        "return document.querySelector('.bl-data-begins').innerText")
     shoot(driver, "analyst-backlog-la2020-1920x1080.png")
     assert dash_duo.get_logs() == []

@@ -12,6 +12,7 @@ from metrics.backlog import (
     backlog_daily,
     backlog_series,
     bucket_edges,
+    data_first_day,
     default_granularity,
     granularities,
     granularity,
@@ -180,6 +181,11 @@ def test_empty_scope_gives_zero_buckets(demo):
     assert split.empty
     with pytest.raises(ValueError):
         backlog_series(demo.cursor(), Scope("330108"), w, demo.now, demo.settings, by="colour")
+
+
+def test_data_first_day_is_the_first_local_day_with_a_case(demo):
+    first = demo.events["received_at"].min().tz_convert(TZ).date()
+    assert data_first_day(demo.cursor(), demo.now, demo.settings) == first
 
 
 def test_window_end_is_clipped_to_now(demo):
