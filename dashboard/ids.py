@@ -101,3 +101,12 @@ MAP_LAYERS = "map-layers"  # the overlay checkboxes (?layers=)
 MAP_NUMBERS = "map-numbers"  # side panel: the selected area's numbers
 MAP_CATEGORIES = "map-categories"  # side panel: its top categories
 MAP_OPEN = "map-open"  # side panel: its oldest open cases
+# --- analyst: backlog (/backlog) and departments (/departments) -----------------------------------
+BL_FLOWS = "bl-flows"
+BL_SPLIT = "bl-split"
+BL_BY_TABLE = "bl-by-table"
+BL_AGE = "bl-age"
+BL_GRAN_PREFIX = "bl-gran-"  # + hour / day / week: the granularity links
+BL_BY_PREFIX = "bl-by-"  # + street / category / department: the split links
+DEP_TABLE = "dep-table"
+DEP_JOINT = "dep-joint"

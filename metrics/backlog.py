@@ -20,10 +20,12 @@ import duckdb
 import pandas as pd
 
 from metrics import cache, queries
-from metrics.scope import LEVEL_COLUMNS, LEVELS, Scope
+from metrics.scope import LEVEL_COLUMNS, LEVELS, Scope, Window
 from settings import Settings
 
-__all__ = ["AGE_BUCKETS", "BACKLOG_BY", "backlog_by", "members", "backlog_daily", "backlog_hourly", "open_age"]
+__all__ = ["AGE_BUCKETS", "BACKLOG_BY", "GRANULARITIES", "backlog_by", "members", "backlog_daily", "backlog_hourly",
+           "backlog_series", "bucket_edges", "data_first_day", "default_granularity", "granularities", "granularity", "open_age",
+           "top_members"]
 
 # Age buckets of open cases: (key, lower bound in seconds, zh, en). Chosen around the promises:
 # the first hour (acceptance and dispatch), the first day (urgent closure), 3 days (about 3
@@ -43,6 +45,12 @@ BACKLOG_BY = {
     "category": "category_id", "category_l1": "category_l1", "department": "department_id", "channel": "channel",
 }
 _EPOCH = date(1970, 1, 1)
+# Granularities of backlog_series, finest first. Hours only for windows up to 7 days (168 bars; a
+# 30-day window would be 720), weeks only from 30 days (a shorter window has 1-4 of them, mostly
+# partial); days always. An hour of slack for a daylight-saving week, which lasts 7 days and 1 hour.
+GRANULARITIES = ("hour", "day", "week")
+_HOUR_MAX = timedelta(days=7, hours=1)
+_WEEK_MIN = timedelta(days=30, hours=-1)
 
 
 def backlog_daily(con: duckdb.DuckDBPyConnection, scope: Scope, now: datetime, settings: Settings,
@@ -208,3 +216,146 @@ def members(ctx: queries.QueryContext, scope: Scope, by: str) -> pd.DataFrame:
 def _midnight(day: date, tz: str) -> datetime:
     """Local midnight starting ``day``."""
     return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(tz))
+
+
+def granularities(window: Window) -> tuple[str, ...]:
+    """The granularities :func:`backlog_series` offers for ``window`` (hour up to 7 days, week from 30)."""
+    length = window.end - window.start
+    return tuple(g for g in GRANULARITIES
+                 if (g != "hour" or length <= _HOUR_MAX) and (g != "week" or length >= _WEEK_MIN))
+
+
+def default_granularity(window: Window) -> str:
+    """Hours for a window of a day or less (a single daily bar says nothing), days otherwise."""
+    return "hour" if window.end - window.start <= timedelta(days=1, hours=1) else "day"
+
+
+def granularity(asked: str | None, window: Window) -> str:
+    """``asked`` when ``window`` offers it (:func:`granularities`), else :func:`default_granularity`."""
+    return asked if asked in granularities(window) else default_granularity(window)
+
+
+def bucket_edges(window: Window, gran: str, tz: str) -> list[datetime]:
+    """The bounds of the buckets of ``window``: its start, every local hour, day or week start inside, its end.
+
+    The first and last buckets are cut by the window (a rolling 7-day window starting at 10:37
+    has a first day from 10:37 to midnight). Days start at local midnight, weeks on Monday (ISO).
+    Hours are counted in elapsed time from the first local hour, so a daylight-saving day has 23
+    or 25 of them.
+
+    Raises:
+        ValueError: an unknown granularity.
+    """
+    if gran not in GRANULARITIES:
+        raise ValueError(f"gran must be one of {GRANULARITIES}, got {gran!r}")
+    zone = ZoneInfo(tz)
+    start, end = window.start.astimezone(zone), window.end.astimezone(zone)
+    inner: list[datetime] = []
+    if gran == "hour":
+        t = start.replace(minute=0, second=0, microsecond=0).astimezone(UTC) + timedelta(hours=1)
+        while t < end:
+            inner.append(t.astimezone(zone))
+            t += timedelta(hours=1)
+    else:
+        day = start.date() + timedelta(days=1)
+        if gran == "week":
+            day = start.date() + timedelta(days=7 - start.weekday())
+        step = timedelta(days=1 if gran == "day" else 7)
+        while _midnight(day, tz) < end:
+            inner.append(_midnight(day, tz))
+            day += step
+    inner = [t for t in inner if start < t < end]
+    return [start, *inner, end] if end > start else [start]
+
+
+def data_first_day(con: duckdb.DuckDBPyConnection, now: datetime, settings: Settings) -> date | None:
+    """The local day of the warehouse's first case (``None`` without cases): before it a series is zero for want of data."""
+    return queries.prepare(con, now, settings).facts.first_day
+
+
+def backlog_series(con: duckdb.DuckDBPyConnection, scope: Scope, window: Window, now: datetime,
+                   settings: Settings, gran: str = "day", by: str | None = None) -> pd.DataFrame:
+    """Inflow, outflow, open and overdue per hour, day or week of ``window``; per member of a split with ``by``.
+
+    The general form of :func:`backlog_daily` (which is tied to the last N days up to now): any
+    window, any of :data:`GRANULARITIES`, the same definition of open and overdue at t
+    (``backlog_series.sql``). Each row satisfies ``open_end = open_start + inflow - outflow`` exactly
+    and ``open_start`` is the previous row's ``open_end``; ``open_start`` of the first bucket is
+    the backlog at the window's start.
+
+    Args:
+        con: a cursor on a snapshot.
+        scope: area and filters.
+        window: the time range; its end is clipped to ``now`` (nothing after ``now`` is seen).
+        now: the "as of" time (timezone-aware).
+        settings: the deployment's settings (zone, SLA rules, holiday file).
+        gran: ``"hour"``, ``"day"`` or ``"week"`` (see :func:`bucket_edges`; not checked against
+            :func:`granularities`, which is the pages' rule).
+        by: ``None`` for one series, or a key of :data:`BACKLOG_BY` for one series per member
+            (only members with a case alive in the window are listed).
+
+    Returns:
+        One row per bucket (per member: ``key``, ``name``, ``name_en`` first, members by key,
+        then buckets in order) with ``start``, ``end`` (local times), ``inflow``, ``outflow``,
+        ``open_start``, ``overdue_start``, ``open_end``, ``overdue_end``. Without ``by`` every
+        bucket is listed even when nothing happened.
+    """
+    if by is not None and by not in BACKLOG_BY:
+        raise ValueError(f"by must be one of {sorted(BACKLOG_BY)}, got {by!r}")
+    ctx = queries.prepare(con, now, settings)
+    end = min(ctx.local(window.end), ctx.now)
+    start = min(ctx.local(window.start), end)
+    edges = bucket_edges(Window(start, end, window.key), gran, ctx.tz)
+    n = len(edges) - 1
+    cols = ["start", "end", "inflow", "outflow", "open_start", "overdue_start", "open_end", "overdue_end"]
+    if n == 0:
+        return pd.DataFrame(columns=(["key", "name", "name_en"] if by else []) + cols)
+    us = [int(e.timestamp() * 1_000_000) for e in edges]
+    df = ctx.run("backlog_series", {"edges": us, "start_us": us[0], "end_us": us[-1], "start": start, "end": end,
+                                    "n": n}, scope=scope, columns={"key": BACKLOG_BY[by] if by else "NULL"})
+    ints = ["inflow", "outflow", "open_start", "overdue_start", "open_end", "overdue_end"]
+    if by is None:
+        full = pd.DataFrame({"i": range(n)}).merge(df.drop(columns="key"), on="i", how="left")
+        out = full.fillna(0)
+    else:  # the SQL gives "" for a case without the split's column (NULL would not join by equality)
+        out = df.assign(key=df["key"].where(df["key"] != "", None)).sort_values(["key", "i"], kind="stable")
+    out = out.assign(start=[edges[int(i)] for i in out["i"]], end=[edges[int(i) + 1] for i in out["i"]])
+    out[ints] = out[ints].astype("int64")
+    if by is None:
+        return out[cols].reset_index(drop=True)
+    names = members(ctx, scope, by)
+    out = out.merge(names, on="key", how="left")
+    out["name"] = out["name"].fillna(out["key"].fillna("—").astype(str))
+    out["name_en"] = out["name_en"].fillna(out["name"])
+    return out[["key", "name", "name_en", *cols]].reset_index(drop=True)
+
+
+def top_members(series: pd.DataFrame, n: int = 8, other: tuple[str, str] = ("其他", "other")) -> pd.DataFrame:
+    """A split series (:func:`backlog_series` with ``by``) cut to its ``n`` members of most inflow plus "other".
+
+    The members are ranked by inflow over the whole window (ties: most open at the end, then key);
+    the rest are summed bucket by bucket into one member with key ``"__other__"`` (left out when
+    there is no rest), so every bucket's totals are unchanged.
+
+    Returns:
+        The same columns, the top members in rank order, then "other"; buckets in order within each.
+    """
+    if series.empty:
+        return series
+    last = series.groupby("key", dropna=False)["end"].transform("max") == series["end"]
+    rank = (series.groupby("key", dropna=False)["inflow"].sum().rename("total").to_frame()
+            .join(series[last].set_index("key")["open_end"].rename("open_last"))
+            .reset_index().sort_values(["total", "open_last", "key"], ascending=[False, False, True], kind="stable"))
+    keep = list(rank["key"].head(n))
+    top = series[series["key"].isin(keep)].copy()
+    top["_rank"] = top["key"].map({k: i for i, k in enumerate(keep)})
+    top = top.sort_values(["_rank", "start"], kind="stable").drop(columns="_rank")
+    rest = series[~series["key"].isin(keep)]
+    if rest.empty:
+        return top.reset_index(drop=True)
+    sums = ["inflow", "outflow", "open_start", "overdue_start", "open_end", "overdue_end"]
+    folded = rest.groupby(["start", "end"], as_index=False)[sums].sum()
+    folded.insert(0, "name_en", other[1])
+    folded.insert(0, "name", other[0])
+    folded.insert(0, "key", "__other__")
+    return pd.concat([top, folded[top.columns]], ignore_index=True)

@@ -13,10 +13,16 @@ from dash import Patch
 from dashboard.i18n import t
 from dashboard.theme import FONT_FAMILY, GRID, SERIES, TEXT, TEXT_DIM, font_px
 
-__all__ = ["days_frame", "hours_frame", "days_figure", "hours_figure", "series_patch", "SERIES_ORDER"]
+__all__ = ["days_frame", "hours_frame", "days_figure", "hours_figure", "series_patch", "window_frame",
+           "window_figure", "LIGHT", "SERIES_ORDER"]
 
 # The three series of both figures, in trace order: inflow bars, outflow bars, open line.
 SERIES_ORDER = ("inflow", "outflow", "open")
+# The analyst pages' light theme (assets/analyst.css): same Okabe-Ito hues, darker where white
+# would swallow them; the open line dark instead of near-white, overdue in the status red.
+LIGHT = {"text": "#1b2433", "dim": "#5b677a", "grid": "#e3e8f0",
+         "series": {"inflow": "#3a93cf", "outflow": "#e69f00", "open": "#1b2433", "overdue": "#d9362b"}}
+_DARK = {"text": TEXT, "dim": TEXT_DIM, "grid": GRID, "series": SERIES}
 
 
 def _ints(series: pd.Series) -> list[int]:
@@ -50,28 +56,31 @@ def hours_frame(df: pd.DataFrame | None) -> dict[str, list]:
             "open": _ints(d["open"])}
 
 
-def _figure(frame: dict[str, list], lang: str, scale: float, x_axis: dict) -> dict:
+def _figure(frame: dict[str, list], lang: str, scale: float, x_axis: dict, theme: dict | None = None) -> dict:
+    """The chart of ``frame``; ``theme`` :data:`LIGHT` for the analyst pages (default: the wall's dark)."""
+    th = theme or _DARK
+    colours, text, dim, grid = th["series"], th["text"], th["dim"], th["grid"]
     tick = font_px(0.8, scale)
     names = {k: t(f"backlog.{k}", lang) for k in SERIES_ORDER}
     data = [
         {"type": "bar", "name": names["inflow"], "x": frame["x"], "y": frame["inflow"],
-         "marker": {"color": SERIES["inflow"]}, "hovertemplate": "%{y}<extra>" + names["inflow"] + "</extra>"},
+         "marker": {"color": colours["inflow"]}, "hovertemplate": "%{y}<extra>" + names["inflow"] + "</extra>"},
         {"type": "bar", "name": names["outflow"], "x": frame["x"], "y": frame["outflow"],
-         "marker": {"color": SERIES["outflow"]}, "hovertemplate": "%{y}<extra>" + names["outflow"] + "</extra>"},
+         "marker": {"color": colours["outflow"]}, "hovertemplate": "%{y}<extra>" + names["outflow"] + "</extra>"},
         {"type": "scatter", "mode": "lines", "name": names["open"], "x": frame["x"], "y": frame["open"],
-         "yaxis": "y2", "line": {"color": SERIES["open"], "width": max(2.0, 3 * scale)},
+         "yaxis": "y2", "line": {"color": colours["open"], "width": max(2.0, 3 * scale)},
          "hovertemplate": "%{y}<extra>" + names["open"] + "</extra>"},
     ]
-    axis = {"gridcolor": GRID, "zerolinecolor": GRID, "tickfont": {"size": tick, "color": TEXT_DIM},
+    axis = {"gridcolor": grid, "zerolinecolor": grid, "tickfont": {"size": tick, "color": dim},
             "automargin": True, "fixedrange": True}
     layout = {
         "barmode": "group", "bargap": 0.25, "bargroupgap": 0.05,
         "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
-        "font": {"family": FONT_FAMILY, "color": TEXT, "size": tick},
+        "font": {"family": FONT_FAMILY, "color": text, "size": tick},
         "margin": {"l": 4, "r": 4, "t": font_px(1.6, scale), "b": 4},
         "showlegend": True,
         "legend": {"orientation": "h", "x": 0, "y": 1.0, "xanchor": "left", "yanchor": "bottom",
-                   "font": {"size": font_px(0.85, scale), "color": TEXT}, "bgcolor": "rgba(0,0,0,0)"},
+                   "font": {"size": font_px(0.85, scale), "color": text}, "bgcolor": "rgba(0,0,0,0)"},
         "xaxis": {**axis, **x_axis, "showgrid": False},
         # counts: whole-number ticks, and a range of at least 0-4 so that an empty day does not
         # get ticks at 0.5 (shown rounded as "0, 1, 1")
@@ -79,7 +88,7 @@ def _figure(frame: dict[str, list], lang: str, scale: float, x_axis: dict) -> di
                   "autorangeoptions": {"include": [0, 4]}},
         "yaxis2": {**axis, "overlaying": "y", "side": "right", "rangemode": "tozero", "showgrid": False,
                    "nticks": 4, "tickformat": ",d", "autorangeoptions": {"include": [0, 4]},
-                   "tickfont": {"size": tick, "color": SERIES["open"]}},
+                   "tickfont": {"size": tick, "color": colours["open"]}},
         "hoverlabel": {"font": {"size": font_px(0.9, scale), "family": FONT_FAMILY}},
         "uirevision": "wall",
     }
@@ -96,6 +105,40 @@ def hours_figure(df: pd.DataFrame | None, lang: str, scale: float = 1.0) -> dict
     return _figure(hours_frame(df), lang, scale,
                    {"type": "linear", "range": [-0.6, 23.6], "tickvals": [0, 6, 12, 18, 23],
                     "ticktext": ["0:00", "6:00", "12:00", "18:00", "23:00"]})
+
+
+def window_frame(df: pd.DataFrame | None) -> dict[str, list]:
+    """X (bucket starts, ISO local time) and the series of ``metrics.backlog.backlog_series`` (no split).
+
+    Returns ``{"x": [...], "inflow": [...], "outflow": [...], "open": [...], "overdue": [...]}``:
+    open and overdue at each bucket's end.
+    """
+    if df is None or df.empty:
+        return {"x": [], "inflow": [], "outflow": [], "open": [], "overdue": []}
+    return {"x": [pd.Timestamp(v).strftime("%Y-%m-%d %H:%M") for v in df["start"]], "inflow": _ints(df["inflow"]),
+            "outflow": _ints(df["outflow"]), "open": _ints(df["open_end"]), "overdue": _ints(df["overdue_end"])}
+
+
+_X_FORMAT = {"hour": "%m-%d %H:%M", "day": "%m-%d", "week": "%m-%d"}
+
+
+def window_figure(df: pd.DataFrame | None, lang: str, gran: str, scale: float = 0.8) -> dict:
+    """The analyst backlog chart (light): inflow and outflow bars per bucket, open and overdue at its end (lines).
+
+    The wall's chart (:func:`days_figure`) in the light theme, over any window and granularity,
+    with the overdue backlog as a dashed line on the open backlog's axis.
+    """
+    frame = window_frame(df)
+    fig = _figure(frame, lang, scale, {"type": "date", "tickformat": _X_FORMAT.get(gran, "%m-%d"), "nticks": 10},
+                  LIGHT)
+    name = t("bl.overdue", lang)
+    fig["data"].append({"type": "scatter", "mode": "lines", "name": name, "x": frame["x"], "y": frame["overdue"],
+                        "yaxis": "y2", "line": {"color": LIGHT["series"]["overdue"], "width": 2, "dash": "dot"},
+                        "hovertemplate": "%{y}<extra>" + name + "</extra>"})
+    fig["layout"]["uirevision"] = "analyst-backlog"
+    fig["layout"]["hovermode"] = "x unified"
+    fig["layout"]["margin"] = {"l": 8, "r": 8, "t": 28, "b": 8}
+    return fig
 
 
 def series_patch(frame: dict[str, list]) -> Patch:
