@@ -236,6 +236,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "dep.col.median_accept_s": ("受理用时中位数", "Median to accept"),
     "dep.col.median_dispatch_s": ("派遣用时中位数", "Median to dispatch"),
     "dep.col.median_close_h": ("办结用时中位数", "Median to close"),
+    "dep.col.satisfaction_pct": ("满意率", "Satisfaction"),
     "dep.col.open": ("在办（此刻）", "Open now"),
     "dep.col.overdue": ("超期（此刻）", "Overdue now"),
     "dep.col.joint": ("其中联办", "Of which joint"),

@@ -40,7 +40,7 @@ __all__ = ["COLUMNS", "SORTABLE", "DepartmentTable", "RouteScope", "department_t
 
 # The measures of a row, in table order (keys of the vital signs where one exists).
 COLUMNS = ("received", "accept_1min_pct", "dispatch_5min_pct", "close_on_time_urgent_pct", "close_on_time_other_pct",
-           "median_accept_s", "median_dispatch_s", "median_close_h", "open", "overdue", "joint")
+           "median_accept_s", "median_dispatch_s", "median_close_h", "satisfaction_pct", "open", "overdue", "joint")
 # What the table can be sorted by (the URL's ``sort`` key: the column, or ``-column`` for descending).
 SORTABLE = ("name", *COLUMNS)
 _STAGE_COUNTS = {"accept_1min_pct": ("accept_n", "accept_met"), "dispatch_5min_pct": ("dispatch_n", "dispatch_met"),
@@ -179,13 +179,15 @@ def _measures(ctx: queries.QueryContext, scope: Scope, start: datetime, end: dat
         m["median_accept_s"] = None if "median_accept_s" in skip else _num(st["median_accept_s"])
         m["median_dispatch_s"] = None if "median_dispatch_s" in skip else _num(st["median_dispatch_s"])
         m["median_close_h"] = _num(st["median_close_h"])
+        m["satisfaction_pct"] = _pct(st["satisfied"], st["rated"])
         out[str(st["grp"])] = m
     return out
 
 
 def _zero(skip: set[str]) -> dict[str, Any]:
     """The measures of a group with no case in the window."""
-    m: dict[str, Any] = {"received": 0, "median_accept_s": None, "median_dispatch_s": None, "median_close_h": None}
+    m: dict[str, Any] = {"received": 0, "median_accept_s": None, "median_dispatch_s": None, "median_close_h": None,
+                         "satisfaction_pct": None}
     for key, (n, met) in _STAGE_COUNTS.items():
         m[n], m[met], m[key] = 0, 0, None
     return m

@@ -29,7 +29,8 @@ dash.register_page(__name__, path="/departments", title="GridPulse · 部门")
 __all__ = ["DEFAULT_SORT", "layout", "sort_of"]
 
 DEFAULT_SORT = "-received"
-_RATES = ("accept_1min_pct", "dispatch_5min_pct", "close_on_time_urgent_pct", "close_on_time_other_pct")
+_RATES = ("accept_1min_pct", "dispatch_5min_pct", "close_on_time_urgent_pct", "close_on_time_other_pct",
+          "satisfaction_pct")
 _STAGE_OF = {"accept_1min_pct": "accept", "dispatch_5min_pct": "dispatch", "median_accept_s": "accept",
              "median_dispatch_s": "dispatch"}
 _TREND_COLOUR = "#3a93cf"

@@ -19,6 +19,7 @@ SAME_AS_VITALS = {"received": "received", "accept_1min_pct": "accept_1min_pct",
                   "dispatch_5min_pct": "dispatch_5min_pct", "close_on_time_urgent_pct": "close_on_time_urgent_pct",
                   "close_on_time_other_pct": "close_on_time_other_pct", "median_accept_s": "median_accept_s",
                   "median_dispatch_s": "median_dispatch_s", "median_close_h": "median_close_h",
+                  "satisfaction_pct": "satisfaction_pct",
                   "open": "open_backlog", "overdue": "overdue_open"}
 
 
