@@ -92,3 +92,14 @@ OV_AREAS = "ov-areas"
 OV_WARNINGS = "ov-warnings"
 OV_SNAPSHOT = "ov-snapshot"
 NOTICE = "gp-notice"  # a full-screen notice instead of a page (no data yet, unknown area)
+
+# --- analyst: cases (/cases, dashboard/pages/cases.py) ---------------------------------------------
+CS_GRID = "cs-grid"  # the dash-ag-grid table (infinite row model: pages come from the server)
+CS_COUNT = "cs-count"  # "12,345 cases" above the table
+CS_MESSAGE = "cs-message"  # the empty state or an error in place of the rows
+CS_EXPORT_CSV = "cs-export-csv"  # links to the export routes (dashboard/analyst/exports.py)
+CS_EXPORT_XLSX = "cs-export-xlsx"
+CS_SIDE = "cs-side"  # the lifecycle side panel of the clicked case
+CS_SIDE_BODY = "cs-side-body"
+CS_SIDE_CLOSE = "cs-side-close"
+CS_URL = "cs-url"  # a dcc.Location (refresh=False): the open case and the sort go into the URL without a re-render
