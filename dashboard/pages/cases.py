@@ -86,12 +86,17 @@ def _column_defs(lang: str, sorted_by: list[dict]) -> list[dict]:
     defs = []
     for key, header in columns_for(_deployment(), lang):
         kind = COLUMNS[key].kind
+        # room for the header and its sort and filter icons: ~14 px a CJK character, ~8 px a Latin one
+        need = 62 + sum(14 if ord(ch) > 0x2E80 else 8 for ch in header)
         d = {"field": key, "colId": key, "headerName": header, "filter": _FILTERS[kind],
              "filterParams": {"buttons": ["apply", "reset"], "closeOnApply": True, "maxNumConditions": 2,
                               "inRangeInclusive": True},
-             "minWidth": _WIDTHS.get(key, 110), "flex": 0 if key in _WIDTHS else 1}
+             "minWidth": max(_WIDTHS.get(key, 110), need), "flex": 0 if key in _WIDTHS else 1,
+             "headerTooltip": header}
+        if kind == "text":
+            d["tooltipField"] = key
         if key in _WIDTHS:
-            d["width"] = _WIDTHS[key]
+            d["width"] = max(_WIDTHS[key], need)
         if key in order:
             d["sortIndex"], d["sort"] = order[key]
         if key == "overdue":
@@ -219,7 +224,8 @@ def _lifecycle(view: View, case_id: str) -> list:
              ("summary", c.get("summary") or DASH)]
     stage_rows = [html.Tr([
         html.Td(t(f"cs.stage.{r.stage}", lang)), html.Td(_when(r.due_at, view), className="an-num"),
-        html.Td(html.Span(t(f"cs.outcome.{r.outcome}", lang), className=f"cs-outcome cs-o-{r.outcome}"),
+        html.Td(html.Span(t(f"cs.outcome.{r.outcome}", lang),
+                          className=f"cs-outcome cs-o-{r.outcome}" + (" cs-o-late" if r.overdue else "")),
                 **{"data-stage": r.stage, "data-outcome": r.outcome}),
         html.Td(_left(r, lang), className="an-num"),
     ]) for r in life.stages.itertuples(index=False)]
