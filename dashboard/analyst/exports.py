@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import flask
+import pandas as pd
 
 from dashboard.analyst.state import ViewState
 from dashboard.analyst.view import View, open_view
@@ -101,19 +102,24 @@ def file_name(view: View, ext: str) -> str:
     return f"cases_{area}_{view.window.key}_{start.date():%Y%m%d}-{last:%Y%m%d}.{ext}"
 
 
-def _cell(value: Any, tz) -> Any:
-    """A value as the file shows it: local wall-clock time for timestamps, nothing for NULL."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
-    return value
+def _csv_frame(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """A batch as the CSV shows it: local wall-clock times as text, nothing for NULL."""
+    out = df[keys].copy()
+    for col in keys:
+        if isinstance(out[col].dtype, pd.DatetimeTZDtype):
+            out[col] = out[col].dt.strftime("%Y-%m-%d %H:%M:%S")
+    return out
 
 
-def _xlsx_cell(value: Any, tz) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(tz).replace(tzinfo=None, microsecond=0)  # Excel has no zones: local time
-    return value
+def _xlsx_rows(df: pd.DataFrame, keys: list[str]) -> Iterator[list]:
+    """A batch as workbook rows: local times without a zone (Excel has none), None for NULL."""
+    out = df[keys].copy()
+    for col in keys:
+        if isinstance(out[col].dtype, pd.DatetimeTZDtype):
+            out[col] = out[col].dt.tz_localize(None).dt.floor("s")
+    out = out.astype(object).where(out.notna(), None)
+    for row in out.itertuples(index=False, name=None):
+        yield [None if v is pd.NaT else (v.to_pydatetime() if isinstance(v, pd.Timestamp) else v) for v in row]
 
 
 def _models() -> tuple[Any, Any]:
@@ -130,17 +136,19 @@ def _models() -> tuple[Any, Any]:
     return out[0], out[1]
 
 
-def _rows(state: ViewState, sort_model: Any, filter_model: Any) -> Iterator[tuple[list[str], list[int], Any, list]]:
-    """Open the view and yield (headers, column positions, zone, batch) per batch of rows."""
+def _batches(state: ViewState, sort_model: Any, filter_model: Any) -> Iterator[tuple[list[str], list[str],
+                                                                                    pd.DataFrame | None]]:
+    """Open the view and yield (column keys, headers, batch) per batch of rows; one (keys, headers, None) if none."""
     with open_view(state) as view:
         query = case_query(view, sort_model, filter_model)
         cols = columns_for(view.deployment, view.lang)
-        keys = query.columns()
-        pos = [keys.index(k) for k, _ in cols]
-        headers = [h for _, h in cols]
-        tz = view.now.tzinfo
+        keys, headers = [k for k, _ in cols], [h for _, h in cols]
+        empty = True
         for batch in query.iter_batches(EXPORT_ROW_LIMIT, _BATCH):
-            yield headers, pos, tz, batch
+            empty = False
+            yield keys, headers, batch
+        if empty:
+            yield keys, headers, None
 
 
 def _prepare(ext: str) -> tuple[ViewState, Any, Any, str]:
@@ -170,19 +178,14 @@ def _csv() -> flask.Response:
     def generate() -> Iterator[bytes]:
         yield "\ufeff".encode()  # the BOM: Excel then reads the file as UTF-8 (Chinese names)
         first = True
-        for headers, pos, tz, batch in _rows(state, sort_model, filter_model):
+        for keys, headers, batch in _batches(state, sort_model, filter_model):
             buf = io.StringIO()
-            writer = csv.writer(buf, lineterminator="\r\n")
             if first:
-                writer.writerow(headers)
+                csv.writer(buf, lineterminator="\r\n").writerow(headers)
                 first = False
-            writer.writerows([_cell(row[i], tz) for i in pos] for row in batch)
+            if batch is not None:
+                _csv_frame(batch, keys).to_csv(buf, header=False, index=False, lineterminator="\r\n", na_rep="")
             yield buf.getvalue().encode("utf-8")
-        if first:  # no rows: the header alone
-            with open_view(state) as view:
-                buf = io.StringIO()
-                csv.writer(buf, lineterminator="\r\n").writerow([h for _, h in columns_for(view.deployment, view.lang)])
-                yield buf.getvalue().encode("utf-8")
 
     return flask.Response(flask.stream_with_context(generate()), mimetype="text/csv; charset=utf-8",
                           headers={"Content-Disposition": _disposition(name), "Cache-Control": "no-store"})
@@ -200,15 +203,13 @@ def _xlsx() -> flask.Response:
             wb = Workbook(write_only=True)  # rows go to a temporary XML file as they come, not into memory
             ws = wb.create_sheet("cases")
             first = True
-            for headers, pos, tz, batch in _rows(state, sort_model, filter_model):
+            for keys, headers, batch in _batches(state, sort_model, filter_model):
                 if first:
                     ws.append(headers)
                     first = False
-                for row in batch:
-                    ws.append([_xlsx_cell(row[i], tz) for i in pos])
-            if first:
-                with open_view(state) as view:
-                    ws.append([h for _, h in columns_for(view.deployment, view.lang)])
+                if batch is not None:
+                    for row in _xlsx_rows(batch, keys):
+                        ws.append(row)
             wb.save(path)
             with open(path, "rb") as fh:
                 while chunk := fh.read(_CHUNK):

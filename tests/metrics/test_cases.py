@@ -155,8 +155,8 @@ def test_overdue_flag_filter_and_sort_match_the_deadlines(demo):
     assert expected
     q = _query(demo, filters={"overdue": {"filterType": "text", "type": "equals", "filter": "yes"}})
     assert q.count() == len(expected)
-    rows = pd.concat(b for b in [pd.DataFrame(batch) for batch in q.iter_batches(10_000)])
-    assert set(rows[0]) == expected
+    rows = pd.concat(list(q.iter_batches(10_000)))
+    assert set(rows["case_id"]) == expected
     first = _query(demo, sort=[{"colId": "overdue", "sort": "desc"}]).page(0, len(expected))
     assert set(first["case_id"]) == expected and first["overdue_flag"].all()
 
@@ -165,7 +165,7 @@ def test_iter_batches_streams_the_table_in_order_up_to_the_limit(demo):
     q = _query(demo, key="7d", sort=[{"colId": "microgrid", "sort": "asc"}])
     batches = list(q.iter_batches(limit=1_000, batch_rows=300))
     assert [len(b) for b in batches] == [300, 300, 300, 100]
-    ids = [row[0] for b in batches for row in b]
+    ids = [cid for b in batches for cid in b["case_id"]]
     assert ids == q.page(0, 1_000)["case_id"].tolist()
     everything = sum(len(b) for b in q.iter_batches(limit=10**9))
     assert everything == q.count() == len(_in_window(demo, "7d"))
