@@ -58,7 +58,7 @@ def test_csv_holds_the_tables_rows_in_its_order(small_demo, client):
     assert "cases_330108002_30d_20261026-20261125.csv" in disposition
     rows = _csv_rows(response)
     q = _query(small_demo, search, sort, filters)
-    assert rows[0][:3] == ["事件编号", "受理时间", "类别"]
+    assert rows[0][:3] == ["事件编号", "上报时间", "类别"]
     assert "街道" in rows[0] and "微网格" in rows[0]
     assert len(rows) - 1 == q.count() > 100
     assert [r[0] for r in rows[1:101]] == q.page(0, 100)["case_id"].tolist()
