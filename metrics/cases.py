@@ -190,11 +190,14 @@ class CaseQuery:
         object.__setattr__(self, "_sorting", order_sql)
 
     # --- model translation --------------------------------------------------------------------------
-    def _expr(self, column: Column, sql: _Sql, base: str | None = None) -> str:
-        """A column's SQL (or ``base``) in this query's language, with its labels bound."""
+    def _vocab(self, column: Column) -> Mapping[str, str]:
+        return (self.labels or {}).get(column.labels or "", {}) if column.labels else {}
+
+    def _expr(self, column: Column, sql: _Sql, base: str | None = None, raw: bool = False) -> str:
+        """A column's SQL (or ``base``) in this query's language, with its labels bound (unless ``raw``)."""
         first, second = ("name_en", "name") if self.lang == "en" else ("name", "name_en")
         expr = (base or column.expr).replace("{first}", first).replace("{second}", second)
-        vocab = (self.labels or {}).get(column.labels or "", {}) if column.labels else {}
+        vocab = {} if raw else self._vocab(column)
         if vocab:
             arms = " ".join(f"WHEN {sql.bind(str(k))} THEN {sql.bind(str(v))}" for k, v in sorted(vocab.items()))
             expr = f"(CASE {expr} {arms} ELSE {expr} END)"
@@ -219,10 +222,22 @@ class CaseQuery:
                 parts.append(f"(e.{col} IN (SELECT {column.join}.{key} FROM {table} AS {column.join} WHERE {inner}))")
                 continue
             sql.use(column)
+            vocab = self._vocab(column)
+            if vocab:
+                # A coded column (status ...) is filtered on its labels: decided here for every label, so the
+                # SQL compares codes; a code without a label shows as itself and is tested as such.
+                other = self._condition(column, spec, sql, raw=True)  # validates the model, too
+                x = self._expr(column, sql, raw=True)
+                keep = [k for k, label in sorted(vocab.items()) if _matches(spec, str(label))]
+                known = ", ".join(sql.bind(str(k)) for k in sorted(vocab))
+                kept = f"{x} IN ({', '.join(sql.bind(str(k)) for k in keep)}) OR " if keep else ""
+                parts.append(f"({kept}({x} NOT IN ({known}) AND {other}))")
+                continue
             parts.append(self._condition(column, spec, sql))
         return " AND ".join(parts) if parts else "TRUE"
 
-    def _condition(self, column: Column, spec: Any, sql: _Sql, depth: int = 0, base: str | None = None) -> str:
+    def _condition(self, column: Column, spec: Any, sql: _Sql, depth: int = 0, base: str | None = None,
+                   raw: bool = False) -> str:
         if not isinstance(spec, Mapping):
             raise GridModelError(f"filter of {column.key!r} must be an object")
         kind = spec.get("filterType", column.kind)
@@ -234,9 +249,9 @@ class CaseQuery:
             if depth or operator not in ("AND", "OR") or not isinstance(conditions, list) \
                     or not 0 < len(conditions) <= _MAX_CONDITIONS:
                 raise GridModelError(f"bad combined filter of {column.key!r}")
-            joined = f" {operator} ".join(self._condition(column, c, sql, depth + 1, base) for c in conditions)
+            joined = f" {operator} ".join(self._condition(column, c, sql, depth + 1, base, raw) for c in conditions)
             return f"({joined})"
-        x = self._expr(column, sql, base)
+        x = self._expr(column, sql, base, raw)
         op = spec.get("type")
         if op == "blank":
             return f"({x} IS NULL)" if column.kind != "text" else f"({x} IS NULL OR {x} = '')"
@@ -401,6 +416,17 @@ class CaseQuery:
 
     def _empty(self) -> pd.DataFrame:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in [*COLUMNS, *_EXTRA]})
+
+
+def _matches(spec: Mapping[str, Any], label: str) -> bool:
+    """Whether a (validated) text filter model keeps ``label``: the SQL of ``_TEXT_OPS`` in Python."""
+    if "conditions" in spec:
+        found = [_matches(c, label) for c in spec["conditions"]]
+        return all(found) if spec.get("operator", "AND") == "AND" else any(found)
+    op, text, value = spec.get("type"), label.lower(), str(spec.get("filter", ""))[:_MAX_TEXT].lower()
+    return {"blank": text == "", "notBlank": text != "", "equals": text == value, "notEqual": text != value,
+            "contains": value in text, "notContains": value not in text, "startsWith": text.startswith(value),
+            "endsWith": text.endswith(value)}[op]
 
 
 def _number(value: Any, key: str) -> float:
