@@ -169,6 +169,7 @@ def main() -> None:
     parser.add_argument("--export-rows", type=int, default=100_000)
     parser.add_argument("--xlsx", action="store_true", help="time the Excel export too")
     parser.add_argument("--skip-queries", action="store_true", help="only the exports")
+    parser.add_argument("--skip-exports", action="store_true", help="only the queries")
     args = parser.parse_args()
     settings = load_settings(env={"GRIDPULSE_VAR_DIR": args.var}, toml_path=None)
     if not settings.current_file.exists():
@@ -181,7 +182,8 @@ def main() -> None:
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores\n")
     if not args.skip_queries:
         bench_queries(settings, args.repeat)
-    bench_export(settings, args.export_rows, ["csv", "xlsx"] if args.xlsx else ["csv"])
+    if not args.skip_exports:
+        bench_export(settings, args.export_rows, ["csv", "xlsx"] if args.xlsx else ["csv"])
 
 
 if __name__ == "__main__":
