@@ -6,8 +6,9 @@ tests that name it pay for it.
 
 It is the ordinary demo generator with few reference rows (20,000 people, 2,000 enterprises, 1,000
 cameras: the cases table reads none of them) over 90 days, so its 1,000,000 cases are as realistic
-as the demo's. Built in 12-15 s on a quiet machine (about 2 min at a load average of 15, two cores);
-the build time is printed with the test output (``-s``) and kept on the fixture.
+as the demo's. Measured: 134 s at a load average of 15 on two cores (the generator's own benchmark
+builds 1 M default-demo cases in 11 s on a quiet machine, docs/performance.md); the build time is
+printed with the test output (``-s``) and kept on the fixture.
 """
 
 from __future__ import annotations
