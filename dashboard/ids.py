@@ -110,3 +110,13 @@ BL_GRAN_PREFIX = "bl-gran-"  # + hour / day / week: the granularity links
 BL_BY_PREFIX = "bl-by-"  # + street / category / department: the split links
 DEP_TABLE = "dep-table"
 DEP_JOINT = "dep-joint"
+# --- analyst: cases (/cases, dashboard/pages/cases.py) ---------------------------------------------
+CS_GRID = "cs-grid"  # the dash-ag-grid table (infinite row model: pages come from the server)
+CS_COUNT = "cs-count"  # "12,345 cases" above the table
+CS_MESSAGE = "cs-message"  # the empty state or an error in place of the rows
+CS_EXPORT_CSV = "cs-export-csv"  # links to the export routes (dashboard/analyst/exports.py)
+CS_EXPORT_XLSX = "cs-export-xlsx"
+CS_SIDE = "cs-side"  # the lifecycle side panel of the clicked case
+CS_SIDE_BODY = "cs-side-body"
+CS_SIDE_CLOSE = "cs-side-close"
+CS_URL = "cs-url"  # a dcc.Location (refresh=False): the open case and the sort go into the URL without a re-render

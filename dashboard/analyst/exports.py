@@ -1,0 +1,228 @@
+"""The cases table's exports: the filtered and sorted rows as CSV or Excel, streamed.
+
+Two Flask routes on the app's server (:func:`register`): ``/analyst/export/cases.csv`` and
+``/analyst/export/cases.xlsx``. The URL is the view's query string (window, area, filters,
+language) plus the grid's ``sort`` and ``filter`` models as JSON (:func:`export_href`), so the file
+holds exactly the rows the table shows, in its order: both go through
+:class:`metrics.cases.CaseQuery`, which refuses a model it does not know (answered 400 here).
+
+Neither route holds the export in memory: the CSV is written batch by batch as DuckDB hands the
+rows over (with a UTF-8 byte-order mark, so Excel opens Chinese text correctly), the workbook
+with openpyxl's write-only mode into a temporary file that is then streamed back and deleted. At
+most :data:`EXPORT_ROW_LIMIT` rows go out, the first ones in the table's order; the page says so
+next to the buttons.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import flask
+import pandas as pd
+
+from dashboard.analyst.state import ViewState
+from dashboard.analyst.view import View, open_view
+from dashboard.i18n import level_name, t
+from dashboard.runtime import Deployment, NoDistrictError
+from data.snapshot import NoSnapshotError
+from metrics.cases import COLUMNS, CaseQuery, GridModelError
+from metrics.scope import UnknownAreaError
+
+__all__ = ["CSV_PATH", "EXPORT_ROW_LIMIT", "XLSX_PATH", "columns_for", "export_href", "file_name", "labels",
+           "register"]
+
+log = logging.getLogger(__name__)
+
+# Rows one export may hold (a module constant until settings.py has a setting for it). 200,000 rows are
+# about 40 MB of CSV and take a few seconds; Excel itself stops at 1,048,576.
+EXPORT_ROW_LIMIT = 200_000
+CSV_PATH = "/analyst/export/cases.csv"
+XLSX_PATH = "/analyst/export/cases.xlsx"
+_BATCH = 5_000
+_CHUNK = 64 * 1024
+_MAX_MODEL = 20_000  # characters of a model's JSON: more than any grid sends
+_DAY = timedelta(days=1)
+
+
+def export_href(path: str, state: ViewState, sort_model: Any = None, filter_model: Any = None) -> str:
+    """The export URL of ``state``'s view with the grid's ``sort_model`` and ``filter_model``."""
+    query = state.filters_only().query()
+    if sort_model:
+        query["sort"] = json.dumps(sort_model, ensure_ascii=False, separators=(",", ":"))
+    if filter_model:
+        query["filter"] = json.dumps(filter_model, ensure_ascii=False, separators=(",", ":"))
+    return path + ("?" + urlencode(query) if query else "")
+
+
+def labels(lang: str) -> dict[str, dict[str, str]]:
+    """The display labels of coded values (status, urgency, overdue) in ``lang``, for :class:`CaseQuery`."""
+    return {
+        "status": {s: t(f"cs.status.{s}", lang) for s in ("received", "accepted", "dispatched", "in_progress",
+                                                            "closed", "cancelled")},
+        "urgency": {u: t(f"urgency.{u}", lang) for u in ("urgent", "normal")},
+        "overdue": {"yes": t("cs.overdue.yes", lang), "no": t("cs.overdue.no", lang)},
+    }
+
+
+def columns_for(deployment: Deployment | None, lang: str) -> list[tuple[str, str]]:
+    """``(column, header)`` of the table: the area levels the deployment has below the district, named by it."""
+    out = []
+    slots = deployment.slots if deployment is not None else tuple(COLUMNS)
+    for key, column in COLUMNS.items():
+        if column.level is not None:
+            if column.level in slots:
+                name = level_name(deployment.level(column.level) if deployment else column.level, lang)
+                out.append((key, name))
+        else:
+            out.append((key, t(f"cs.col.{key}", lang)))
+    return out
+
+
+def case_query(view: View, sort_model: Any, filter_model: Any) -> CaseQuery:
+    """The :class:`CaseQuery` of a view with the grid's models (raises GridModelError for a bad one)."""
+    return CaseQuery(view.con, view.scope, view.window, view.now, view.settings, sort_model or None,
+                     filter_model or None, lang=view.lang, labels=labels(view.lang))
+
+
+def file_name(view: View, ext: str) -> str:
+    """``cases_<area>_<window>_<first day>_<last day>.<ext>``: what and when, in ASCII."""
+    start, end = view.window.start.astimezone(view.now.tzinfo), min(view.window.end, view.now)
+    end = end.astimezone(view.now.tzinfo)
+    last = end.date() if end.time() != datetime.min.time() else (end - _DAY).date()
+    area = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in view.scope.area_id)
+    return f"cases_{area}_{view.window.key}_{start.date():%Y%m%d}-{last:%Y%m%d}.{ext}"
+
+
+def _csv_frame(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """A batch as the CSV shows it: local wall-clock times as text, nothing for NULL."""
+    out = df[keys].copy()
+    for col in keys:
+        if isinstance(out[col].dtype, pd.DatetimeTZDtype):
+            out[col] = out[col].dt.strftime("%Y-%m-%d %H:%M:%S")
+    return out
+
+
+def _xlsx_rows(df: pd.DataFrame, keys: list[str]) -> Iterator[list]:
+    """A batch as workbook rows: local times without a zone (Excel has none), None for NULL."""
+    out = df[keys].copy()
+    for col in keys:
+        if isinstance(out[col].dtype, pd.DatetimeTZDtype):
+            out[col] = out[col].dt.tz_localize(None).dt.floor("s")
+    out = out.astype(object).where(out.notna(), None)
+    for row in out.itertuples(index=False, name=None):
+        yield [None if v is pd.NaT else (v.to_pydatetime() if isinstance(v, pd.Timestamp) else v) for v in row]
+
+
+def _models() -> tuple[Any, Any]:
+    """The grid's models from the request (400 when they are not JSON)."""
+    out = []
+    for key in ("sort", "filter"):
+        text = flask.request.args.get(key, "")
+        if len(text) > _MAX_MODEL:
+            flask.abort(400, description=f"{key} model too long")
+        try:
+            out.append(json.loads(text) if text else None)
+        except ValueError:
+            flask.abort(400, description=f"{key} model is not JSON")
+    return out[0], out[1]
+
+
+def _batches(state: ViewState, sort_model: Any, filter_model: Any) -> Iterator[tuple[list[str], list[str],
+                                                                                    pd.DataFrame | None]]:
+    """Open the view and yield (column keys, headers, batch) per batch of rows; one (keys, headers, None) if none."""
+    with open_view(state) as view:
+        query = case_query(view, sort_model, filter_model)
+        cols = columns_for(view.deployment, view.lang)
+        keys, headers = [k for k, _ in cols], [h for _, h in cols]
+        empty = True
+        for batch in query.iter_batches(EXPORT_ROW_LIMIT, _BATCH):
+            empty = False
+            yield keys, headers, batch
+        if empty:
+            yield keys, headers, None
+
+
+def _prepare(ext: str) -> tuple[ViewState, Any, Any, str]:
+    """Parse and check the request; the file name. Aborts with 400 for a model the table does not know."""
+    state = ViewState.from_search(flask.request.query_string.decode("utf-8", "replace"))
+    sort_model, filter_model = _models()
+    try:
+        with open_view(state) as view:
+            case_query(view, sort_model, filter_model)
+            name = file_name(view, ext)
+    except GridModelError as exc:
+        flask.abort(400, description=str(exc))
+    except UnknownAreaError as exc:
+        flask.abort(404, description=str(exc))
+    except (NoSnapshotError, NoDistrictError):
+        flask.abort(503, description="no data yet")
+    return state, sort_model, filter_model, name
+
+
+def _disposition(name: str) -> str:
+    return f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}"
+
+
+def _csv() -> flask.Response:
+    state, sort_model, filter_model, name = _prepare("csv")
+
+    def generate() -> Iterator[bytes]:
+        yield "\ufeff".encode()  # the BOM: Excel then reads the file as UTF-8 (Chinese names)
+        first = True
+        for keys, headers, batch in _batches(state, sort_model, filter_model):
+            buf = io.StringIO()
+            if first:
+                csv.writer(buf, lineterminator="\r\n").writerow(headers)
+                first = False
+            if batch is not None:
+                _csv_frame(batch, keys).to_csv(buf, header=False, index=False, lineterminator="\r\n", na_rep="")
+            yield buf.getvalue().encode("utf-8")
+
+    return flask.Response(flask.stream_with_context(generate()), mimetype="text/csv; charset=utf-8",
+                          headers={"Content-Disposition": _disposition(name), "Cache-Control": "no-store"})
+
+
+def _xlsx() -> flask.Response:
+    state, sort_model, filter_model, name = _prepare("xlsx")
+
+    def generate() -> Iterator[bytes]:
+        from openpyxl import Workbook
+
+        fd, path = tempfile.mkstemp(suffix=".xlsx", prefix="gp-export-")
+        os.close(fd)
+        try:
+            wb = Workbook(write_only=True)  # rows go to a temporary XML file as they come, not into memory
+            ws = wb.create_sheet("cases")
+            first = True
+            for keys, headers, batch in _batches(state, sort_model, filter_model):
+                if first:
+                    ws.append(headers)
+                    first = False
+                if batch is not None:
+                    for row in _xlsx_rows(batch, keys):
+                        ws.append(row)
+            wb.save(path)
+            with open(path, "rb") as fh:
+                while chunk := fh.read(_CHUNK):
+                    yield chunk
+        finally:
+            os.unlink(path)
+
+    return flask.Response(flask.stream_with_context(generate()),
+                          mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                          headers={"Content-Disposition": _disposition(name), "Cache-Control": "no-store"})
+
+
+def register(server: flask.Flask) -> None:
+    """Add the export routes to the app's Flask ``server`` (once per app)."""
+    server.add_url_rule(CSV_PATH, "gridpulse_export_cases_csv", _csv)
+    server.add_url_rule(XLSX_PATH, "gridpulse_export_cases_xlsx", _xlsx)
