@@ -155,6 +155,19 @@ class SnapshotReader:
         cur.execute("SET TimeZone = ?", [self._timezone])
         return cur
 
+    def current(self) -> SnapshotInfo:
+        """The current snapshot, switching first if ``CURRENT`` changed (as :meth:`cursor` does), without a cursor.
+
+        Raises:
+            NoSnapshotError: nothing is published yet.
+        """
+        with self._lock:
+            now = time.monotonic()
+            if self._con is None or now - self._checked >= self._check_every:
+                self._refresh()
+                self._checked = now
+            return self._info
+
     def info(self) -> SnapshotInfo:
         """The snapshot the last cursor came from."""
         if self._info is None:
