@@ -373,14 +373,24 @@ def _measures(ctx: queries.QueryContext, scope: Scope, windows: list[tuple[datet
               ) -> list[dict[str, Any]]:
     """The raw counts and medians of each window, plus open/overdue cases at each window's end.
 
-    Windows a whole number of weeks apart and at most a week long never overlap, so one query
-    reads them all; longer windows are read one at a time.
+    Windows a week apart (newest first) and at most a week long never overlap, so one query reads
+    up to five of them; longer windows are read one at a time.
     """
+    spaced = all((a[0] - b[0]) == timedelta(weeks=1) for a, b in zip(windows, windows[1:], strict=False))
+    short = all((we - ws).total_seconds() <= _WEEK_S for ws, we in windows)
+    if short and spaced:  # five at most per pass (the slots of vitals_windows.sql)
+        return [m for i in range(0, len(windows), 5) for m in _measure_group(ctx, scope, windows[i:i + 5])]
+    return [m for w in windows for m in _measure_group(ctx, scope, [w])]
+
+
+def _measure_group(ctx: queries.QueryContext, scope: Scope, windows: list[tuple[datetime, datetime]]
+                   ) -> list[dict[str, Any]]:
+    """:func:`_measures` of one window, or of up to five short windows a week apart (newest first)."""
     if not windows:
         return []
     spaced = all((a[0] - b[0]) == timedelta(weeks=1) for a, b in zip(windows, windows[1:], strict=False))
     short = all((we - ws).total_seconds() <= _WEEK_S for ws, we in windows)
-    if short and spaced and len(windows) <= 5:
+    if short and spaced:
         groups = [windows]
     else:
         groups = [[w] for w in windows]
@@ -436,10 +446,11 @@ def _values(m: dict[str, Any], residents: float | None) -> dict[str, float | Non
 def baseline_windows(start: datetime, end: datetime, weeks: int = 4) -> list[tuple[datetime, datetime]]:
     """The baseline windows of ``[start, end)``: the same window 1..weeks weeks earlier.
 
-    Up to a week long (``today``, ``7d``, this week ...), their end is rounded down to
+    Up to a week long (``today``, ``7d``, this week ...), their start and end are rounded down to
     :data:`BASELINE_QUANTUM` (unless that would leave less than a quantum), so every request in a
-    quarter hour shares one cached baseline; counts measured over the shorter window are scaled up
-    by the ratio of lengths (see :func:`vital_signs`). Longer windows (``30d``, ``90d``, long
+    quarter hour shares one cached baseline (a rolling ``7d`` window's start moves with "now": unrounded,
+    no two requests shared one); counts measured over the other length are scaled by the ratio of
+    lengths (see :func:`vital_signs`). Longer windows (``30d``, ``90d``, long
     custom ones) end at the local midnight before ``end`` instead and keep their length (see
     :func:`past_end`): their baseline is computed once a day, not every quarter hour (at 10 million
     cases the four 90-day windows cost about 2 s).
@@ -448,12 +459,15 @@ def baseline_windows(start: datetime, end: datetime, weeks: int = 4) -> list[tup
         q_end = past_end(start, end)
         length = end - start
         return [(q_end - length - timedelta(weeks=k), q_end - timedelta(weeks=k)) for k in range(1, weeks + 1)]
-    q = BASELINE_QUANTUM.total_seconds()
-    local_end = pd.Timestamp(end)
-    rounded = local_end.floor(f"{int(q)}s").to_pydatetime()
-    if (rounded - start).total_seconds() < q:
-        rounded = end
-    return [(start - timedelta(weeks=k), rounded - timedelta(weeks=k)) for k in range(1, weeks + 1)]
+    q_start, q_end = _quarter(start), past_end(start, end)
+    if (q_end - q_start).total_seconds() < BASELINE_QUANTUM.total_seconds():
+        q_start, q_end = start, end
+    return [(q_start - timedelta(weeks=k), q_end - timedelta(weeks=k)) for k in range(1, weeks + 1)]
+
+
+def _quarter(t: datetime) -> datetime:
+    """``t`` rounded down to :data:`BASELINE_QUANTUM` (midnight and Monday starts stay where they are)."""
+    return pd.Timestamp(t).floor(f"{int(BASELINE_QUANTUM.total_seconds())}s").to_pydatetime()
 
 
 def past_end(start: datetime, end: datetime) -> datetime:
@@ -466,7 +480,7 @@ def past_end(start: datetime, end: datetime) -> datetime:
     """
     if end - start > LONG_WINDOW:
         return datetime(end.year, end.month, end.day, tzinfo=end.tzinfo)
-    return pd.Timestamp(end).floor(f"{int(BASELINE_QUANTUM.total_seconds())}s").to_pydatetime()
+    return _quarter(end)
 
 
 def _change(value: float | None, baseline: float | None) -> float | None:
@@ -504,10 +518,11 @@ def vital_signs(con: duckdb.DuckDBPyConnection, scope: Scope, window: Window, no
     residents = _num(info.iloc[0]["residents"]) if len(info) else None
     current = _values(_current(ctx, scope, start, end), residents)
     past_windows = baseline_windows(start, end, weeks)
-    past = cache.memo(ctx, ("vitals_baseline", scope, tuple(past_windows), ctx.tables.sla_key),
-                        lambda: _measures(ctx, scope, past_windows))
-    length = (end - start).total_seconds()
     first_day = ctx.facts.first_day
+    covered = [w for w in past_windows if first_day is not None and w[0].date() >= first_day]
+    by_window = dict(zip(covered, _past_measures(ctx, scope, covered), strict=True))
+    past = [by_window.get(w) for w in past_windows]
+    length = (end - start).total_seconds()
     values: dict[str, tuple[float | None, float | None]] = {}
     for key, value in current.items():
         weekly = []
@@ -548,6 +563,38 @@ def _current(ctx: queries.QueryContext, scope: Scope, start: datetime, end: date
     """
     return cache.memo(ctx, ("vitals_current", scope, start, end, ctx.now, ctx.tables.sla_key),
                       lambda: _measures(ctx, scope, [(start, end)])[0], per_snapshot=True)
+
+
+class _Missing(Exception):  # noqa: N818 - a signal, not an error
+    """Raised by :func:`_remembered` to look a memo up without computing it."""
+
+
+def _remembered(ctx: queries.QueryContext, key: tuple) -> Any:
+    """What :func:`metrics.cache.memo` holds under ``key`` for this warehouse, ``None`` if nothing."""
+    def missing() -> Any:
+        raise _Missing
+    try:
+        return cache.memo(ctx, key, missing)
+    except _Missing:
+        return None
+
+
+def _past_measures(ctx: queries.QueryContext, scope: Scope, windows: list[tuple[datetime, datetime]]
+                   ) -> list[dict[str, Any]]:
+    """The raw measures of windows of the past, each remembered per warehouse on its own.
+
+    Shared by the baselines and the trends: a ``7d`` trend's earlier weeks are the baseline's
+    weeks, a ``today`` trend's day a week ago is the first baseline day. The windows not yet
+    remembered are read together (newest first, so weekly-spaced short windows share one pass).
+    """
+    def key(w: tuple[datetime, datetime]) -> tuple:
+        return ("vitals_past", scope, w, ctx.tables.sla_key)
+
+    have = {w: _remembered(ctx, key(w)) for w in windows}
+    todo = sorted((w for w in windows if have[w] is None), reverse=True)
+    for w, m in zip(todo, _measures(ctx, scope, todo), strict=True):
+        have[w] = cache.memo(ctx, key(w), lambda m=m: m)
+    return [have[w] for w in windows]
 
 
 def _scope_categories(ctx: queries.QueryContext, scope: Scope) -> set[str] | None:
@@ -634,15 +681,13 @@ def vitals_trend(con: duckdb.DuckDBPyConnection, scope: Scope, window: Window, n
     q_end = past_end(start, end)
     if end - start > LONG_WINDOW:  # same length, ending at local midnight: read once a day
         anchor = Window(q_end - (end - start), q_end, window.key)
-    else:  # today: from midnight, ending on the quarter hour
-        anchor = Window(start, max(q_end, start), window.key)
+    else:  # today from midnight, 7d from the quarter hour: both ending on the quarter hour
+        anchor = Window(_quarter(start), max(q_end, _quarter(start)), window.key)
     past = [(w.start, w.end) for w in reversed(anchor.previous(n))]
     first_day = ctx.facts.first_day
     # a window the data only partly covers is no point of the trend: not even read
     covered = [w for w in past if first_day is not None and w[0].date() >= first_day]
-    covered_m = cache.memo(ctx, ("vitals_trend", scope, tuple(covered), ctx.tables.sla_key),
-                           lambda: [_measures(ctx, scope, [w])[0] for w in covered])
-    by_window = dict(zip(covered, covered_m, strict=True))
+    by_window = dict(zip(covered, _past_measures(ctx, scope, covered), strict=True))
     now_m = _current(ctx, scope, start, end)
     skip = {key for stage, keys in NOT_RECORDED.items() if not ctx.facts.recorded(stage) for key in keys}
     rows = []

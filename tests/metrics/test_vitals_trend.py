@@ -91,6 +91,21 @@ def test_baseline_windows_of_a_long_window_end_at_midnight_and_keep_its_length(d
     assert [e for _, e in baseline_windows(short.start, short.end)] == [
         past_end(short.start, short.end) - timedelta(weeks=k) for k in range(1, 5)]
     assert past_end(short.start, short.end).minute == 30
+    assert all(s.minute % 15 == 0 and s.second == 0 for s, _ in baseline_windows(short.start, short.end))
+
+
+def test_a_rolling_week_shares_its_past_within_the_quarter_hour(demo, district, asked):
+    """``7d`` starts at "now" minus 7 days: unrounded, its start moved with every request and nothing was reused."""
+    con = demo.cursor()
+    for minutes in (1, 9):
+        now = demo.now + timedelta(minutes=minutes)
+        window = Window.named("7d", now, demo.settings.timezone)
+        vitals_trend(con, district, window, now, demo.settings)
+        vital_signs(con, district, window, now, demo.settings)
+    first = Window.named("7d", demo.now + timedelta(minutes=1), demo.settings.timezone)
+    second = Window.named("7d", demo.now + timedelta(minutes=9), demo.settings.timezone)
+    past = [w for w in asked if w not in ((first.start, first.end), (second.start, second.end))]
+    assert len(past) == len(set(past))  # every past window read once, for both requests
 
 
 @pytest.fixture
