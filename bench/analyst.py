@@ -99,7 +99,7 @@ class PrivateWarehouse:
         from data.snapshot import read_current
 
         self.source = read_current(shared.current_file).path
-        var = PRIVATE_DIR / str(events) / "var"
+        var = PRIVATE_DIR / f"{events}-{os.getpid()}" / "var"  # two runs at once must not share it
         shutil.rmtree(var.parent, ignore_errors=True)
         self.settings = load_settings(env={"GRIDPULSE_VAR_DIR": str(var)}, toml_path=None)
         self.settings.snapshots_dir.mkdir(parents=True)
