@@ -75,9 +75,9 @@ def warehouse(events: int) -> Settings:
 
 def data_end(settings: Settings):
     """The newest case's time: the benchmark's pinned "now"."""
-    from data.snapshot import reader
+    from data.snapshot import SnapshotReader
 
-    cur = reader(settings).cursor()
+    cur = SnapshotReader(settings.warehouse_dir, settings.timezone).cursor()
     try:
         return cur.execute("SELECT max(received_at) FROM events").fetchall()[0][0].astimezone(settings.zone)
     finally:
@@ -181,7 +181,7 @@ def _wait_for_warmup(settings: Settings, timeout: float = 60) -> None:
 
 def metric_breakdown(settings: Settings) -> dict[str, float]:
     """Milliseconds of each query behind a tick, on one warm cursor (median of 3)."""
-    from data.snapshot import reader
+    from data.snapshot import SnapshotReader
     from layers import grid_heat, resources, shapes
     from metrics.backlog import backlog_daily, backlog_hourly
     from metrics.freshness import freshness
@@ -190,7 +190,7 @@ def metric_breakdown(settings: Settings) -> dict[str, float]:
     from metrics.warnings import efficiency_warnings, sla_ticker, surges
 
     now = data_end(settings)
-    r = reader(settings)
+    r = SnapshotReader(settings.warehouse_dir, settings.timezone)
     cur0 = r.cursor()
     try:
         scope = Scope(district_area(cur0)["area_id"], level="district")  # the warehouse's own district
