@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -48,6 +49,8 @@ Clock = Callable[[], datetime]
 RUNTIME_KEY = "GRIDPULSE_RUNTIME"
 # Prepared cursors kept for reuse per process (one per request thread that may run at once is plenty).
 IDLE_CURSORS = 8
+# Finished analyst panels kept per app (a few views of a few pages, each a handful of panels).
+REMEMBERED = 256
 
 
 class NoDistrictError(LookupError):
@@ -141,6 +144,7 @@ class Runtime:
         self._newest: tuple[str, datetime | None] | None = None  # (snapshot name, its newest case)
         # Idle cursors on the current snapshot, ready for the metric SQL (see snapshot()).
         self._idle: tuple[str, list[duckdb.DuckDBPyConnection]] = ("", [])
+        self._remembered: OrderedDict[tuple, object] = OrderedDict()  # finished analyst panels (remember())
 
     def now(self) -> datetime:
         """The current time in the deployment's zone.
@@ -157,6 +161,35 @@ class Runtime:
         if moment.tzinfo is None:
             raise ValueError("the clock must return a timezone-aware datetime")
         return moment.astimezone(self.settings.zone)
+
+    def view_now(self) -> datetime:
+        """The "as of" time of the analyst pages: :meth:`now`, on the wall clock cut to the whole minute.
+
+        A view asked for twice in one minute on one snapshot is then the same view, so its panels can
+        be answered from :meth:`remember` (an analyst going back and forth, a colleague opening a shared
+        link). A given clock and historical data are used as they are.
+        """
+        moment = self.now()
+        if self._clock is None and self.historical() is None:
+            moment = moment.replace(second=0, microsecond=0)
+        return moment
+
+    def remember(self, key: tuple, compute: Callable[[], object]) -> object:
+        """``compute()``, kept for later requests under ``key`` (which must hold the snapshot and the time).
+
+        A small per-app table of finished panels (:data:`REMEMBERED` entries, least recently used
+        dropped); nothing outside this app sees it.
+        """
+        with self._lock:
+            if key in self._remembered:
+                self._remembered.move_to_end(key)
+                return self._remembered[key]
+        value = compute()
+        with self._lock:
+            self._remembered[key] = value
+            while len(self._remembered) > REMEMBERED:
+                self._remembered.popitem(last=False)
+        return value
 
     def historical(self) -> datetime | None:
         """The newest case's receipt time when the current snapshot is historical, else ``None``.

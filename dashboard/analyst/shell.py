@@ -212,7 +212,7 @@ def page(key: str, query: dict, panels: Sequence[Any], tools: Any = None) -> htm
                 return unknown_area(con, deployment, area_id, lang, _PATHS[key])
             cat = catalogue(con, info, deployment)
             crumbs = breadcrumb_items(con, deployment, area_id, lang)
-            now = rt.now()
+            now = rt.view_now()
             historical = rt.historical() is not None
     except NoSnapshotError:
         return no_data(q, rt.settings)

@@ -86,7 +86,7 @@ def open_view(state: ViewState | Mapping[str, Any] | None) -> Iterator[View]:
     with rt.snapshot() as (con, info):
         deployment = rt.deployment(con, info)
         area = rt.scope(con, info, state.scope or deployment.district_id)
-        now = rt.now()
+        now = rt.view_now()
         yield View(state=state, con=con, info=info, settings=rt.settings, deployment=deployment,
                    scope=state.scope_of(area.area_id, area.level), area_scope=area,
                    window=state.window_at(now, rt.settings.timezone), now=now, lang=lang)
@@ -120,16 +120,21 @@ def failed(lang: str) -> html.Div:
 def render(state: Mapping[str, Any] | None, build: Callable[[View], Any], panel: str = "panel") -> Any:
     """Run a panel builder on the view of ``state``; a message panel for anything that goes wrong.
 
+    A panel once built is remembered for its snapshot, "as of" time and view
+    (:meth:`dashboard.runtime.Runtime.remember`): asked again in the same minute on the same snapshot
+    (back and forth, a shared link), it is answered without running a query.
+
     Args:
         state: the page's store (:meth:`ViewState.to_dict`).
         build: the builder; returns the panel's children.
-        panel: the panel's name, for the server log.
+        panel: the panel's name: the server log's and the remembered panels' key.
     """
     vs = ViewState.from_dict(state)
     lang = language(vs.lang, _default_language())
     try:
         with open_view(vs) as view:
-            return build(view)
+            key = ("panel", panel, view.info.name, view.now, vs.search())
+            return runtime.current().remember(key, lambda: build(view))
     except PanelMessage as exc:
         return message(exc.kind, exc.text)
     except NoSnapshotError:

@@ -73,7 +73,7 @@ def _deployment():
 def _tools(state: ViewState, lang: str, deployment) -> html.Div:
     """Granularity and split as links: each is a URL (reload, share and back all work)."""
     rt = runtime.current()
-    window = state.window_at(rt.now(), rt.settings.timezone)
+    window = state.window_at(rt.view_now(), rt.settings.timezone)
     offered, gran, by = granularities(window), granularity(state.get("gran"), window), split_of(state)
 
     def link(kind: str, value: str, label: str, on: bool, enabled: bool = True):

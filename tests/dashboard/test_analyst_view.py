@@ -1,0 +1,72 @@
+"""One analyst request's view: the guard around every panel, and panels remembered per snapshot and minute."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from dashboard.analyst.state import ViewState
+from dashboard.analyst.view import PanelMessage, render
+from dashboard.app import create_app
+from dashboard.runtime import Runtime
+from tests.conftest import FIXTURE_NOW, settings_for
+
+
+def _render(app, state: ViewState, build, panel="p"):
+    with app.server.test_request_context("/"):
+        return render(state.to_dict(), build, panel)
+
+
+def test_a_panel_is_built_once_per_snapshot_time_and_view(fresh_demo):
+    from tests.browser.test_wall import publish_more_cases
+
+    app = create_app(fresh_demo, clock=lambda: FIXTURE_NOW)
+    calls = []
+
+    def build(view):
+        calls.append(view.info.name)
+        return f"{view.state.window} {view.info.name}"
+
+    week, month = ViewState(), ViewState(window="30d")
+    first = _render(app, week, build)
+    assert _render(app, week, build) == first and len(calls) == 1  # the same view again: remembered
+    _render(app, month, build)
+    _render(app, week, build, panel="other")
+    assert len(calls) == 3  # another view, another panel: built
+    publish_more_cases(fresh_demo, 3, FIXTURE_NOW - timedelta(minutes=1))
+    time.sleep(1.1)  # the reader looks at CURRENT at most once a second
+    again = _render(app, week, build)
+    assert len(calls) == 4 and again != first  # a new snapshot: built again
+
+
+def test_failures_and_messages_are_not_remembered(small_demo, caplog):
+    app = create_app(small_demo, clock=lambda: FIXTURE_NOW)
+    calls = []
+
+    def flaky(view):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("boom")
+        if len(calls) == 2:
+            raise PanelMessage("info", "not yet")
+        return "fine"
+
+    with caplog.at_level(logging.ERROR):
+        failed = _render(app, ViewState(), flaky)
+    assert failed.className == "an-msg an-msg-error" and "boom" not in str(failed)
+    assert any(r.exc_info for r in caplog.records)  # the traceback is in the server log
+    assert _render(app, ViewState(), flaky).children == "not yet"
+    assert _render(app, ViewState(), flaky) == "fine" and len(calls) == 3
+
+
+def test_the_analyst_time_is_the_wall_clock_cut_to_the_minute_unless_a_clock_is_given(small_demo, tmp_path):
+    given = datetime(2026, 11, 25, 10, 30, 17, 5, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert Runtime(small_demo, clock=lambda: given).view_now() == given
+    live = Runtime(settings_for(tmp_path / "var"))  # live data (here: none yet), the wall clock
+    moment = live.view_now()
+    assert moment.second == 0 and moment.microsecond == 0
+    assert 0 <= (datetime.now(moment.tzinfo) - moment).total_seconds() < 61
+    historical = Runtime(small_demo)  # data that ended days ago: as of its newest case, to the second
+    assert historical.view_now() == historical.historical()
