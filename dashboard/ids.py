@@ -92,3 +92,13 @@ OV_AREAS = "ov-areas"
 OV_WARNINGS = "ov-warnings"
 OV_SNAPSHOT = "ov-snapshot"
 NOTICE = "gp-notice"  # a full-screen notice instead of a page (no data yet, unknown area)
+
+# --- analyst: warnings (/warnings) and resources (/resources) ----------------------------------------
+WR_COUNTS = "wr-counts"  # the chips: warnings per kind and per level
+WR_LIST = "wr-list"  # the one list of warnings
+WR_KIND = "wr-kind"  # dropdowns writing the page keys kind, level, sort
+WR_LEVEL = "wr-level"
+WR_SORT = "wr-sort"
+RS_TOTALS = "rs-totals"  # the scope's totals as tiles
+RS_AREAS = "rs-areas"  # one row per area one level below the scope
+RS_ASSETS = "rs-assets"  # assets by kind and status now
