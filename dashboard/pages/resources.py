@@ -149,7 +149,7 @@ def _areas(view: View) -> list:
     body = []
     for r in df.to_dict("records"):
         link = shell.href("/resources", view.state.with_scope(str(r["area_id"])), page_keys=True)
-        cells = [html.Td(dcc.Link(view.name(r["name"], r["name_en"]), href=link))]
+        cells = [html.Td(html.A(view.name(r["name"], r["name_en"]), href=link))]  # plain <a>: see warnings_page
         for c, _, d in cols:
             text, data = _value(r[c], d)
             cells.append(html.Td(text, className="an-num" + (" rs-per" if c.endswith("_per_10k") else ""),

@@ -166,20 +166,10 @@ def _values(tree) -> dict[str, str]:
     return out
 
 
-def _rows(tree) -> list:
-    found = []
-
-    def walk(node):
-        if isinstance(node, (list, tuple)):
-            for x in node:
-                walk(x)
-            return
-        if "wr-row" in (getattr(node, "className", None) or ""):
-            found.append(node)
-        walk(getattr(node, "children", None) or [])
-
-    walk(tree)
-    return found
+def _rows(tree) -> list[dict]:
+    """The list's rows (the ag-grid's rowData)."""
+    grid = [x for x in tree if getattr(x, "id", None) == "wr-grid"]
+    return grid[0].rowData if grid else []
 
 
 def test_the_demo_counts_equal_the_detectors(wp, app, small_demo):
@@ -200,7 +190,8 @@ def test_the_demo_counts_equal_the_detectors(wp, app, small_demo):
     assert int(values["level.red"]) + int(values["level.amber"]) == ticker.due_soon + len(found)
     rows = _rows(listing)
     assert len(rows) == min(wp.CAP, ticker.breached + ticker.due_soon + len(found))
-    assert [getattr(r, "data-level") for r in rows[:3]] == ["breached"] * 3
+    assert [r["level"] for r in rows[:3]] == ["breached"] * 3
+    assert rows[0]["link"].startswith("[Case →](/cases?case=") or rows[0]["link"].startswith("[查看事件 →](/cases?")
 
 
 def test_the_demo_list_is_empty_when_the_filters_match_nothing(wp, app):
