@@ -11,7 +11,7 @@ staff). A deployment that loaded none of these tables (LA: cases only) says so i
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, dcc, html
+from dash import Input, Output, html
 
 from dashboard import ids
 from dashboard.analyst import shell
