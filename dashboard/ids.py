@@ -120,3 +120,12 @@ CS_SIDE = "cs-side"  # the lifecycle side panel of the clicked case
 CS_SIDE_BODY = "cs-side-body"
 CS_SIDE_CLOSE = "cs-side-close"
 CS_URL = "cs-url"  # a dcc.Location (refresh=False): the open case and the sort go into the URL without a re-render
+# --- analyst: warnings (/warnings) and resources (/resources) ----------------------------------------
+WR_COUNTS = "wr-counts"  # the chips: warnings per kind and per level
+WR_LIST = "wr-list"  # the one list of warnings
+WR_KIND = "wr-kind"  # dropdowns writing the page keys kind, level, sort
+WR_LEVEL = "wr-level"
+WR_SORT = "wr-sort"
+RS_TOTALS = "rs-totals"  # the scope's totals as tiles
+RS_AREAS = "rs-areas"  # one row per area one level below the scope
+RS_ASSETS = "rs-assets"  # assets by kind and status now
