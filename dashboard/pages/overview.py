@@ -177,14 +177,17 @@ def _warnings(view: View) -> list:
     ticker = sla_ticker(view.con, view.scope, view.now, view.settings, rows=0)
     found = surges(view.con, view.scope, view.now, view.settings) + \
         efficiency_warnings(view.con, view.scope, view.now, view.settings)
-    counts = [("ov.w.breached", ticker.breached, "red"), ("ov.w.at_risk", ticker.due_soon, "amber"),
-              ("ov.w.surges", sum(1 for w in found if w.kind == "surge"), "amber"),
-              ("ov.w.efficiency", sum(1 for w in found if w.kind == "efficiency"), "amber")]
-    link = shell.href("/warnings", view.state.filters_only())
+    # (label, count, colour, the warnings page's choice that lists exactly them)
+    counts = [("ov.w.breached", ticker.breached, "red", {"kind": "sla", "level": "breached"}),
+              ("ov.w.at_risk", ticker.due_soon, "amber", {"kind": "sla"}),
+              ("ov.w.surges", sum(1 for w in found if w.kind == "surge"), "amber", {"kind": "surge"}),
+              ("ov.w.efficiency", sum(1 for w in found if w.kind == "efficiency"), "amber", {"kind": "efficiency"})]
+    base = view.state.filters_only()
     chips = [dcc.Link([html.Span(number(n), className="an-chip-num", **{"data-value": str(int(n))}),
                        html.Span(t(k, view.lang), className="an-chip-label")],
-                      href=link, className=f"an-chip an-chip-{colour if n else 'none'}", id=f"ov-chip-{k.split('.')[-1]}")
-             for k, n, colour in counts]
+                      href=shell.href("/warnings", base.with_extra(**choice), page_keys=True),
+                      className=f"an-chip an-chip-{colour if n else 'none'}", id=f"ov-chip-{k.split('.')[-1]}")
+             for k, n, colour, choice in counts]
     items = [html.Li(warning_text(w, view.lang)) for w in found[:5]]
     return [html.Div(chips, className="an-chips"),
             html.Ul(items, className="an-list") if items else html.P(t("ov.no_warnings", view.lang), className="an-note")]
