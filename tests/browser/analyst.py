@@ -26,12 +26,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start(dash_duo, settings, clock=lambda: FIXTURE_NOW, size=(1920, 1080)) -> str:
-    """Start the app (clock pinned to the fixture's "now" unless ``clock=None``) and return its base URL."""
+def start(dash_duo, settings, path: str | None = None, size=(1920, 1080), clock=lambda: FIXTURE_NOW) -> str:
+    """Start the app (clock pinned to the fixture's "now" unless ``clock=None``), open ``path`` if given.
+
+    Returns:
+        The base URL.
+    """
     app = create_app(settings, clock=clock)
     set_viewport(dash_duo.driver, *size)
     dash_duo.start_server(app, navigate=False, port=free_port())
-    return dash_duo.server.url.rstrip("/")
+    base = dash_duo.server.url.rstrip("/")
+    if path is not None:
+        dash_duo.driver.get(base + path)
+    return base
 
 
 def goto(dash_duo, url: str, timeout: float = 30) -> None:

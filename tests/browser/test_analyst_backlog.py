@@ -12,10 +12,10 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from dashboard.app import create_app
 from data.snapshot import SnapshotReader
 from metrics.backlog import backlog_by, backlog_series, granularity, open_age
 from metrics.scope import Scope, Window
+from tests.browser.analyst import start
 from tests.browser.conftest import screenshot_dir, set_viewport, wait_until
 from tests.conftest import FIXTURE_NOW
 from tests.e2e.conftest import la2020  # noqa: F401  (the fixture)
@@ -45,13 +45,6 @@ return bad;
 """
 
 
-def start(dash_duo, settings, path: str, size=(1920, 1080), clock=lambda: FIXTURE_NOW) -> str:
-    """Start the app and open ``path``; the base URL."""
-    set_viewport(dash_duo.driver, *size)
-    dash_duo.start_server(create_app(settings, clock=clock), navigate=False)
-    base = dash_duo.server.url.rstrip("/")
-    dash_duo.driver.get(base + path)
-    return base
 
 
 def ready(driver, timeout: float = 40) -> None:

@@ -16,14 +16,14 @@ import pytest
 from selenium.webdriver.common.actions.action_builder import ActionBuilder
 from selenium.webdriver.common.by import By
 
-from dashboard.app import create_app
 from data.snapshot import SnapshotReader
 from layers.registry import CASE_POINTS_LIMIT
 from metrics.breakdown import received_by
 from metrics.cases_open import oldest_open
 from metrics.grids import grid_aggregates
 from metrics.scope import Scope, Window
-from tests.browser.conftest import screenshot_dir, set_viewport, wait_until
+from tests.browser.analyst import start
+from tests.browser.conftest import screenshot_dir, wait_until
 from tests.conftest import FIXTURE_NOW
 from tests.e2e.conftest import la2020  # noqa: F401  (the fixture)
 
@@ -72,13 +72,6 @@ return bad;
 """
 
 
-def start(dash_duo, settings, path: str, size=(1920, 1080), clock=lambda: FIXTURE_NOW) -> str:
-    """Start the app and open ``path``; the base URL."""
-    set_viewport(dash_duo.driver, *size)
-    dash_duo.start_server(create_app(settings, clock=clock), navigate=False)
-    base = dash_duo.server.url.rstrip("/")
-    dash_duo.driver.get(base + path)
-    return base
 
 
 def map_state(driver, frame: str | None = None, timeout: float = 40) -> dict:

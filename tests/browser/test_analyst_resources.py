@@ -11,11 +11,11 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from selenium.webdriver.common.by import By
 
-from dashboard.app import create_app
 from data.snapshot import SnapshotReader
 from metrics.resources import resources_by_area, resources_now
 from metrics.scope import Scope, Window
 from metrics.vitals import vital_signs
+from tests.browser.analyst import start
 from tests.browser.conftest import screenshot_dir, set_viewport, wait_until
 from tests.conftest import FIXTURE_NOW
 from tests.e2e.conftest import la2020  # noqa: F401  (the fixture)
@@ -41,11 +41,6 @@ def wait_ready(driver) -> None:
     wait_until(lambda: driver.execute_script(READY), timeout=40, what="the resources page")
 
 
-def start(dash_duo, settings, clock=lambda: FIXTURE_NOW, size=(1920, 1080)) -> str:
-    app = create_app(settings, clock=clock)
-    set_viewport(dash_duo.driver, *size)
-    dash_duo.start_server(app, navigate=False)
-    return dash_duo.server.url.rstrip("/")
 
 
 def query_of(driver) -> dict[str, str]:
