@@ -8,7 +8,7 @@ holds exactly the rows the table shows, in its order: both go through
 
 Neither route holds the export in memory: the CSV is written batch by batch as DuckDB hands the
 rows over (with a UTF-8 byte-order mark, so Excel opens Chinese text correctly), the workbook
-with openpyxl's write-only mode into a temporary file that is then streamed back and deleted. At
+with XlsxWriter's constant-memory mode into a temporary file that is then streamed back and deleted. At
 most :data:`EXPORT_ROW_LIMIT` rows go out, the first ones in the table's order; the page says so
 next to the buttons.
 """
@@ -28,6 +28,7 @@ from urllib.parse import quote, urlencode
 
 import flask
 import pandas as pd
+import xlsxwriter
 
 from dashboard.analyst.state import ViewState
 from dashboard.analyst.view import View, open_view
@@ -195,22 +196,26 @@ def _xlsx() -> flask.Response:
     state, sort_model, filter_model, name = _prepare("xlsx")
 
     def generate() -> Iterator[bytes]:
-        from openpyxl import Workbook
-
         fd, path = tempfile.mkstemp(suffix=".xlsx", prefix="gp-export-")
         os.close(fd)
         try:
-            wb = Workbook(write_only=True)  # rows go to a temporary XML file as they come, not into memory
-            ws = wb.create_sheet("cases")
-            first = True
+            # constant_memory: each row goes to the sheet's temporary file as it is written, so memory
+            # stays flat; no text is ever read as a formula, number or link (a name from a source file
+            # that starts with "=" stays text).
+            wb = xlsxwriter.Workbook(path, {"constant_memory": True, "strings_to_formulas": False,
+                                            "strings_to_numbers": False, "strings_to_urls": False,
+                                            "default_date_format": "yyyy-mm-dd hh:mm:ss"})
+            ws = wb.add_worksheet("cases")
+            row_no = 0
             for keys, headers, batch in _batches(state, sort_model, filter_model):
-                if first:
-                    ws.append(headers)
-                    first = False
+                if row_no == 0:
+                    ws.write_row(row_no, 0, headers)
+                    row_no += 1
                 if batch is not None:
                     for row in _xlsx_rows(batch, keys):
-                        ws.append(row)
-            wb.save(path)
+                        ws.write_row(row_no, 0, row)
+                        row_no += 1
+            wb.close()
             with open(path, "rb") as fh:
                 while chunk := fh.read(_CHUNK):
                     yield chunk

@@ -115,3 +115,18 @@ def test_export_count_equals_received_by_total(small_demo, client):
     df = received_by(con, Scope("330108", categories=("ENV",), level="district"),
                      Window.named("7d", FIXTURE_NOW, small_demo.timezone), FIXTURE_NOW, "category", small_demo)
     assert len(rows) - 1 == int(df["cases"].sum()) > 0
+
+
+def test_xlsx_text_that_looks_like_a_formula_stays_text(client, monkeypatch):
+    """A name from a source file such as "=HYPERLINK(...)" must not become a live formula in Excel."""
+    real = exports._xlsx_rows
+
+    def hostile(df, keys):
+        for row in real(df, keys):
+            yield ["=HYPERLINK(\"http://example.invalid\")", *row[1:]]
+
+    monkeypatch.setattr(exports, "_xlsx_rows", hostile)
+    response = client.get(exports.XLSX_PATH + "?win=today")
+    wb = load_workbook(io.BytesIO(response.get_data()))
+    cell = wb["cases"]["A2"]
+    assert cell.value == "=HYPERLINK(\"http://example.invalid\")" and cell.data_type == "s"
