@@ -103,12 +103,22 @@ def file_name(view: View, ext: str) -> str:
     return f"cases_{area}_{view.window.key}_{start.date():%Y%m%d}-{last:%Y%m%d}.{ext}"
 
 
+# A spreadsheet opening a CSV reads a cell that starts with one of these as a formula (OWASP "CSV
+# injection"): such text gets a leading apostrophe, which spreadsheets show as plain text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv_frame(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """A batch as the CSV shows it: local wall-clock times as text, nothing for NULL."""
+    """A batch as the CSV shows it: local wall-clock times as text, nothing for NULL, no formula from text."""
     out = df[keys].copy()
     for col in keys:
         if isinstance(out[col].dtype, pd.DatetimeTZDtype):
             out[col] = out[col].dt.strftime("%Y-%m-%d %H:%M:%S")
+        elif not pd.api.types.is_numeric_dtype(out[col]) and not pd.api.types.is_bool_dtype(out[col]):
+            text = out[col].astype(object)
+            risky = text.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_START))
+            if risky.any():
+                out[col] = text.where(~risky, "'" + text.astype(str))
     return out
 
 

@@ -130,3 +130,12 @@ def test_xlsx_text_that_looks_like_a_formula_stays_text(client, monkeypatch):
     wb = load_workbook(io.BytesIO(response.get_data()))
     cell = wb["cases"]["A2"]
     assert cell.value == "=HYPERLINK(\"http://example.invalid\")" and cell.data_type == "s"
+
+
+def test_csv_text_that_looks_like_a_formula_is_quoted():
+    import pandas as pd
+
+    df = pd.DataFrame({"a": ["=1+1", "@SUM(A1)", "-2+3", "plain", None], "n": [1, 2, 3, 4, 5]})
+    out = exports._csv_frame(df, ["a", "n"])
+    assert out["a"].tolist() == ["'=1+1", "'@SUM(A1)", "'-2+3", "plain", None]
+    assert out["n"].tolist() == [1, 2, 3, 4, 5]
