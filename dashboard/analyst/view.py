@@ -117,7 +117,8 @@ def failed(lang: str) -> html.Div:
     return message("error", t("an.failed", lang))
 
 
-def render(state: Mapping[str, Any] | None, build: Callable[[View], Any], panel: str = "panel") -> Any:
+def render(state: Mapping[str, Any] | None, build: Callable[[View], Any], panel: str = "panel",
+           remember: bool = True) -> Any:
     """Run a panel builder on the view of ``state``; a message panel for anything that goes wrong.
 
     A panel once built is remembered for its snapshot, "as of" time and view
@@ -128,11 +129,15 @@ def render(state: Mapping[str, Any] | None, build: Callable[[View], Any], panel:
         state: the page's store (:meth:`ViewState.to_dict`).
         build: the builder; returns the panel's children.
         panel: the panel's name: the server log's and the remembered panels' key.
+        remember: whether the panel depends on the view alone and may be remembered; ``False`` for
+            a builder that also reads other inputs (the cases grid's block request, the open case).
     """
     vs = ViewState.from_dict(state)
     lang = language(vs.lang, _default_language())
     try:
         with open_view(vs) as view:
+            if not remember:
+                return build(view)
             key = ("panel", panel, view.info.name, view.now, vs.search())
             return runtime.current().remember(key, lambda: build(view))
     except PanelMessage as exc:

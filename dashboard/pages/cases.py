@@ -189,7 +189,7 @@ def _page(view: View, request: dict, search: str | None) -> tuple:
     prevent_initial_call=True,
 )
 def _fill_rows(request, data, search):
-    out = render(data, lambda view: _page(view, request or {}, search), "cases.rows")
+    out = render(data, lambda view: _page(view, request or {}, search), "cases.rows", remember=False)
     if isinstance(out, tuple):
         return out
     return {"rowData": [], "rowCount": 0}, None, out, no_update, no_update, no_update
@@ -253,7 +253,7 @@ def _lifecycle(view: View, case_id: str) -> list:
 @dash.callback(Output(ids.CS_SIDE_BODY, "children"), Input(ids.AN_STATE, "data"))
 def _side_from_url(data):
     case = ViewState.from_dict(data).get("case")
-    return render(data, lambda view: _lifecycle(view, case), "cases.lifecycle") if case else None
+    return render(data, lambda view: _lifecycle(view, case), "cases.lifecycle", remember=False) if case else None
 
 
 @dash.callback(
@@ -270,5 +270,5 @@ def _side_on_click(cell, _closed, data, search):
     case = str((cell or {}).get("rowId") or "")
     if not case:
         return no_update, no_update, no_update
-    body = render(data, lambda view: _lifecycle(view, case), "cases.lifecycle")
+    body = render(data, lambda view: _lifecycle(view, case), "cases.lifecycle", remember=False)
     return body, "cs-side cs-open", base.with_extra(case=case).search()

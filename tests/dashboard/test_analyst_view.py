@@ -70,3 +70,15 @@ def test_the_analyst_time_is_the_wall_clock_cut_to_the_minute_unless_a_clock_is_
     assert 0 <= (datetime.now(moment.tzinfo) - moment).total_seconds() < 61
     historical = Runtime(small_demo)  # data that ended days ago: as of its newest case, to the second
     assert historical.view_now() == historical.historical()
+
+
+def test_a_builder_that_reads_other_inputs_is_not_remembered(small_demo):
+    app = create_app(small_demo, clock=lambda: FIXTURE_NOW)
+    answers = iter(["page 1", "page 2"])
+    assert _render_plain(app, lambda view: next(answers)) == "page 1"
+    assert _render_plain(app, lambda view: next(answers)) == "page 2"
+
+
+def _render_plain(app, build):
+    with app.server.test_request_context("/"):
+        return render(ViewState().to_dict(), build, "grid", remember=False)
