@@ -59,10 +59,10 @@ def test_the_la_wall_speaks_in_la_terms_as_of_its_newest_case(dash_duo, request,
     shoot(driver, f"{extract}-wall-{size[0]}x{size[1]}.png")
     assert external_requests(driver, base) == []
     assert dash_duo.get_logs() == []
-    # the index page on the same deployment: English, its tables, a quiet console
+    # the analyst overview on the same deployment: English (the deployment's language), its numbers
     driver.get(f"{base}/")
-    wait_until(lambda: "events" in driver.execute_script("return document.body.innerText"), timeout=20,
-               what="the index page")
-    assert "Command center" in dom(driver, "return document.body.innerText")
+    wait_until(lambda: dom(driver, "const e = document.querySelector('.gp-vital[data-key=\"received\"] "
+                                   ".gp-vital-num'); return e && e.textContent"), timeout=40, what="the overview")
+    assert "Overview" in dom(driver, "return document.querySelector('.an-nav').innerText")
     assert external_requests(driver, base) == [] and dash_duo.get_logs() == []
     leave(driver)
