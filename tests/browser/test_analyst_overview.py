@@ -197,7 +197,8 @@ def test_an_area_found_by_name_becomes_the_scope_and_the_breadcrumb(dash_duo, sm
                                  if i.is_displayed()], what="the area search box")[0]
     search.send_keys(name)
     option = wait_until(lambda: [o for o in driver.find_elements("xpath", "//*[@role='option']")
-                                 if o.is_displayed() and o.text.startswith(name)], what="the area among the options")
+                                 if o.is_displayed() and o.text.startswith(name)], timeout=40,
+                        what="the area among the options")
     assert street in option[0].text  # the street tells namesakes apart
     option[0].click()
     wait_until(lambda: f"scope={community}" in driver.current_url, what="the URL to name the area")
