@@ -84,14 +84,12 @@ def test_a_filter_change_is_a_url_that_survives_a_reload_and_back_steps_through_
     goto(dash_duo, f"{base}/")
     driver = dash_duo.driver
     before = _tile(dash_duo, "received")
-    pick(dash_duo, "an-f-window", "近30天")
-    wait_until(lambda: driver.current_url.endswith("/?win=30d"), what="the URL to name the window")
+    pick(dash_duo, "an-f-window", "近30天", until=lambda: driver.current_url.endswith("/?win=30d"))
     ready(dash_duo)
     wait_until(lambda: "近30天" in text_of(dash_duo, "#an-window-text"), what="the header to name the window")
     month = _tile(dash_duo, "received")
     assert month != before
-    pick(dash_duo, "an-f-urgency", "紧急")
-    wait_until(lambda: "urg=urgent" in driver.current_url, what="the URL to name the urgency")
+    pick(dash_duo, "an-f-urgency", "紧急", until=lambda: "urg=urgent" in driver.current_url)
     ready(dash_duo)
     urgent = _tile(dash_duo, "received")
     assert int(urgent.replace(",", "")) < int(month.replace(",", ""))
