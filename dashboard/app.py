@@ -8,7 +8,7 @@ import dash
 from dash import dcc, html
 
 from dashboard import ids
-from dashboard.analyst import exports
+from dashboard.analyst import exports, filters
 from dashboard.runtime import RUNTIME_KEY, Clock, Runtime
 from settings import Settings
 
@@ -54,5 +54,6 @@ def create_app(settings: Settings, clock: Clock | None = None) -> dash.Dash:
     # The analyst pages' filter bar writes the URL through this Location (a history entry per change, no
     # reload); it lives outside the page container so a page's new layout never replaces it.
     app.layout = html.Div([dcc.Location(id=ids.AN_URL, refresh="callback-nav"), dash.page_container])
+    filters.register(app)  # the analyst filter bar: filters -> URL, the area search
     exports.register(app.server)  # /analyst/export/cases.csv and .xlsx
     return app

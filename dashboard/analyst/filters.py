@@ -19,7 +19,7 @@ from dashboard.analyst.state import ViewState
 from dashboard.i18n import language, level_name, pick
 from metrics import areas
 
-__all__ = ["apply_filters", "scope_options", "SEARCH_LIMIT"]
+__all__ = ["SEARCH_LIMIT", "apply_filters", "register", "scope_options"]
 
 SEARCH_LIMIT = 30
 
@@ -53,20 +53,6 @@ def apply_filters(state: ViewState, window: str | None, first: str | None, last:
     return ViewState.from_search(new.search())  # canonical: what a reload would parse
 
 
-@dash.callback(
-    Output(ids.AN_URL, "href"),
-    Input(ids.AN_F_WINDOW, "value"),
-    Input(ids.AN_F_DATES, "start_date"),
-    Input(ids.AN_F_DATES, "end_date"),
-    Input(ids.AN_F_SCOPE, "value"),
-    Input(ids.AN_F_CATEGORY, "value"),
-    Input(ids.AN_F_CHANNEL, "value"),
-    Input(ids.AN_F_URGENCY, "value"),
-    Input(ids.AN_F_DEPARTMENT, "value"),
-    State(ids.AN_STATE, "data"),
-    State("_pages_location", "pathname"),
-    prevent_initial_call=True,
-)
 def _filters_to_url(window, first, last, scope, categories, channels, urgency, departments, data, path):
     state = ViewState.from_dict(data)
     rt = runtime.current()
@@ -100,14 +86,6 @@ def scope_options(con, text: str, current: str | None, current_label: str | None
     return out
 
 
-@dash.callback(
-    Output(ids.AN_F_SCOPE, "options"),
-    Input(ids.AN_F_SCOPE, "search_value"),
-    State(ids.AN_F_SCOPE, "value"),
-    State(ids.AN_F_SCOPE, "options"),
-    State(ids.AN_STATE, "data"),
-    prevent_initial_call=True,
-)
 def _search_scope(text, value, options, data):
     if not text or len(text.strip()) < 1:
         return no_update
@@ -118,3 +96,34 @@ def _search_scope(text, value, options, data):
         deployment = rt.deployment(con, info)
         names = {lv.level: level_name(lv, lang) for lv in deployment.levels}
         return scope_options(con, text, value, label, lang, names)
+
+
+def register(app: dash.Dash) -> None:
+    """Add the filter bar's callbacks to ``app`` (called by :func:`dashboard.app.create_app`).
+
+    Bound to the app rather than declared with ``dash.callback`` at import: a module is imported
+    once per process, and Dash hands the callbacks declared that way to the first app only (the
+    pages' own callbacks are declared again each time Dash loads the pages for a new app).
+    """
+    app.callback(
+        Output(ids.AN_URL, "href"),
+        Input(ids.AN_F_WINDOW, "value"),
+        Input(ids.AN_F_DATES, "start_date"),
+        Input(ids.AN_F_DATES, "end_date"),
+        Input(ids.AN_F_SCOPE, "value"),
+        Input(ids.AN_F_CATEGORY, "value"),
+        Input(ids.AN_F_CHANNEL, "value"),
+        Input(ids.AN_F_URGENCY, "value"),
+        Input(ids.AN_F_DEPARTMENT, "value"),
+        State(ids.AN_STATE, "data"),
+        State("_pages_location", "pathname"),
+        prevent_initial_call=True,
+    )(_filters_to_url)
+    app.callback(
+        Output(ids.AN_F_SCOPE, "options"),
+        Input(ids.AN_F_SCOPE, "search_value"),
+        State(ids.AN_F_SCOPE, "value"),
+        State(ids.AN_F_SCOPE, "options"),
+        State(ids.AN_STATE, "data"),
+        prevent_initial_call=True,
+    )(_search_scope)

@@ -16,7 +16,6 @@ from typing import Any
 from dash import dcc, html
 
 from dashboard import ids, runtime
-from dashboard.analyst import filters  # noqa: F401 - registers the filter bar's callbacks
 from dashboard.analyst.catalogue import Catalogue, catalogue
 from dashboard.analyst.state import ViewState
 from dashboard.components.header import historical_text

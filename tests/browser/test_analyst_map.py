@@ -178,7 +178,10 @@ def test_drill_down_from_the_district_to_a_micro_grid_and_back_up(dash_duo, smal
         path.append((target, level))
     # at the micro-grid: itself among its siblings, the finest level; a click goes no further
     micro, grid = path[-1][0], path[-2][0]
-    s = map_state(driver, grid)
+    # the grid's own map has the same frame: wait for the micro-grid's page, not the one before it
+    s = wait_until(lambda: (x := map_state(driver, grid)) and x["finest"] == "true"
+                   and driver.execute_script(NUMBERS)["_area"] == micro and x, timeout=40,
+                   what="the micro-grid's map")
     assert s["finest"] == "true" and s["level"] == "microgrid" and micro in s["locations"]
     assert driver.execute_script(CRUMBS) == [a for a, _ in path]
     assert_numbers(driver.execute_script(NUMBERS), numbers_of(small_demo, Scope(micro, level="microgrid"),

@@ -82,3 +82,14 @@ def test_a_builder_that_reads_other_inputs_is_not_remembered(small_demo):
 def _render_plain(app, build):
     with app.server.test_request_context("/"):
         return render(ViewState().to_dict(), build, "grid", remember=False)
+
+
+def test_every_app_in_a_process_gets_the_filter_bar(small_demo):
+    """Callbacks declared with ``dash.callback`` outside the pages went to the first app only."""
+    for _ in range(2):
+        app = create_app(small_demo, clock=lambda: FIXTURE_NOW)
+        client = app.server.test_client()
+        client.get("/")
+        outputs = [d["output"] for d in client.get("/_dash-dependencies").get_json()]
+        assert any(o.startswith("an-url.href") for o in outputs)
+        assert "an-f-scope.options" in outputs
