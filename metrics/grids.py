@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from metrics import cache, queries
-from metrics.scope import LEVEL_COLUMNS, LEVELS, Scope, Window
+from metrics.scope import LEVEL_COLUMNS, Scope, Window, check_display_level
 from metrics.vitals import BASELINE_WEEKS, baseline_windows
 from settings import Settings
 
@@ -48,12 +48,8 @@ def grid_aggregates(con: duckdb.DuckDBPyConnection, scope: Scope, level: str, wi
         ``top_category`` (``None`` without cases), ``baseline`` (mean cases in the same window
         of the 4 previous weeks) and ``change_pct`` (NaN when the baseline is 0).
     """
-    if level not in LEVELS:
-        raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
+    check_display_level(con, scope, level)
     ctx = queries.prepare(con, now, settings)
-    scope_level = scope.level_in(ctx.con)
-    if LEVELS.index(level) < LEVELS.index(scope_level):
-        raise ValueError(f"level {level!r} is above the scope's level {scope_level!r}")
     column = LEVEL_COLUMNS.get(level, "NULL")
     start = ctx.local(window.start)
     end = min(ctx.local(window.end), ctx.now)

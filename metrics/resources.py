@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from metrics import queries
-from metrics.scope import LEVEL_COLUMNS, LEVELS, Scope
+from metrics.scope import LEVEL_COLUMNS, Scope, check_display_level
 from settings import Settings
 
 __all__ = ["COUNT_COLUMNS", "PER_10K", "RESOURCE_COLUMNS", "RESOURCE_TABLES", "assets_status", "resources_by_area",
@@ -65,12 +65,8 @@ def resources_by_area(con: duckdb.DuckDBPyConnection, scope: Scope, level: str, 
         ``staff_on_duty_pct``, ``rental_pct`` and ``floating_pct`` (NaN when the denominator is 0)
         and ``<count>_per_10k`` for :data:`PER_10K` (NaN for an area without residents).
     """
-    if level not in LEVELS:
-        raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
+    check_display_level(con, scope, level)
     ctx = queries.prepare(con, now, settings)
-    scope_level = scope.level_in(ctx.con)
-    if LEVELS.index(level) < LEVELS.index(scope_level):
-        raise ValueError(f"level {level!r} is above the scope's level {scope_level!r}")
     column = "area_id" if level == "microgrid" else LEVEL_COLUMNS.get(level, "NULL")
     df = ctx.run("resources_by_area", {"level": level, "self": scope.area_id,
                                        "departments": list(scope.departments)},

@@ -36,6 +36,7 @@ __all__ = [
     "Window",
     "area_level",
     "areas_per_level",
+    "check_display_level",
     "child_level",
     "deployment_levels",
     "district_area",
@@ -135,6 +136,24 @@ def areas_per_level(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, i
     """How many areas of each level lie inside the scope's area (the area itself at its own level)."""
     sql, params = scope.area_predicate("a", microgrid_column="area_id")
     return {str(lv): int(n) for lv, n in con.execute(_sql("areas_per_level").format(area=sql), params).fetchall()}
+
+
+def check_display_level(con: duckdb.DuckDBPyConnection, scope: Scope, level: str) -> str:
+    """Check that areas of ``level`` can be listed inside ``scope`` (a known level, not above the scope's).
+
+    Returns:
+        The scope's own level.
+
+    Raises:
+        ValueError: ``level`` is not a level, or lies above the scope's level.
+        UnknownAreaError: the scope's area is not in the warehouse.
+    """
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
+    scope_level = scope.level_in(con)
+    if LEVELS.index(level) < LEVELS.index(scope_level):
+        raise ValueError(f"level {level!r} is above the scope's level {scope_level!r}")
+    return scope_level
 
 
 def child_level(level: str, levels: list[Level] | tuple[str, ...] | None = None) -> str | None:

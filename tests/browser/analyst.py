@@ -82,6 +82,14 @@ def pick(dash_duo, dropdown_id: str, option_text: str, until=None, attempts: int
                 raise
 
 
+# every data-key of a panel (its id fills %s) -> its data-value
+PANEL_VALUES = """
+const out = {};
+for (const el of document.querySelectorAll('#%s [data-key][data-value]')) out[el.dataset.key] = el.dataset.value;
+return out;
+"""
+
+
 def data_values(dash_duo, selector: str) -> dict[str, str]:
     """``{data-key: data-value}`` of the elements matching ``selector`` inside the page."""
     return dash_duo.driver.execute_script(

@@ -15,18 +15,14 @@ from data.snapshot import SnapshotReader
 from metrics.resources import resources_by_area, resources_now
 from metrics.scope import Scope, Window
 from metrics.vitals import vital_signs
-from tests.browser.analyst import start
+from tests.browser.analyst import PANEL_VALUES, start
 from tests.browser.conftest import screenshot_dir, set_viewport, wait_until
 from tests.conftest import FIXTURE_NOW
 from tests.e2e.conftest import la2020  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.browser
 
-VALUES = """
-const out = {};
-for (const el of document.querySelectorAll('#%s [data-key][data-value]')) out[el.dataset.key] = el.dataset.value;
-return out;
-"""
+VALUES = PANEL_VALUES
 READY = """
 const done = id => document.querySelector('#' + id + ' [data-key], #' + id + ' .an-msg');
 return !!(done('rs-totals') && done('rs-areas') && done('rs-assets'));

@@ -18,17 +18,14 @@ from dashboard.app import create_app
 from data.snapshot import SnapshotReader
 from metrics.scope import Scope
 from metrics.warnings import efficiency_warnings, sla_ticker, surges
+from tests.browser.analyst import PANEL_VALUES
 from tests.browser.conftest import screenshot_dir, set_viewport, wait_until
 from tests.conftest import FIXTURE_NOW
 from tests.e2e.conftest import la2020  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.browser
 
-VALUES = """
-const out = {};
-for (const el of document.querySelectorAll('#%s [data-key][data-value]')) out[el.dataset.key] = el.dataset.value;
-return out;
-"""
+VALUES = PANEL_VALUES
 # the rendered rows of the grid (ag-grid draws the visible ones): [row id, level text, kind text, since]
 ROWS = """
 return [...document.querySelectorAll('#wr-grid .ag-center-cols-container .ag-row')]
