@@ -156,8 +156,9 @@ def test_english_and_the_wall_links(dash_duo, small_demo):
     assert any(h.endswith("/wall?lang=en") for h in hrefs)
     dash_duo.driver.find_element("id", "an-lang").click()
     wait_until(lambda: "lang=zh" in dash_duo.driver.current_url, what="the switch to Chinese")
+    # The URL changes first; the router lays the page out again a moment later.
+    wait_until(lambda: "总览" in text_of(dash_duo, ".an-nav"), what="the navigation in Chinese")
     ready(dash_duo)
-    assert "总览" in text_of(dash_duo, ".an-nav")
     assert dash_duo.get_logs() == []
 
 
