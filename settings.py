@@ -65,7 +65,11 @@ class Settings:
     etl_interval_seconds: int = 60
     # Cron expression (minute hour day month day-of-week) for the nightly reference tables.
     reference_cron: str = "0 2 * * *"  # every day 02:00
+    # The weekly briefing (docs/briefing.md): cron in the deployment's zone for the week just ended;
+    # empty switches the schedule off (`python app.py report` and /briefings still write one).
     briefing_cron: str = "0 8 * * 1"  # Mondays 08:00
+    # Area ids (comma-separated) that get their own briefing besides the whole district's, e.g. the streets.
+    briefing_scopes: str = ""
     snapshots_keep: int = 3
     # Run the scheduler (ETL + live simulator) inside `serve`.
     scheduler_in_serve: bool = True
@@ -195,8 +199,13 @@ def _validate(s: Settings) -> None:
     if not 0 < s.status_red_below <= s.status_amber_below <= 1.5:
         raise bad("status_red_below", "expected 0 < status_red_below <= status_amber_below <= 1.5")
     for name in ("reference_cron", "briefing_cron"):
+        if name == "briefing_cron" and not s.briefing_cron.strip():
+            continue  # no scheduled briefing
         if len(getattr(s, name).split()) != 5:
             raise bad(name, "expected a 5-field cron expression like '0 2 * * *'")
+        problem = _cron_error(getattr(s, name), s.timezone)
+        if problem is not None:
+            raise bad(name, f"not a valid cron expression ({problem})")
     if s.demo_boundary is not None and not s.demo_boundary.exists():
         raise bad("demo_boundary", "file does not exist")
     problem = calendar_error(s.calendar)
@@ -214,6 +223,17 @@ def _validate(s: Settings) -> None:
             if not isinstance(limit, kinds) or isinstance(limit, bool) or limit <= 0:
                 what = "a positive whole number" if whole else "a positive number"
                 raise SettingsError(f"setting sla.{cat}.{stage}: expected {what}, got {limit!r}")
+
+
+def _cron_error(expression: str, timezone: str) -> str | None:
+    """Why APScheduler would refuse ``expression`` (minute hour day month day-of-week), or ``None``."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(expression, timezone=timezone)
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def calendar_error(code: str) -> str | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+import json
 from typing import Any
 
 from dash import dcc, html
@@ -35,6 +36,9 @@ PAGES = (("overview", "/"), ("map", "/map"), ("backlog", "/backlog"), ("warnings
 WALLS = (("home.wall", "/wall"), ("home.wall_map", "/wall?layout=map"),
          ("home.wall_warnings", "/wall?layout=warnings"))
 LOADING_DELAY_MS = 300
+# Keys a page writes into the address in place (the cases page's sort and open case), without laying
+# the page out again: they are left out of the page's ``data-query`` below.
+IN_PLACE_KEYS = ("sort", "case")
 WINDOWS = ("today", "7d", "30d", "90d", "this_week", "last_week", "custom")
 
 
@@ -217,6 +221,8 @@ def page(key: str, query: dict, panels: Sequence[Any], tools: Any = None) -> htm
         return no_data(q, rt.settings)
     window = state.window_at(now, rt.settings.timezone)
     scope_label = (" › ".join(name for _, _, name in crumbs[1:]) or crumbs[0][2]) if crumbs else area_id
+    laid_out_for = sorted((k, str(v)) for k, vs in query.items() if k not in IN_PLACE_KEYS
+                          for v in (vs if isinstance(vs, list) else [vs]))
     return html.Div(className="an-page", lang="zh-CN" if lang == "zh" else "en", children=[
         dcc.Store(id=ids.AN_STATE, data=state.to_dict()),
         _nav(key, state, lang),
@@ -224,4 +230,5 @@ def page(key: str, query: dict, panels: Sequence[Any], tools: Any = None) -> htm
         _filter_bar(state, cat, scope_label, lang, _PATHS[key]),
         html.Div(tools, className="an-tools") if tools is not None else None,
         html.Main(list(panels), className="an-grid"),
-    ])
+    ], **{"data-query": json.dumps(laid_out_for, ensure_ascii=False, separators=(",", ":")),
+          "data-in-place": ",".join(IN_PLACE_KEYS)})

@@ -11,8 +11,15 @@ from dashboard.app import create_app
 from tests.browser.conftest import set_viewport, wait_until
 from tests.conftest import FIXTURE_NOW
 
-# Every panel has answered: no panel body is empty and no loading indicator is showing.
+# The page is laid out for the current address, and every panel has answered: no panel body is empty and no loading indicator is showing.
 PANELS_READY = """
+const page = document.querySelector('.an-page');
+if (page && page.dataset.query !== undefined) {  // laid out for the address shown (Dash's router lags it)
+  const inPlace = (page.dataset.inPlace || '').split(',');
+  const here = [...new URLSearchParams(location.search)].filter(([k]) => !inPlace.includes(k))
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  if (JSON.stringify(here) !== page.dataset.query) { return false; }
+}
 const bodies = [...document.querySelectorAll('.an-panel-body')];
 if (!bodies.length) { return false; }
 if (bodies.some(b => b.childElementCount === 0 && b.textContent.trim() === '')) { return false; }

@@ -1,0 +1,114 @@
+"""Briefing runs: in this process (the command line) or in a process of their own (the schedule, the page's button).
+
+A briefing is CPU work in Python and a Chromium or two. In the web server's process it would hold
+the interpreter while wall screens wait for their refresh, so the schedule and the ``/briefings``
+button start a separate process (``multiprocessing``'s *spawn*: a fresh interpreter with the same
+settings object) and the server only notes that it runs. Every run, wherever it started, writes a
+"running" line and then an "ok" or "failed" line to the archive's run log
+(:func:`dashboard.briefing.archive.record_run`); :func:`runs` folds them into one entry per run and
+calls a run whose process is gone without a word "interrupted".
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from dashboard.briefing.archive import read_runs, record_run
+from dashboard.briefing.week import IsoWeek
+from settings import Settings
+
+__all__ = ["run", "runs", "start", "scheduled"]
+
+log = logging.getLogger(__name__)
+
+
+def run(settings: Settings, week: IsoWeek | None, scope_id: str | None = None, lang: str | None = None,
+        partial: bool = False, trigger: str = "cli", now: datetime | None = None, run_id: str | None = None) -> Path:
+    """Write one briefing here and now, recording the attempt in the run log; returns the PDF's path.
+
+    Raises:
+        Whatever :func:`dashboard.briefing.writer.write_briefing` raises, after recording it.
+    """
+    from dashboard.briefing.writer import write_briefing
+
+    run_id = run_id or uuid.uuid4().hex[:12]
+    entry: dict[str, Any] = {"run": run_id, "trigger": trigger, "week": str(week) if week else None,
+                             "scope": scope_id, "lang": lang, "partial": partial, "pid": os.getpid(),
+                             "started": datetime.now(settings.zone).isoformat(timespec="seconds")}
+    record_run(settings.reports_dir, {**entry, "status": "running"})
+    started = time.monotonic()
+    try:
+        path = write_briefing(settings, week, scope_id=scope_id, lang=lang, partial=partial, now=now)
+    except BaseException as exc:
+        record_run(settings.reports_dir, {**entry, "status": "failed", "seconds": round(time.monotonic() - started, 1),
+                                          "error": f"{type(exc).__name__}: {exc}"})
+        raise
+    record_run(settings.reports_dir, {**entry, "status": "ok", "seconds": round(time.monotonic() - started, 1),
+                                      "path": str(path)})
+    return path
+
+
+def _child(settings: Settings, week: str | None, scope_id: str | None, lang: str | None, partial: bool,
+           trigger: str, run_id: str) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        run(settings, IsoWeek.parse(week) if week else None, scope_id, lang, partial, trigger, run_id=run_id)
+    except Exception:
+        log.exception("briefing run %s failed", run_id)
+        raise SystemExit(1) from None
+
+
+def start(settings: Settings, week: IsoWeek | None, scope_id: str | None = None, lang: str | None = None,
+          partial: bool = False, trigger: str = "page") -> tuple[str, multiprocessing.Process]:
+    """Start a run in its own process; returns at once with the run's id and the process."""
+    run_id = uuid.uuid4().hex[:12]
+    process = multiprocessing.get_context("spawn").Process(
+        target=_child, args=(settings, str(week) if week else None, scope_id, lang, partial, trigger, run_id),
+        name=f"briefing-{run_id}", daemon=False)
+    process.start()
+    return run_id, process
+
+
+def scheduled(settings: Settings) -> None:
+    """The Monday job: the week just ended, for the district and each area of ``briefing_scopes``, in its own process.
+
+    Waits for each run (the scheduler thread, not the server, waits); a failure is in the run log
+    (and the log file) and never stops the scheduler.
+    """
+    scopes: list[str | None] = [None, *[s.strip() for s in settings.briefing_scopes.split(",") if s.strip()]]
+    for scope_id in scopes:
+        try:
+            _, process = start(settings, None, scope_id, None, False, "schedule")
+            process.join()
+        except Exception:
+            log.exception("scheduled briefing for %s could not start", scope_id or "the district")
+
+
+def runs(settings: Settings, limit: int = 20) -> list[dict[str, Any]]:
+    """The last ``limit`` runs, newest first, one entry each (its latest line), with dead "running" ones "interrupted"."""
+    merged: dict[str, dict[str, Any]] = {}
+    for entry in reversed(read_runs(settings.reports_dir, limit * 4)):  # oldest first: later lines win
+        key = str(entry.get("run"))
+        merged[key] = {**merged.get(key, {}), **entry}
+    out = list(merged.values())[::-1][:limit]
+    for entry in out:
+        if entry.get("status") == "running" and not _alive(entry.get("pid")):
+            entry["status"] = "interrupted"
+    return out
+
+
+def _alive(pid: Any) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (TypeError, ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
