@@ -8,6 +8,7 @@ python app.py geography import --mapping MAP.toml FILE...   the deployment's own
 python app.py import --source MAP.toml FILE...            a city's exports through the ETL
 python app.py scheduler       run the ETL schedules alone (for multi-process web tiers)
 python app.py simulate        drop live demo cases into the landing zone (demo warehouses only)
+python app.py report --week 2026-W47 [--scope AREA] [--lang en] [--partial]   write the weekly briefing (PDF)
 
 Every command checks its arguments (a bad one is named in the message, exit status 2) and exits
 with status 1 and a one-line message, never a traceback, when it fails.
@@ -103,7 +104,21 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--per-day", type=_whole(1, "a positive whole number"),
                    help="cases a day (default: setting simulate_cases_per_day)")
     m.add_argument("--seconds", type=_seconds, default=0, help="stop after this many seconds (0 = run forever)")
+    r = sub.add_parser("report", help="write the weekly briefing PDF of an ISO week and print its path")
+    r.add_argument("--week", type=_iso_week, help="ISO week such as 2026-W47 (default: the last complete week)")
+    r.add_argument("--scope", metavar="AREA_ID", help="an area id (default: the whole district)")
+    r.add_argument("--lang", choices=("zh", "en"), help="language (default: setting language)")
+    r.add_argument("--partial", action="store_true", help="write a week that is not over yet, marked as partial")
     return p
+
+
+def _iso_week(text: str):
+    from dashboard.briefing.week import IsoWeek
+
+    try:
+        return IsoWeek.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _port_free(host: str, port: int) -> str | None:
@@ -150,9 +165,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)  # systemd / docker stop: the same orderly shutdown as Ctrl-C
     try:
         if settings.scheduler_in_serve and not getattr(args, "no_scheduler", False):
+            from dashboard.briefing.jobs import schedule_jobs
             from data.schedule import start_background_scheduler
 
-            scheduler = start_background_scheduler(settings)
+            scheduler = start_background_scheduler(settings, extra=schedule_jobs(settings))
         warmup.start(runtime.of(app))  # the default wall's numbers, before the first wall asks
         print(f"GridPulse serving on http://{settings.host}:{settings.port}/", file=sys.stderr)
         app.run(host=settings.host, port=settings.port, debug=settings.debug)
@@ -238,8 +254,40 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     return run_import(settings, args)
 
 
+def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
+    """``app.py report``: write one briefing here (logged in the archive's run log) and print its path."""
+    from dashboard.briefing import jobs
+    from dashboard.briefing.preflight import BriefingUnavailable
+    from dashboard.briefing.writer import WeekNotOver
+    from data.snapshot import NoSnapshotError
+    from metrics.scope import UnknownAreaError
+
+    try:
+        path = jobs.run(settings, args.week, args.scope, args.lang, args.partial, trigger="cli")
+    except (BriefingUnavailable, WeekNotOver) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except UnknownAreaError as exc:
+        print(f"error: argument --scope: {exc}", file=sys.stderr)
+        return 2
+    except NoSnapshotError:
+        print("error: " + NO_DATA_HINT.format(var=settings.var_dir), file=sys.stderr)
+        return 1
+    print(path)
+    return 0
+
+
+def _with_briefing(handler):
+    """A scheduler command that also runs the weekly briefing (``data/`` cannot import it itself)."""
+    from dashboard.briefing.jobs import schedule_jobs
+
+    def run(settings: Settings, args: argparse.Namespace) -> int:
+        return handler(settings, args, extra=schedule_jobs(settings))
+    return run
+
+
 def main(argv: list[str] | None = None) -> int:
-    """The command line: ``app.py serve|demo|etl|scheduler|simulate``; returns the exit status."""
+    """The command line: ``app.py serve|demo|etl|scheduler|simulate|report``; returns the exit status."""
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -253,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     from data import cli as data_cli  # etl, scheduler and simulate
 
     handlers = {"serve": cmd_serve, "demo": cmd_demo, "geography": cmd_geography, "import": cmd_import,
-                **data_cli.HANDLERS}
+                **data_cli.HANDLERS, "report": cmd_report, "scheduler": _with_briefing(data_cli.cmd_scheduler)}
     try:
         return handlers[args.command](settings, args)
     except KeyboardInterrupt:

@@ -90,11 +90,11 @@ def cmd_etl(settings, args: argparse.Namespace) -> int:
     return 0 if result.status == "ok" else 1
 
 
-def cmd_scheduler(settings, args: argparse.Namespace) -> int:
-    """``python app.py scheduler``: the ETL schedules (and the simulator) alone, until Ctrl-C."""
+def cmd_scheduler(settings, args: argparse.Namespace, extra: tuple = ()) -> int:
+    """``python app.py scheduler``: the ETL schedules (and the simulator, and ``extra`` jobs) alone, until Ctrl-C."""
     from data.schedule import start_background_scheduler
 
-    scheduler = start_background_scheduler(settings)
+    scheduler = start_background_scheduler(settings, extra=extra)
     print(f"scheduler running: events every {settings.etl_interval_seconds} s, reference tables at cron "  # noqa: T201
           f"'{settings.reference_cron}' ({settings.timezone}); Ctrl-C stops", file=sys.stderr)
     try:

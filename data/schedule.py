@@ -1,4 +1,5 @@
-"""Schedules: the events ETL every minute, the reference tables nightly, the demo's live simulator every 15 s.
+"""Schedules: the events ETL every minute, the reference tables nightly, the demo's live simulator every 15 s,
+and the jobs handed in by ``app.py`` (the weekly briefing, Mondays 08:00).
 
 All jobs run in one APScheduler ``BackgroundScheduler`` in the deployment's zone (Asia/Shanghai by
 default), inside ``python app.py serve`` or alone in ``python app.py scheduler``. There is exactly
@@ -14,7 +15,9 @@ sources, whatever ``simulate_cases_per_day`` says.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -22,12 +25,44 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from data import etl, meta
 
-__all__ = ["build_scheduler", "start_background_scheduler", "SIMULATOR_TICK_SECONDS"]
+__all__ = ["CronJob", "build_scheduler", "start_background_scheduler", "SIMULATOR_TICK_SECONDS"]
 
 log = logging.getLogger(__name__)
 
 SIMULATOR_TICK_SECONDS = 15
 _JOB_DEFAULTS = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 300}
+
+
+class CronJob(NamedTuple):
+    """A job of another part of GridPulse that the one scheduler runs (the weekly briefing, from ``app.py``).
+
+    ``data/`` imports nothing of the web tier, so such jobs are handed in rather than imported here.
+
+    Attributes:
+        func: called with the settings.
+        cron: a 5-field cron expression in the deployment's zone.
+        id: the job id.
+        name: a name for the log.
+        catch_up: called once, a minute after start, with the settings and the fire time the job
+            last had before now (``None`` when none this week): runs missed while nothing was
+            scheduling (the scheduler is in-memory, so it cannot know them itself).
+    """
+
+    func: Callable
+    cron: str
+    id: str
+    name: str
+    catch_up: Callable | None = None
+
+
+def _last_fire(trigger: CronTrigger, now: datetime) -> datetime | None:
+    """The trigger's last fire time in the 7 days before ``now`` (APScheduler 3 only looks forward)."""
+    t = trigger.get_next_fire_time(None, now - timedelta(days=7))
+    last = None
+    while t is not None and t <= now:
+        last = t
+        t = trigger.get_next_fire_time(t, t + timedelta(seconds=1))
+    return last
 
 
 def _events_job(settings) -> None:
@@ -52,11 +87,12 @@ def _simulator_job(simulator) -> None:
         log.exception("simulator tick failed")
 
 
-def build_scheduler(settings, simulate: bool | None = None) -> BackgroundScheduler:
+def build_scheduler(settings, simulate: bool | None = None, extra: Sequence[CronJob] = ()) -> BackgroundScheduler:
     """A configured, not yet started scheduler.
 
     Args:
         settings: intervals, cron expression, zone, simulator rate.
+        extra: jobs of the web tier to run on their own cron (the weekly briefing).
         simulate: add the simulator job (default: when ``simulate_cases_per_day`` > 0 and the current
             snapshot is a demo warehouse; on any other warehouse it is off, said once at INFO).
     """
@@ -68,6 +104,14 @@ def build_scheduler(settings, simulate: bool | None = None) -> BackgroundSchedul
     sched.add_job(  # reference_cron, "0 2 * * *" by default: every day at 02:00 local time: all tables
         _reference_job, CronTrigger.from_crontab(settings.reference_cron, timezone=tz), args=[settings],
         id="etl-reference", name="reference ETL")
+    for job in extra:
+        trigger = CronTrigger.from_crontab(job.cron, timezone=tz)
+        sched.add_job(job.func, trigger, args=[settings], id=job.id, name=job.name)
+        if job.catch_up is not None:
+            now = datetime.now(tz)
+            sched.add_job(job.catch_up, "date", run_date=now + timedelta(minutes=1),
+                          args=[settings, _last_fire(trigger, now)], id=f"{job.id}-catch-up",
+                          name=f"{job.name} (catch up)")
     if simulate is None:
         simulate = settings.simulate_cases_per_day > 0
         found = meta.snapshot_meta(settings.current_file, settings.timezone) if simulate else None
@@ -89,9 +133,10 @@ def build_scheduler(settings, simulate: bool | None = None) -> BackgroundSchedul
     return sched
 
 
-def start_background_scheduler(settings, simulate: bool | None = None) -> BackgroundScheduler:
+def start_background_scheduler(settings, simulate: bool | None = None, extra: Sequence[CronJob] = ()
+                               ) -> BackgroundScheduler:
     """Build and start the scheduler in background threads; stop it with ``.shutdown(wait=False)``."""
-    sched = build_scheduler(settings, simulate)
+    sched = build_scheduler(settings, simulate, extra)
     # APScheduler logs every job run at INFO: eight lines a minute here. Our jobs log what they did.
     executor_log = logging.getLogger("apscheduler.executors.default")
     if executor_log.level == logging.NOTSET:

@@ -31,9 +31,8 @@ _ALWAYS = "0123456789 .,:;%+-−–—/()[]·•●▲■○↑↓→≥≤×第
 
 def subset_truetype(face: FontFile, text: str) -> bytes:
     """The face reduced to the characters of ``text``, with TrueType outlines, as font file bytes."""
-    font = TTFont(str(face.path), fontNumber=face.index, lazy=False)
-    options = subset.Options()
-    options.layout_features = ["*"]
+    font = TTFont(str(face.path), fontNumber=face.index, lazy=True)
+    options = subset.Options()  # the default layout features (kerning, ligatures ...): all a printed page uses
     options.name_IDs = ["*"]
     options.notdef_outline = True
     options.hinting = False

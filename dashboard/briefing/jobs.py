@@ -24,7 +24,7 @@ from dashboard.briefing.archive import read_runs, record_run
 from dashboard.briefing.week import IsoWeek
 from settings import Settings
 
-__all__ = ["run", "runs", "start", "scheduled"]
+__all__ = ["run", "runs", "start", "scheduled", "catch_up", "schedule_jobs"]
 
 log = logging.getLogger(__name__)
 
@@ -82,13 +82,65 @@ def scheduled(settings: Settings) -> None:
     Waits for each run (the scheduler thread, not the server, waits); a failure is in the run log
     (and the log file) and never stops the scheduler.
     """
-    scopes: list[str | None] = [None, *[s.strip() for s in settings.briefing_scopes.split(",") if s.strip()]]
-    for scope_id in scopes:
+    for scope_id in _scopes(settings):
         try:
             _, process = start(settings, None, scope_id, None, False, "schedule")
             process.join()
         except Exception:
             log.exception("scheduled briefing for %s could not start", scope_id or "the district")
+
+
+def _scopes(settings: Settings) -> list[str | None]:
+    return [None, *[s.strip() for s in settings.briefing_scopes.split(",") if s.strip()]]
+
+
+def catch_up(settings: Settings, last_fire: datetime | None) -> None:
+    """Write the briefing the schedule missed this week while nothing was running (once, after start).
+
+    When the cron's last fire time (``last_fire``, within the past week) is past and the district's
+    briefing of the week before it is not in the archive, :func:`scheduled` runs now. A Monday on
+    which the server was down therefore still gets its briefing when the server comes back.
+    """
+    if last_fire is None:
+        return
+    from dashboard.briefing.archive import report_path
+
+    week = IsoWeek.last_complete(last_fire, settings.timezone)
+    missing = []
+    for scope_id in _scopes(settings):
+        folder_id = scope_id or _district_id(settings)
+        if folder_id is None:
+            return  # nothing published yet: nothing to brief
+        if not report_path(settings.reports_dir, folder_id, week, settings.language, settings.language).exists():
+            missing.append(scope_id)
+    if missing:
+        log.info("briefing of %s missing after the %s run: writing it now", week, last_fire.isoformat())
+        for scope_id in missing:
+            _, process = start(settings, week, scope_id, None, False, "catch-up")
+            process.join()
+
+
+def _district_id(settings: Settings) -> str | None:
+    from dashboard.runtime import Runtime, read_deployment
+    from data.snapshot import NoSnapshotError
+
+    rt = Runtime(settings)
+    try:
+        with rt.snapshot() as (con, _):
+            return read_deployment(con).district_id
+    except (NoSnapshotError, LookupError):
+        return None
+    finally:
+        rt.close()
+
+
+def schedule_jobs(settings: Settings) -> tuple:
+    """The scheduler's briefing job (``briefing_cron``, Mondays 08:00 by default), none when the setting is empty."""
+    from data.schedule import CronJob
+
+    if not settings.briefing_cron.strip():
+        return ()
+    return (CronJob(scheduled, settings.briefing_cron, "briefing", "weekly briefing", catch_up),)
 
 
 def runs(settings: Settings, limit: int = 20) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ def measure(value: float | None, unit: str, lang: str) -> str:
         return DASH
     if unit == "%":
         return f"{num}%"
-    sep = "" if lang == "zh" else " "
+    sep = "" if lang == "zh" or unit_text.startswith("/") else " "
     return f"{num}{sep}{unit_text}".strip()
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Callable, Mapping
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 __all__ = ["Chart", "Printed", "render_pdf"]
 
@@ -39,20 +39,28 @@ class Printed(NamedTuple):
     blocked: tuple[str, ...]  # URLs the page tried to fetch (all refused)
 
 
-def render_pdf(chromium: str, charts: Mapping[str, Chart], page: Callable[[dict[str, str]], str]) -> Printed:
+def render_pdf(chromium: str, charts: Mapping[str, Chart], page: Callable[[dict[str, str], Any], str],
+               meanwhile: Callable[[], Any] = lambda: None) -> Printed:
     """Draw ``charts``, build the page with them and print it.
 
     Args:
         chromium: the browser executable (:func:`dashboard.briefing.preflight.find_chromium`).
         charts: name -> chart.
-        page: gets ``{name: svg}`` and returns the whole HTML document.
+        page: gets ``{name: svg}`` and the result of ``meanwhile``, returns the whole HTML document.
+        meanwhile: work for a thread while the browser draws (the font subset: a second of CPU
+            that would otherwise wait for kaleido's start-up).
     """
-    return asyncio.run(asyncio.wait_for(_render(chromium, charts, page), _TIMEOUT_S))
+    return asyncio.run(asyncio.wait_for(_render(chromium, charts, page, meanwhile), _TIMEOUT_S))
 
 
-async def _render(chromium: str, charts: Mapping[str, Chart], page: Callable[[dict[str, str]], str]) -> Printed:
-    svgs = await _draw(chromium, charts) if charts else {}
-    return await _print(chromium, page(svgs))
+async def _render(chromium: str, charts: Mapping[str, Chart], page: Callable[[dict[str, str], Any], str],
+                  meanwhile: Callable[[], Any]) -> Printed:
+    side = asyncio.create_task(asyncio.to_thread(meanwhile))
+    try:
+        svgs = await _draw(chromium, charts) if charts else {}
+    finally:
+        extra = await side
+    return await _print(chromium, page(svgs, extra))
 
 
 async def _draw(chromium: str, charts: Mapping[str, Chart]) -> dict[str, str]:

@@ -51,8 +51,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "backlog.weekly": ("近 {n} 周：受理、办结与在办", "The last {n} weeks: received, closed and open"),
     "col.day": ("日期", "Day"),
     "col.week_start": ("周（起）", "Week of"),
-    "col.inflow": ("受理", "Received"),
-    "col.outflow": ("办结", "Closed"),
+    "col.inflow": ("流入", "Inflow"),  # the words of the chart above (dashboard.i18n backlog.*)
+    "col.outflow": ("流出", "Outflow"),
     "col.open": ("在办（日终）", "Open (at end)"),
     "col.overdue": ("超期（日终）", "Overdue (at end)"),
     "col.open_w": ("在办（周末）", "Open (at end)"),

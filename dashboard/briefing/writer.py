@@ -85,11 +85,10 @@ def render(settings: Settings, week: IsoWeek | None, scope_id: str | None = None
     ctx = document.context(b, lang, snapshot)
     figures = charts.charts(b, lang)
 
-    def page(svgs: dict[str, str]) -> str:
-        text = document.html(ctx, svgs, "", lang)  # the characters the font subset must hold
-        return document.html(ctx, svgs, fonts.font_faces(faces, text), lang)
-
-    printed = pdf.render_pdf(chromium, figures, page)
+    # every character the page can show: its own text and every string of the figures (the SVGs' text)
+    text = document.html(ctx, dict.fromkeys(figures, ""), "", lang) + json.dumps([c.figure for c in figures.values()], ensure_ascii=False)
+    printed = pdf.render_pdf(chromium, figures, lambda svgs, faces_css: document.html(ctx, svgs, faces_css, lang),
+                             meanwhile=lambda: fonts.font_faces(faces, text))
     if printed.blocked:
         log.warning("the briefing tried to fetch %d URLs (all blocked): %s", len(printed.blocked), printed.blocked[:3])
     meta = {"scope_id": b.area_id, "scope_name": b.area_names[-1][1] if lang == "en" and b.area_names[-1][1]
