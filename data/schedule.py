@@ -25,7 +25,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from data import etl, meta
 
-__all__ = ["CronJob", "build_scheduler", "start_background_scheduler", "SIMULATOR_TICK_SECONDS"]
+__all__ = ["CronJob", "build_scheduler", "cron_trigger", "start_background_scheduler", "SIMULATOR_TICK_SECONDS"]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,39 @@ class CronJob(NamedTuple):
     id: str
     name: str
     catch_up: Callable | None = None
+
+
+_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")  # crontab numbering: 0 and 7 are Sunday
+
+
+def _crontab_days(field: str) -> str:
+    """A crontab day-of-week field in APScheduler's words: ``"1"`` -> ``"mon"``, ``"1-5"`` -> ``"mon,...,fri"``.
+
+    APScheduler 3 counts weekdays from Monday = 0 even in ``from_crontab`` (its issue 286), so
+    ``"0 8 * * 1"`` would fire on Tuesdays. Names mean the same to both, so numbers become names;
+    ranges and steps are spelled out.
+
+    >>> _crontab_days("1"), _crontab_days("1-5"), _crontab_days("0,6"), _crontab_days("*/3"), _crontab_days("mon")
+    ('mon', 'mon,tue,wed,thu,fri', 'sun,sat', 'sun,wed,sat', 'mon')
+    """
+    out = []
+    for part in field.split(","):
+        span, _, step = part.partition("/")
+        if span == "*" and not step:
+            return "*"
+        if not (span.replace("-", "").isdigit() or span == "*"):
+            out.append(part)  # names (and anything else) pass through for APScheduler to judge
+            continue
+        lo, _, hi = ("0-6" if span == "*" else span).partition("-")
+        days = range(int(lo), int(hi or lo) + 1, int(step or 1))
+        out += [_DAY_NAMES[d] if 0 <= d <= 7 else str(d) for d in days]
+    return ",".join(dict.fromkeys(out))
+
+
+def cron_trigger(expression: str, tz) -> CronTrigger:
+    """A trigger for a standard 5-field crontab expression (minute hour day month day-of-week) in zone ``tz``."""
+    minute, hour, day, month, dow = expression.split()
+    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=_crontab_days(dow), timezone=tz)
 
 
 def _last_fire(trigger: CronTrigger, now: datetime) -> datetime | None:
@@ -102,10 +135,10 @@ def build_scheduler(settings, simulate: bool | None = None, extra: Sequence[Cron
         _events_job, IntervalTrigger(seconds=settings.etl_interval_seconds, timezone=tz), args=[settings],
         id="etl-events", name="events ETL", next_run_time=datetime.now(tz))
     sched.add_job(  # reference_cron, "0 2 * * *" by default: every day at 02:00 local time: all tables
-        _reference_job, CronTrigger.from_crontab(settings.reference_cron, timezone=tz), args=[settings],
+        _reference_job, cron_trigger(settings.reference_cron, tz), args=[settings],
         id="etl-reference", name="reference ETL")
     for job in extra:
-        trigger = CronTrigger.from_crontab(job.cron, timezone=tz)
+        trigger = cron_trigger(job.cron, tz)
         sched.add_job(job.func, trigger, args=[settings], id=job.id, name=job.name)
         if job.catch_up is not None:
             now = datetime.now(tz)

@@ -76,18 +76,29 @@ def start(settings: Settings, week: IsoWeek | None, scope_id: str | None = None,
     return run_id, process
 
 
-def scheduled(settings: Settings) -> None:
+def scheduled(settings: Settings, now: datetime | None = None) -> list[tuple[IsoWeek, str | None]]:
     """The Monday job: the week just ended, for the district and each area of ``briefing_scopes``, in its own process.
 
     Waits for each run (the scheduler thread, not the server, waits); a failure is in the run log
     (and the log file) and never stops the scheduler.
+
+    Args:
+        settings: the deployment's settings.
+        now: the fire time (default: the wall clock); the week is the last one complete at it.
+
+    Returns:
+        The (week, scope) pairs started.
     """
+    week = IsoWeek.last_complete(now or datetime.now(settings.zone), settings.timezone)
+    started = []
     for scope_id in _scopes(settings):
+        started.append((week, scope_id))
         try:
-            _, process = start(settings, None, scope_id, None, False, "schedule")
+            _, process = start(settings, week, scope_id, None, False, "schedule")
             process.join()
         except Exception:
             log.exception("scheduled briefing for %s could not start", scope_id or "the district")
+    return started
 
 
 def _scopes(settings: Settings) -> list[str | None]:

@@ -156,7 +156,7 @@ def _week_surges(con: duckdb.DuckDBPyConnection, scope: Scope, start: datetime, 
 
 
 def gather(con: duckdb.DuckDBPyConnection, deployment: Deployment, settings: Settings, week: IsoWeek,
-           area_id: str | None, now: datetime, partial: bool = False) -> Briefing:
+           area_id: str | None, now: datetime, generated_at: datetime | None = None) -> Briefing:
     """All the numbers of the briefing of ``week`` for ``area_id`` (the district when ``None``).
 
     Args:
@@ -165,8 +165,9 @@ def gather(con: duckdb.DuckDBPyConnection, deployment: Deployment, settings: Set
         settings: the deployment's settings.
         week: the week.
         area_id: the area, any level.
-        now: the present moment (the as-of time of a partial week; the generated-at time).
-        partial: the week is not over at ``now``.
+        now: the data's present (the wall clock, or the newest case of historical data): the as-of
+            time when it falls inside the week, which makes the briefing partial.
+        generated_at: when the briefing is written (default ``now``).
 
     Raises:
         metrics.scope.UnknownAreaError: no such area.
@@ -208,7 +209,8 @@ def gather(con: duckdb.DuckDBPyConnection, deployment: Deployment, settings: Set
     newest = newest_case(con)
     notice = calendar_notice(default_calendar(settings), start.date(), end.date() + timedelta(days=14))
     return Briefing(
-        week=week, start=start, end=end, as_of=as_of, partial=partial, generated_at=now.astimezone(start.tzinfo),
+        week=week, start=start, end=end, as_of=as_of, partial=as_of < end,
+        generated_at=(generated_at or now).astimezone(start.tzinfo),
         data_as_of=None if newest is None else min(newest.astimezone(start.tzinfo), as_of),
         deployment=deployment, area_id=area_id, area_level=level, area_names=names, scope=scope,
         calendar_notice=(notice.zh, notice.en) if notice else None,

@@ -83,4 +83,4 @@ def find_cjk_fonts(family: str = CJK_FAMILY) -> dict[int, FontFile]:
 
 def check() -> tuple[str, dict[int, FontFile]]:
     """Both requirements at once: ``(chromium, fonts)``; raises :class:`BriefingUnavailable` naming what is missing."""
-    return find_chromium(), find_cjk_fonts()
+    return find_chromium(), find_cjk_fonts(CJK_FAMILY)

@@ -52,7 +52,9 @@ def render(settings: Settings, week: IsoWeek | None, scope_id: str | None = None
             data, its newest case).
         scope_id: an area id (the district when ``None``).
         lang: ``"zh"`` or ``"en"`` (default: the ``language`` setting).
-        partial: write a week that is not over yet, marked as partial.
+        partial: write a week that is not over yet (by the wall clock, or ``now``). A briefing is marked
+            partial whenever its figures end before the week does: a week not over, or historical
+            data whose newest case falls inside the week.
         now: the present moment (default: the wall clock; tests pass a fixed one).
 
     Raises:
@@ -66,18 +68,18 @@ def render(settings: Settings, week: IsoWeek | None, scope_id: str | None = None
     chromium, faces = preflight.check()
     lang = _language(lang, settings)
     started = time.monotonic()
+    wall = now or datetime.now(settings.zone)
     rt = Runtime(settings, clock=(lambda: now) if now is not None else None)
-    present = rt.now()
+    present = rt.now()  # the data's present: the wall clock, or the newest case of historical data
     week = week or IsoWeek.last_complete(present, settings.timezone)
-    if not week.is_over(present, settings.timezone) and not partial:
+    if not week.is_over(wall, settings.timezone) and not partial:
         end = week.bounds(settings.timezone)[1]
         raise WeekNotOver(f"{week} is not over until {end:%Y-%m-%d %H:%M} ({settings.timezone}); write it as it "
                           "stands with --partial (marked as partial)")
-    partial = partial and not week.is_over(present, settings.timezone)
     try:
         with rt.snapshot() as (con, info):
             deployment = rt.deployment(con, info)
-            b = gather(con, deployment, settings, week, scope_id, present, partial)
+            b = gather(con, deployment, settings, week, scope_id, min(present, wall), wall)
             snapshot = info.name
     finally:
         rt.close()
