@@ -13,9 +13,9 @@ W47 = IsoWeek(2026, 47)
 
 
 def test_paths_name_the_scope_week_and_a_language_other_than_the_default(tmp_path):
-    assert archive.report_path(tmp_path, "330108", W47, "zh", "zh") == tmp_path / "330108" / "2026-W47.pdf"
-    assert archive.report_path(tmp_path, "330108", W47, "en", "zh") == tmp_path / "330108" / "2026-W47.en.pdf"
-    assert archive.report_path(tmp_path, "330108", IsoWeek(2027, 1), "zh", "en").name == "2027-W01.zh.pdf"
+    assert archive.report_path(tmp_path, "D-001", W47, "zh", "zh") == tmp_path / "D-001" / "2026-W47.pdf"
+    assert archive.report_path(tmp_path, "D-001", W47, "en", "zh") == tmp_path / "D-001" / "2026-W47.en.pdf"
+    assert archive.report_path(tmp_path, "D-001", IsoWeek(2027, 1), "zh", "en").name == "2027-W01.zh.pdf"
     # an id that is not a safe file name never leaves the archive folder
     odd = archive.report_path(tmp_path, "../../etc/x y", W47, "zh", "zh")
     assert odd.parent.parent == tmp_path and odd.parent.name == "_.._etc_x_y"
@@ -41,26 +41,26 @@ def test_a_failed_write_leaves_the_old_file_whole_and_no_temporary_file(tmp_path
 
 def test_listing_reads_the_sidecars_newest_week_first(tmp_path):
     for week, lang, partial in ((W47, "zh", False), (IsoWeek(2026, 48), "zh", True), (W47, "en", False)):
-        pdf = archive.report_path(tmp_path, "330108", week, lang, "zh")
+        pdf = archive.report_path(tmp_path, "D-001", week, lang, "zh")
         archive.write_atomic(pdf, b"%PDF-1.7 x")
         archive.write_atomic(pdf.with_suffix(".json"), json.dumps(
-            {"scope_id": "330108", "scope_name": "滨江区", "week": str(week), "lang": lang, "partial": partial,
+            {"scope_id": "D-001", "scope_name": "示例区", "week": str(week), "lang": lang, "partial": partial,
              "pages": 7, "seconds": 12.5}).encode())
-    (tmp_path / "330108" / ".2026-W49.pdf.x.tmp").write_bytes(b"half")  # a crashed write is not listed
-    (tmp_path / "330108" / "notes.pdf").write_bytes(b"%PDF")  # nor anything not named by the archive
+    (tmp_path / "D-001" / ".2026-W49.pdf.x.tmp").write_bytes(b"half")  # a crashed write is not listed
+    (tmp_path / "D-001" / "notes.pdf").write_bytes(b"%PDF")  # nor anything not named by the archive
     found = archive.list_reports(tmp_path, "zh")
     assert [(str(r.week), r.lang, r.partial) for r in found] == [("2026-W48", "zh", True), ("2026-W47", "en", False),
                                                                    ("2026-W47", "zh", False)]
-    assert found[0].scope_name == "滨江区" and found[0].pages == 7 and found[0].size == len(b"%PDF-1.7 x")
+    assert found[0].scope_name == "示例区" and found[0].pages == 7 and found[0].size == len(b"%PDF-1.7 x")
 
 
-@pytest.mark.parametrize("folder, name", [("..", "settings.py"), ("330108", "../../settings.py"), (".", "x.pdf"),
-                                          ("330108", "2026-W47.json"), ("330108", "2026-W47.pdf/../x"),
+@pytest.mark.parametrize("folder, name", [("..", "settings.py"), ("D-001", "../../settings.py"), (".", "x.pdf"),
+                                          ("D-001", "2026-W47.json"), ("D-001", "2026-W47.pdf/../x"),
                                           ("33 0108", "2026-W47.pdf")])
 def test_find_report_serves_archive_names_only(tmp_path, folder, name):
-    archive.write_atomic(tmp_path / "330108" / "2026-W47.pdf", b"%PDF")
+    archive.write_atomic(tmp_path / "D-001" / "2026-W47.pdf", b"%PDF")
     assert archive.find_report(tmp_path, folder, name) is None
-    assert archive.find_report(tmp_path, "330108", "2026-W47.pdf") == tmp_path / "330108" / "2026-W47.pdf"
+    assert archive.find_report(tmp_path, "D-001", "2026-W47.pdf") == tmp_path / "D-001" / "2026-W47.pdf"
 
 
 def test_runs_fold_into_one_entry_each_and_a_dead_running_one_is_interrupted(tmp_path):

@@ -36,20 +36,20 @@ def _record_starts(monkeypatch):
 
 
 def test_the_job_fires_on_monday_0800_for_w53_then_w01(tmp_path, monkeypatch):
-    settings = Settings(var_dir=tmp_path, briefing_scopes="S-CH, S-XX")
+    settings = Settings(var_dir=tmp_path, briefing_scopes="ST-A, ST-B")
     trigger = _briefing_trigger(settings)
     assert isinstance(trigger, CronTrigger)
     started = _record_starts(monkeypatch)
 
     fire = trigger.get_next_fire_time(None, datetime(2026, 12, 30, 12, 0, tzinfo=SH))
     assert fire == datetime(2027, 1, 4, 8, 0, tzinfo=SH)
-    assert jobs.scheduled(settings, now=fire) == [(IsoWeek(2026, 53), None), (IsoWeek(2026, 53), "S-CH"),
-                                                  (IsoWeek(2026, 53), "S-XX")]
+    assert jobs.scheduled(settings, now=fire) == [(IsoWeek(2026, 53), None), (IsoWeek(2026, 53), "ST-A"),
+                                                  (IsoWeek(2026, 53), "ST-B")]
     fire = trigger.get_next_fire_time(fire, datetime(2027, 1, 4, 8, 0, 1, tzinfo=SH))
     assert fire == datetime(2027, 1, 11, 8, 0, tzinfo=SH)
     jobs.scheduled(settings, now=fire)
-    assert [s[:2] for s in started] == [("2026-W53", None), ("2026-W53", "S-CH"), ("2026-W53", "S-XX"),
-                                        ("2027-W01", None), ("2027-W01", "S-CH"), ("2027-W01", "S-XX")]
+    assert [s[:2] for s in started] == [("2026-W53", None), ("2026-W53", "ST-A"), ("2026-W53", "ST-B"),
+                                        ("2027-W01", None), ("2027-W01", "ST-A"), ("2027-W01", "ST-B")]
     assert {s[2] for s in started} == {"schedule"}
 
 
