@@ -70,14 +70,21 @@ def charts(b: Briefing, lang: str) -> dict[str, Chart]:
     """Every chart of the briefing by name (maps only where the scope has areas to colour)."""
     out = {"daily": Chart(_backlog(b.daily, lang, "day"), *CHART_SIZE),
            "weekly": Chart(_backlog(b.weekly, lang, "week"), *CHART_SIZE)}
-    for name, measure in (("map_per_10k", "per_10k"), ("map_overdue", "overdue")):
+    for name, measure in (("map_per_10k", _rate_measure(b)), ("map_overdue", "overdue")):
         fig = _map(b, measure, lang)
         if fig is not None:
             out[name] = Chart(fig, *MAP_SIZE)
     return out
 
 
+def _rate_measure(b: Briefing) -> str:
+    """Cases per 10,000 residents, or plain cases where the geography has no resident counts (LA's councils)."""
+    rates = b.map.aggregates.get("per_10k")
+    return "per_10k" if rates is not None and rates.notna().any() else "cases"
+
+
 def map_titles(b: Briefing, lang: str) -> dict[str, str]:
     """The maps' captions, naming the level coloured."""
     level = level_name(b.deployment.level(b.map.level), lang)
-    return {"map_per_10k": tr("map.per_10k", lang, level=level), "map_overdue": tr("map.overdue", lang, level=level)}
+    return {"map_per_10k": tr(f"map.{_rate_measure(b)}", lang, level=level),
+            "map_overdue": tr("map.overdue", lang, level=level)}

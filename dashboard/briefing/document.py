@@ -50,7 +50,7 @@ def _when(t: pd.Timestamp | Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 def _vitals(b: Briefing, lang: str) -> list[dict[str, Any]]:
-    prev = b.previous.by_key()
+    prev = b.previous.by_key() if b.previous else {}
     rows = []
     for m in b.vitals.metrics:
         p = prev.get(m.key)
@@ -136,7 +136,8 @@ def _side_by_side(b: Briefing, lang: str) -> dict[str, Any]:
             for c in b.children:
                 m = c.vitals.by_key()[key]
                 cells.append({"text": numbers.measure(m.value, m.unit, lang), "status": m.status})
-        rows.append({"label": label, "cells": cells})
+        if any(c["text"] != DASH for c in cells):  # a measure no area has (LA records no acceptance) says nothing
+            rows.append({"label": label, "cells": cells})
     return {"heads": heads, "rows": rows, "transposed": len(heads) > 6}
 
 
@@ -170,7 +171,7 @@ def context(b: Briefing, lang: str, snapshot: str) -> dict[str, Any]:
         "no_data": "" if b.has_data else tr("no_data", lang),
         "sections": sections, "findings": findings(b, lang),
         "index": numbers.index(b.vitals.index), "index_status": _status(b.vitals.index_status, lang),
-        "index_prev": numbers.index(b.previous.index), "vitals": _vitals(b, lang),
+        "index_prev": numbers.index(b.previous.index if b.previous else None), "vitals": _vitals(b, lang),
         "map_titles": map_titles(b, lang),
         "daily": _series(b.daily, "%m-%d %a" if lang == "en" else "%m-%d"),
         "weekly": _series(b.weekly, "%Y-%m-%d"), "trend_weeks": TREND_WEEKS,

@@ -44,9 +44,11 @@ def department_ranking(b: Briefing):
 
 
 def _volume(b: Briefing, lang: str) -> str:
-    now, prev = b.vitals.by_key()["received"], b.previous.by_key()["received"]
-    n, p = now.value or 0, prev.value or 0
-    norm = numbers.count(now.baseline)
+    now = b.vitals.by_key()["received"]
+    n, norm = now.value or 0, numbers.count(now.baseline)
+    if b.previous is None:
+        return tr("f.volume_first", lang, n=numbers.count(n))
+    p = b.previous.by_key()["received"].value or 0
     if p == 0 or n == p:
         return tr("f.volume_flat", lang, n=numbers.count(n), prev=numbers.count(p), norm=norm)
     change = 100.0 * (n - p) / p
@@ -60,6 +62,8 @@ def _label(m: Metric, lang: str) -> str:
 
 def _largest_change(b: Briefing, lang: str) -> str | None:
     """The scored measure whose score moved most against the previous week."""
+    if b.previous is None:
+        return None
     prev = b.previous.by_key()
     best, best_move = None, 0.0
     for m in b.vitals.metrics:

@@ -19,7 +19,7 @@ from dashboard.briefing.week import IsoWeek
 from dashboard.runtime import Deployment
 from layers import outlines, shapes
 from metrics import areas
-from metrics.backlog import backlog_series
+from metrics.backlog import backlog_series, data_first_day
 from metrics.breaches import Breaches, urgent_breaches
 from metrics.breakdown import received_by
 from metrics.calendar import calendar_notice, default_calendar
@@ -80,7 +80,8 @@ class Briefing:
         scope: the resolved scope of the area.
         calendar_notice: the working-day fallback notice ``(zh, en)``, ``None`` when not needed.
         vitals: the week's vital signs (baseline: the 4 weeks before, the "4-week norm").
-        previous: the previous week's vital signs, as of its own end.
+        previous: the previous week's vital signs, as of its own end; ``None`` when the data begin after
+            its start (a week with no data is no comparison: 0 cases is not "fewer").
         children_level: the level below the area (streets for the district), ``None`` at the bottom.
         children: each of those areas' vital signs for the week.
         departments: the departments table for the week.
@@ -107,7 +108,7 @@ class Briefing:
     scope: Scope
     calendar_notice: tuple[str, str] | None
     vitals: VitalSigns
-    previous: VitalSigns
+    previous: VitalSigns | None
     children_level: str | None
     children: list[AreaVitals]
     departments: DepartmentTable
@@ -187,7 +188,10 @@ def gather(con: duckdb.DuckDBPyConnection, deployment: Deployment, settings: Set
 
     vitals = vital_signs(con, scope, window, as_of, settings)
     prev_start, prev_end = week.previous().bounds(tz)
-    previous = vital_signs(con, scope, Window(prev_start, prev_end, "custom"), min(prev_end, as_of), settings)
+    first_day = data_first_day(con, as_of, settings)
+    previous = None
+    if first_day is not None and prev_start.date() >= first_day:
+        previous = vital_signs(con, scope, Window(prev_start, prev_end, "custom"), min(prev_end, as_of), settings)
 
     below = child_level(level, deployment.slots)
     children = []

@@ -1,0 +1,51 @@
+"""LA's weekly briefing: English, its own level names and calendar, the week of its 2020 data, no Binjiang."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from dashboard.briefing import numbers
+from dashboard.briefing.week import IsoWeek
+from dashboard.briefing.writer import write_briefing
+from dashboard.runtime import Runtime
+from metrics.scope import Window
+from metrics.vitals import vital_signs
+from tests.dashboard.briefing.pdfcheck import CJK, pages_text, to_png
+from tests.e2e.conftest import la2020  # noqa: F401 - the fixture
+
+W01 = IsoWeek(2020, 1)  # 2019-12-30 to 2020-01-05: the extract's three days (1-3 January)
+
+
+def test_la_briefing_of_the_week_of_its_data(la2020):  # noqa: F811
+    path = write_briefing(la2020, W01)
+    assert path.name == "2020-W01.pdf"  # English is the deployment's default language: no suffix
+    pages = pages_text(path)
+    whole = "\n".join(pages)
+    flat = whole.replace("\n", " ")
+    assert "Los Angeles" in whole and "Week 1 of 2020" in whole and "2019-12-30 to 2020-01-05" in whole
+    assert all(f"Page {n} of {len(pages)}" in t for n, t in enumerate(pages, start=1))
+    # historical data: the figures end with the newest case, inside the week, so the briefing says it is partial
+    assert "partial figures as of 2020-01-03 14:22" in flat
+    assert "no previous week to compare with" in flat  # the extract begins on 1 January: 0 is not "fewer"
+    assert "Cases by Neighborhood Council (no resident counts" in flat
+    assert "(America/Los_Angeles)" in flat
+    # its own levels: regions side by side, council maps; no slot word of the demo
+    assert "Region" in whole and "Neighborhood Council" in whole
+    for word in ("Binjiang", "Street", "Micro-grid", "Grid ", "街道", "网格"):
+        assert word not in whole.replace("Streetlight", ""), word
+    assert not CJK.findall(whole)
+    rt = Runtime(la2020)
+    with rt.snapshot() as (con, info):
+        dep = rt.deployment(con, info)
+        start, end = W01.bounds(la2020.timezone)
+        now = rt.now()
+        vit = vital_signs(con, dep.scope, Window(start, now, "custom"), now, la2020)
+    rt.close()
+    received = numbers.count(vit.by_key()["received"].value)
+    assert f"{received} cases were received this week" in flat
+    assert re.search(rf"Cases received {re.escape(received)}", flat)
+    # no acceptance or dispatch times in MyLA311: those rows say so with a dash, never a made-up 0%
+    meta = json.loads(path.with_suffix(".json").read_text())
+    assert meta["partial"] and meta["blocked_requests"] == [] and meta["has_data"]
+    to_png(path, "briefing-la")
