@@ -1,5 +1,7 @@
-"""Schedules: the events ETL every minute, the reference tables nightly, the demo's live simulator every 15 s,
-and the jobs handed in by ``app.py`` (the weekly briefing, Mondays 08:00).
+"""Schedules: the ETL every minute and nightly, the demo's simulator, and the jobs ``app.py`` hands in.
+
+The events ETL runs every minute, the reference tables nightly, the demo's live simulator every
+15 s, and jobs handed in by ``app.py`` (the weekly briefing, Mondays 08:00) on their own cron.
 
 All jobs run in one APScheduler ``BackgroundScheduler`` in the deployment's zone (Asia/Shanghai by
 default), inside ``python app.py serve`` or alone in ``python app.py scheduler``. There is exactly

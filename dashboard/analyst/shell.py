@@ -9,9 +9,9 @@ out again from it, so the URL is the only state: reload, share and the back butt
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
-import json
 from typing import Any
 
 from dash import dcc, html

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from markupsafe import Markup
 import pandas as pd
+from markupsafe import Markup
 
 from dashboard.briefing import numbers
 from dashboard.briefing.charts import map_titles

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
@@ -33,10 +34,12 @@ class Chart(NamedTuple):
 
 
 class Printed(NamedTuple):
-    """The PDF and what the printing tab saw."""
+    """The PDF, what the printing tab saw, and how long drawing and printing took."""
 
     pdf: bytes
     blocked: tuple[str, ...]  # URLs the page tried to fetch (all refused)
+    draw_seconds: float = 0.0
+    print_seconds: float = 0.0
 
 
 def render_pdf(chromium: str, charts: Mapping[str, Chart], page: Callable[[dict[str, str], Any], str],
@@ -55,12 +58,15 @@ def render_pdf(chromium: str, charts: Mapping[str, Chart], page: Callable[[dict[
 
 async def _render(chromium: str, charts: Mapping[str, Chart], page: Callable[[dict[str, str], Any], str],
                   meanwhile: Callable[[], Any]) -> Printed:
+    started = time.monotonic()
     side = asyncio.create_task(asyncio.to_thread(meanwhile))
     try:
         svgs = await _draw(chromium, charts) if charts else {}
     finally:
         extra = await side
-    return await _print(chromium, page(svgs, extra))
+    drawn = time.monotonic()
+    printed = await _print(chromium, page(svgs, extra))
+    return printed._replace(draw_seconds=round(drawn - started, 2), print_seconds=round(time.monotonic() - drawn, 2))
 
 
 async def _draw(chromium: str, charts: Mapping[str, Chart]) -> dict[str, str]:

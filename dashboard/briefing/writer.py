@@ -97,7 +97,8 @@ def render(settings: Settings, week: IsoWeek | None, scope_id: str | None = None
             else b.area_names[-1][0], "scope_names": b.area_names, "week": str(week), "lang": lang,
             "partial": b.partial, "as_of": b.as_of.isoformat(), "generated_at": b.generated_at.isoformat(),
             "snapshot": snapshot, "pages": _pages(printed.pdf), "has_data": b.has_data,
-            "gather_seconds": round(gathered, 2), "seconds": round(time.monotonic() - started, 2),
+            "gather_seconds": round(gathered, 2), "draw_seconds": printed.draw_seconds,
+            "print_seconds": printed.print_seconds, "seconds": round(time.monotonic() - started, 2),
             "blocked_requests": list(printed.blocked)}
     return printed.pdf, meta
 
