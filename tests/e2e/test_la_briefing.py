@@ -11,7 +11,7 @@ from dashboard.briefing.writer import write_briefing
 from dashboard.runtime import Runtime
 from metrics.scope import Window
 from metrics.vitals import vital_signs
-from tests.dashboard.briefing.pdfcheck import CJK, pages_text, to_png
+from tests.dashboard.briefing.pdfcheck import CJK, pages_text, text_outside, to_png
 from tests.e2e.conftest import la2020  # noqa: F401 - the fixture
 
 W01 = IsoWeek(2020, 1)  # 2019-12-30 to 2020-01-05: the extract's three days (1-3 January)
@@ -48,4 +48,5 @@ def test_la_briefing_of_the_week_of_its_data(la2020):  # noqa: F811
     # no acceptance or dispatch times in MyLA311: those rows say so with a dash, never a made-up 0%
     meta = json.loads(path.with_suffix(".json").read_text())
     assert meta["partial"] and meta["blocked_requests"] == [] and meta["has_data"]
+    assert text_outside(path) == []  # twelve regions side by side still fit the page
     to_png(path, "briefing-la")

@@ -44,3 +44,25 @@ def to_png(path: Path, name: str, dpi: int = 70) -> list[Path]:
     subprocess.run([shutil.which("pdftoppm") or "pdftoppm", "-r", str(dpi), "-png", str(path), str(out / name)],
                    check=True, timeout=120)
     return sorted(out.glob(f"{name}-*.png"))
+
+
+def text_outside(path: Path, margin_pt: float = 20.0) -> list[tuple[int, str, float, float]]:
+    """Text drawn closer than ``margin_pt`` to a page's edge or off it: (page, text, x, y) of each piece.
+
+    The briefing's margins are 15-17 mm (about 43-48 pt); a table that ran off the page, or text
+    pushed past the right edge, shows up here.
+    """
+    out = []
+    for number, page in enumerate(PdfReader(str(path)).pages, start=1):
+        width, height = float(page.mediabox.width), float(page.mediabox.height)
+
+        def visit(text, cm, tm, font, size, number=number, width=width, height=height):
+            if not text.strip():
+                return
+            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+            if not (margin_pt <= x <= width - margin_pt and margin_pt <= y <= height - margin_pt):
+                out.append((number, text.strip()[:30], round(x), round(y)))
+
+        page.extract_text(visitor_text=visit)
+    return out

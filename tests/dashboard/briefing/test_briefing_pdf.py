@@ -17,7 +17,7 @@ from metrics.breakdown import received_by
 from metrics.scope import Scope, Window
 from metrics.vitals import vital_signs
 from tests.conftest import FIXTURE_NOW, private_copy
-from tests.dashboard.briefing.pdfcheck import CJK, RADICALS, fonts, pages_text, to_png
+from tests.dashboard.briefing.pdfcheck import CJK, RADICALS, fonts, pages_text, text_outside, to_png
 
 W47 = IsoWeek(2026, 47)  # the last week complete at FIXTURE_NOW (Wednesday 2026-11-25)
 
@@ -75,6 +75,7 @@ def test_chinese_is_real_embedded_text_and_every_page_is_numbered(demo):
     meta = json.loads(path.with_suffix(".json").read_text())
     assert meta["blocked_requests"] == []  # nothing was fetched from anywhere
     assert meta["pages"] == len(pages) and not meta["partial"]
+    assert text_outside(path) == []  # no table or text runs off a page
     shots = to_png(path, "briefing-demo-zh")
     assert len(shots) == len(pages) and path.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
 
@@ -89,6 +90,7 @@ def test_the_english_briefing_says_the_same_numbers_in_english(demo):
     assert f"{numbers.count(vit.by_key()['received'].value)} cases were received this week" in whole
     assert all(f"Page {n} of {len(pages)}" in t for n, t in enumerate(pages, start=1))
     assert not CJK.findall(whole), sorted(set(CJK.findall(whole)))[:20]  # every name has its English form
+    assert text_outside(path) == []
     to_png(path, "briefing-demo-en")
 
 
