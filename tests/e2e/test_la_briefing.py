@@ -1,4 +1,8 @@
-"""LA's weekly briefing: English, its own level names and calendar, the week of its 2020 data, no Binjiang."""
+"""LA's weekly briefing: English, its own level names, zone and calendar, the week of its 2020 data, nothing of the demo.
+
+That no demo name can appear is held by tests/test_demo_boundary.py (the briefing's code names none);
+here every place name printed is one of LA's own areas, and no Chinese character appears at all.
+"""
 
 from __future__ import annotations
 
@@ -32,16 +36,20 @@ def test_la_briefing_of_the_week_of_its_data(la2020):  # noqa: F811
     assert "(America/Los_Angeles)" in flat
     # its own levels: regions side by side, council maps; no slot word of the demo
     assert "Region" in whole and "Neighborhood Council" in whole
-    for word in ("Binjiang", "Street", "Micro-grid", "Grid ", "街道", "网格"):
+    for word in ("Street", "Micro-grid", "Grid ", "Communit"):  # the demo's level words (LA's categories say "Streetlight")
         assert word not in whole.replace("Streetlight", ""), word
     assert not CJK.findall(whole)
     rt = Runtime(la2020)
     with rt.snapshot() as (con, info):
         dep = rt.deployment(con, info)
+        regions = [r[0] for r in con.execute("SELECT name_en FROM areas WHERE level = 'street' ORDER BY 1").fetchall()]
         start, end = W01.bounds(la2020.timezone)
         now = rt.now()
         vit = vital_signs(con, dep.scope, Window(start, now, "custom"), now, la2020)
     rt.close()
+    side = " ".join(whole[whole.index("Region side by side"):].split())  # names may wrap in their cell
+    assert [r for r in regions if r in side] == regions  # the regions side by side are LA's own, every one
+    assert "Los Angeles · 2020-W01" in flat  # the footer names the place from LA's settings
     received = numbers.count(vit.by_key()["received"].value)
     assert f"{received} cases were received this week" in flat
     assert re.search(rf"Cases received {re.escape(received)}", flat)
