@@ -1,0 +1,221 @@
+"""What the ``/briefings`` page shows: the archive listing, the selection, the generate form's checks, the runs.
+
+Pure helpers and small component builders for :mod:`dashboard.pages.briefings` (pages only
+declare). Nothing here reads the warehouse; the archive and the run log are files
+(:mod:`dashboard.briefing.archive`, :mod:`dashboard.briefing.jobs`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from dash import html
+
+from dashboard.briefing.archive import Report
+from dashboard.briefing.week import IsoWeek
+from dashboard.i18n import t
+
+__all__ = ["DOWNLOAD_PREFIX", "LIST_LIMIT", "PREVIEW_PREFIX", "WEEKS_OFFERED", "Request", "check_request",
+           "download_href", "download_name", "for_scope", "key_of", "preview_href", "report_table", "run_table",
+           "running", "selected", "size_text", "week_dates", "week_options", "when_text"]
+
+# The routes of dashboard/briefing/serve.py: <prefix>/<scope folder>/<archive name>.
+DOWNLOAD_PREFIX = "/analyst/briefings/download"
+PREVIEW_PREFIX = "/analyst/briefings/preview"
+# Rows of the archive table: half a year of one area's weekly briefings in both languages, and under the
+# ~30 rows an html table re-renders quickly in (docs/analyst.md, known limits).
+LIST_LIMIT = 30
+# Weeks the generate form offers: the current one (partial only) and the 12 before it.
+WEEKS_OFFERED = 13
+
+
+def key_of(report: Report) -> str:
+    """``<scope folder>/<file name>``: a briefing's key in the page and in its routes' URLs."""
+    return f"{report.path.parent.name}/{report.path.name}"
+
+
+def download_href(report: Report) -> str:
+    """The download route of ``report``."""
+    return f"{DOWNLOAD_PREFIX}/{quote(key_of(report))}"
+
+
+def preview_href(report: Report) -> str:
+    """The first-page preview route of ``report`` (the file's size and time bust a cached older preview)."""
+    stamp = int(report.written_at.timestamp())
+    return f"{PREVIEW_PREFIX}/{quote(key_of(report))}?v={stamp}"
+
+
+def download_name(folder: str, name: str) -> str:
+    """``GridPulse-<scope>-2026-W47.pdf`` (``-en`` before ``.pdf`` for another language): ASCII, says what it is."""
+    stem = name[:-len(".pdf")] if name.endswith(".pdf") else name
+    week, _, lang = stem.partition(".")
+    return f"GridPulse-{folder}-{week}" + (f"-{lang}" if lang else "") + ".pdf"
+
+
+def size_text(size: int) -> str:
+    """A file size as people read it: ``812 B``, ``86 KB``, ``1.4 MB``.
+
+    >>> size_text(88_064), size_text(1_468_006)
+    ('86 KB', '1.4 MB')
+    """
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def week_dates(week: IsoWeek) -> str:
+    """Monday to Sunday of ``week``: ``2026-11-16 – 11-22`` (the year again when it changes).
+
+    >>> week_dates(IsoWeek(2026, 53))
+    '2026-12-28 – 2027-01-03'
+    """
+    mon, sun = week.monday, week.sunday
+    return f"{mon:%Y-%m-%d} – " + (f"{sun:%m-%d}" if sun.year == mon.year else f"{sun:%Y-%m-%d}")
+
+
+def when_text(moment: datetime | str | None, tz: str) -> str:
+    """A moment (aware datetime or ISO text) in the deployment's zone as ``2026-11-23 08:00:12``; ``—`` if none."""
+    if isinstance(moment, str):
+        try:
+            moment = datetime.fromisoformat(moment)
+        except ValueError:
+            return moment
+    if moment is None:
+        return "—"
+    if moment.tzinfo is None:
+        moment = moment.astimezone()
+    return f"{moment.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M:%S}"
+
+
+def for_scope(reports: Iterable[Report], scope_id: str | None, district_id: str | None) -> list[Report]:
+    """The briefings a view lists: all of them for the district, else only the view's area's.
+
+    The district's own briefings are filed under its id (or its folder name); an area user sees
+    only their area's.
+    """
+    reports = list(reports)
+    if not scope_id or scope_id == district_id:
+        return reports
+    return [r for r in reports if r.scope_id == scope_id or r.path.parent.name == scope_id]
+
+
+def selected(reports: Sequence[Report], key: str | None) -> Report | None:
+    """The report named ``key`` when listed, else the newest (the first); ``None`` for an empty list."""
+    for report in reports:
+        if key_of(report) == key:
+            return report
+    return reports[0] if reports else None
+
+
+def running(runs: Iterable[dict[str, Any]]) -> bool:
+    """Whether any run of the log is still running (the page then refreshes itself)."""
+    return any(r.get("status") == "running" for r in runs)
+
+
+class Request(NamedTuple):
+    """The generate form's answer: the week to write, or why not (an i18n key and its values)."""
+
+    week: IsoWeek | None
+    error: str | None = None
+    values: dict[str, str] | None = None
+
+
+def check_request(week_text: str | None, partial: bool, now: datetime, tz: str) -> Request:
+    """Check the form before any process starts: the week must be over, or be this week with ``partial``.
+
+    A finished week marked partial is refused too (partial means "the week so far"), as is a week
+    that has not started.
+    """
+    try:
+        week = IsoWeek.parse(week_text or "")
+    except ValueError:
+        return Request(None, "br.err.week", {"week": str(week_text or "")})
+    current = IsoWeek.of(now.astimezone(ZoneInfo(tz)).date())
+    if week > current:
+        return Request(None, "br.err.future", {"week": str(week)})
+    if week.is_over(now, tz):
+        if partial:
+            return Request(None, "br.err.partial_over", {"week": str(week)})
+        return Request(week)
+    if not partial:
+        return Request(None, "br.err.not_over", {"week": str(week), "sunday": f"{week.sunday:%Y-%m-%d}"})
+    return Request(week)
+
+
+def week_options(now: datetime, tz: str, lang: str, n: int = WEEKS_OFFERED) -> list[dict[str, str]]:
+    """The weeks the form offers, newest first: this week (marked "in progress") and the ``n - 1`` before it."""
+    current = IsoWeek.of(now.astimezone(ZoneInfo(tz)).date())
+    out = []
+    for i in range(n):
+        week = current.previous(i) if i else current
+        label = f"{week} · {week_dates(week)}" + (f" ({t('br.in_progress', lang)})" if i == 0 else "")
+        out.append({"label": label, "value": str(week)})
+    return out
+
+
+def report_table(reports: Sequence[Report], chosen: Report | None, name_of: Callable[[Report], str], tz: str,
+                 lang: str, row_id: Callable[[Report], dict]) -> html.Table:
+    """The archive as a table, newest first; the chosen row marked. Each row is clickable (``row_id``)."""
+    heads = ("br.col.week", "br.col.dates", "br.col.scope", "br.col.lang", "br.col.pages", "br.col.size",
+             "br.col.written")
+    head = html.Tr([html.Th(t(k, lang), className="an-num" if k in ("br.col.pages", "br.col.size") else None)
+                    for k in heads])
+    rows = []
+    for r in reports:
+        badge = html.Span(t("br.partial", lang), className="br-badge") if r.partial else None
+        rows.append(html.Tr(id=row_id(r), n_clicks=0, title=t("br.row_hint", lang),
+                            className="br-row" + (" br-row-on" if r is chosen else ""),
+                            **{"data-key": key_of(r)}, children=[
+            html.Td([html.Span(str(r.week), className="br-week"), badge]),
+            html.Td(week_dates(r.week)),
+            html.Td(name_of(r)),
+            html.Td(t(f"br.lang.{r.lang}", lang) if r.lang in ("zh", "en") else r.lang),
+            html.Td("—" if r.pages is None else str(r.pages), className="an-num"),
+            html.Td(size_text(r.size), className="an-num"),
+            html.Td(when_text(r.written_at, tz), className="an-num"),
+        ]))
+    return html.Table([html.Thead(head), html.Tbody(rows)], className="an-table br-table", id="br-table")
+
+
+def run_table(runs: Sequence[dict[str, Any]], name_of: Callable[[str | None], str], tz: str,
+              lang: str) -> html.Table:
+    """The recent runs: status, trigger, week, area, language, when, how long, and the error in words."""
+    heads = ("br.run.status", "br.run.trigger", "br.col.week", "br.col.scope", "br.run.started", "br.run.seconds",
+             "br.run.result")
+    head = html.Tr([html.Th(t(k, lang)) for k in heads])
+    rows = []
+    for r in runs:
+        status = str(r.get("status") or "running")
+        trigger = str(r.get("trigger") or "")
+        week = r.get("week") or t("br.run.last_week", lang)
+        if status == "failed":
+            result: Any = html.Span(t("br.run.error", lang, error=r.get("error") or "?"), className="br-error")
+        elif status == "ok":
+            result = t("br.run.written", lang)
+        elif status == "interrupted":
+            result = t("br.run.interrupted_hint", lang)
+        else:
+            result = t("br.run.running_hint", lang)
+        seconds = r.get("seconds")
+        rows.append(html.Tr(className=f"br-run br-run-{status}", **{"data-run": str(r.get("run")),
+                                                                    "data-status": status}, children=[
+            html.Td(html.Span(t(f"br.status.{status}", lang) if status in _STATUSES else status,
+                              className=f"br-status br-status-{status}")),
+            html.Td(t(f"br.trigger.{trigger}", lang) if trigger in _TRIGGERS else trigger),
+            html.Td(str(week) + (f" ({t('br.partial', lang)})" if r.get("partial") else "")),
+            html.Td(name_of(r.get("scope"))),
+            html.Td(when_text(r.get("started"), tz), className="an-num"),
+            html.Td("—" if seconds is None else f"{float(seconds):.1f}", className="an-num"),
+            html.Td(result, className="br-result"),
+        ]))
+    return html.Table([html.Thead(head), html.Tbody(rows)], className="an-table br-runs", id="br-runs-table")
+
+
+_STATUSES = ("running", "ok", "failed", "interrupted")
+_TRIGGERS = ("page", "schedule", "cli")
