@@ -414,10 +414,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "br.row_hint": ("点击预览此周报", "Click to preview this briefing"),
     "br.shown": ("显示最新 {shown} 份，共 {total} 份；更早的周报在服务器的 {folder} 目录中。",
                  "Showing the newest {shown} of {total}; older ones are in {folder} on the server."),
-    "br.total": ("共 {total} 份。点击一行可预览并下载。", "{total} briefings. Click a row to preview and download it."),
-    "br.empty": ("尚未归档任何周报。用右侧“生成周报”写一份，或在服务器上运行 python app.py report；"
+    "br.total": ("共 {total} 份。点击一行可预览并下载。时间与类别等筛选不影响周报，区域决定列出哪些周报。",
+                 "{total} in the archive. Click a row to preview and download it. The window and case filters do "
+                 "not apply here; the area chooses which briefings are listed."),
+    "br.empty": ("尚未归档任何周报。用下方“生成周报”写一份，或在服务器上运行 python app.py report；"
                  "每周一 08:00 也会自动生成上一周的周报。",
-                 "No briefing has been archived yet. Write one with “Write a briefing”, or run python app.py report "
+                 "No briefing has been archived yet. Write one with \"Write a briefing\" below, or run python app.py report "
                  "on the server; the schedule also writes the week just ended every Monday at 08:00."),
     "br.empty_area": ("{area} 尚无归档周报（全区周报请在全区范围查看）。",
                       "No briefing of {area} has been archived yet (the district's are listed at district level)."),
@@ -443,9 +445,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "br.err.future": ("{week} 尚未开始。", "{week} has not started yet."),
     "br.err.not_over": ("{week} 尚未结束（到 {sunday} 周日为止）：请选择已结束的一周，或勾选“未完整周”。",
                         "{week} is not over yet (it ends on Sunday {sunday}): choose a finished week, or tick "
-                        "“Partial”."),
+                        "\"Partial\"."),
     "br.err.partial_over": ("{week} 已结束，无需“未完整周”：请取消勾选后再生成。",
-                            "{week} is over, so it is not partial: untick “Partial” and write it again."),
+                            "{week} is over, so it is not partial: untick \"Partial\" and write it again."),
     "br.err.start": ("无法启动生成：{error}", "The run could not start: {error}"),
     "br.started": ("已开始生成 {week}（{scope}）。完成后会出现在列表中。",
                    "Writing {week} ({scope}) has started. It appears in the list when done."),

@@ -7,21 +7,23 @@ declare). Nothing here reads the warehouse; the archive and the run log are file
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from dash import html
 
-from dashboard.briefing.archive import Report
+from dashboard.briefing.archive import Report, record_run
 from dashboard.briefing.week import IsoWeek
 from dashboard.i18n import t
 
 __all__ = ["DOWNLOAD_PREFIX", "LIST_LIMIT", "PREVIEW_PREFIX", "WEEKS_OFFERED", "Request", "check_request",
            "download_href", "download_name", "for_scope", "key_of", "preview_href", "report_table", "run_table",
-           "running", "selected", "size_text", "week_dates", "week_options", "when_text"]
+           "running", "selected", "settle", "size_text", "track", "week_dates", "week_options", "when_text"]
 
 # The routes of dashboard/briefing/serve.py: <prefix>/<scope folder>/<archive name>.
 DOWNLOAD_PREFIX = "/analyst/briefings/download"
@@ -164,7 +166,7 @@ def report_table(reports: Sequence[Report], chosen: Report | None, name_of: Call
     """The archive as a table, newest first; the chosen row marked. Each row is clickable (``row_id``)."""
     heads = ("br.col.week", "br.col.dates", "br.col.scope", "br.col.lang", "br.col.pages", "br.col.size",
              "br.col.written")
-    head = html.Tr([html.Th(t(k, lang), className="an-num" if k in ("br.col.pages", "br.col.size") else None)
+    head = html.Tr([html.Th(t(k, lang), className="an-num" if k in ("br.col.pages", "br.col.size", "br.col.written") else None)
                     for k in heads])
     rows = []
     for r in reports:
@@ -219,3 +221,36 @@ def run_table(runs: Sequence[dict[str, Any]], name_of: Callable[[str | None], st
 
 _STATUSES = ("running", "ok", "failed", "interrupted")
 _TRIGGERS = ("page", "schedule", "cli")
+
+
+# Runs this server started from the page: run id -> (process, the run's log entry without a status).
+_STARTED: dict[str, tuple[Any, dict[str, Any]]] = {}
+_STARTED_LOCK = threading.Lock()
+
+
+def track(run_id: str, process: Any, entry: dict[str, Any]) -> None:
+    """Remember a run the page started, so that :func:`settle` can account for a process that died unheard."""
+    with _STARTED_LOCK:
+        _STARTED[run_id] = (process, {"run": run_id, **entry})
+
+
+def settle(reports_dir: Path, logged: Iterable[str]) -> list[str]:
+    """Record as failed every tracked run whose process has ended without a line in the run log.
+
+    A run writes its first log line only once its process is up and the writer imported; a process
+    that dies before (an import error, a crash while starting) would otherwise leave no trace on the
+    page. Returns the ids recorded here; finished runs are forgotten either way.
+    """
+    logged = set(logged)
+    recorded = []
+    with _STARTED_LOCK:
+        done = [(k, p, e) for k, (p, e) in _STARTED.items() if getattr(p, "exitcode", 0) is not None]
+        for run_id, _, _ in done:
+            del _STARTED[run_id]
+    for run_id, process, entry in done:
+        if run_id not in logged:
+            record_run(reports_dir, {**entry, "status": "failed", "error": (
+                f"the briefing process ended (exit code {getattr(process, 'exitcode', '?')}) before it could record anything; "
+                "the server log has the reason")})
+            recorded.append(run_id)
+    return recorded

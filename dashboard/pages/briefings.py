@@ -13,6 +13,7 @@ import hashlib
 import logging
 import multiprocessing
 import time
+from datetime import datetime
 
 import dash
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
@@ -44,10 +45,11 @@ def layout(**query) -> html.Div:
     lang = language(ViewState.from_query(query).lang, settings.language)
     idle = not listing.running(jobs.runs(settings, RUNS_SHOWN))
     return shell.page("briefings", query, [
-        shell.panel(ids.BR_LIST, t("br.panel.list", lang), wide=3),
+        html.Div(className="an-w3 br-stack", children=[  # the archive, the form and the runs, one under the other
+            shell.panel(ids.BR_LIST, t("br.panel.list", lang), wide=3),
+            shell.panel(ids.BR_FORM, t("br.panel.form", lang), wide=3),
+            shell.panel(ids.BR_RUNS, t("br.panel.runs", lang), wide=3)]),
         shell.panel(ids.BR_PREVIEW, t("br.panel.preview", lang), wide=1, tall=True),
-        shell.panel(ids.BR_FORM, t("br.panel.form", lang), wide=2),
-        shell.panel(ids.BR_RUNS, t("br.panel.runs", lang), wide=2),
         dcc.Store(id=ids.BR_SELECTED), dcc.Store(id=ids.BR_VERSION), dcc.Store(id=ids.BR_PENDING),
         dcc.Interval(id=ids.BR_POLL, interval=POLL_MS, disabled=idle),
     ])
@@ -191,8 +193,11 @@ def _generate(clicks, week, lang, partial, state):
     try:
         with open_view(state) as view:
             area, scope_name = _area(view), _namer(view)(_area(view))
-        run_id, _ = jobs.start(rt.settings, asked.week, scope_id=area, lang=lang if lang in ("zh", "en") else None,
-                               partial=bool(partial), trigger="page")
+        lang = lang if lang in ("zh", "en") else None
+        run_id, process = jobs.start(rt.settings, asked.week, scope_id=area, lang=lang, partial=bool(partial),
+                                     trigger="page")
+        listing.track(run_id, process, {"trigger": "page", "week": str(asked.week), "scope": area, "lang": lang,
+                                        "partial": bool(partial), "started": datetime.now(rt.settings.zone).isoformat(timespec="seconds")})
     except Exception as exc:  # the reader sees why in words; the log keeps the traceback
         log.exception("briefing could not start")
         return message("error", t("br.err.start", ui, error=f"{type(exc).__name__}: {exc}")), no_update, no_update
@@ -205,6 +210,7 @@ def _generate(clicks, week, lang, partial, state):
 def _poll(_n, pending, version):
     multiprocessing.active_children()  # reaps finished briefing processes of this server
     settings = runtime.current().settings
+    listing.settle(settings.reports_dir, [str(r.get("run")) for r in jobs.runs(settings, RUNS_SHOWN * 5)])
     runs = jobs.runs(settings, RUNS_SHOWN)
     waiting = bool(pending) and time.time() - pending.get("at", 0) < PENDING_SECONDS and \
         not any(r.get("run") == pending.get("run") for r in runs)

@@ -279,6 +279,7 @@ def test_the_form_offers_the_last_complete_week_and_the_views_area(page):
 def test_generate_refuses_before_starting_a_process_and_starts_one_for_a_finished_week(page, monkeypatch):
     app, mod, settings = page
     started = []
+    monkeypatch.setattr(listing, "_STARTED", {})
     monkeypatch.setattr(jobs, "start", lambda *a, **k: started.append((a, k)) or ("run-1", None))
     generate = getattr(mod._generate, "__wrapped__", mod._generate)
     state = ViewState(scope=STREET, lang="en").to_dict()
@@ -291,3 +292,25 @@ def test_generate_refuses_before_starting_a_process_and_starts_one_for_a_finishe
     assert args == (settings, IsoWeek(2026, 47))
     assert kwargs == {"scope_id": STREET, "lang": "zh", "partial": False, "trigger": "page"}
     assert pending["run"] == "run-1" and disabled is False and "2026-W47" in msg.children
+    assert list(listing._STARTED) == ["run-1"]  # tracked, so a process that dies unheard is still accounted for
+
+
+def test_a_started_process_that_dies_before_logging_is_recorded_as_failed(tmp_path, monkeypatch):
+    reports = tmp_path / "reports"
+    monkeypatch.setattr(listing, "_STARTED", {})
+
+    class Proc:
+        def __init__(self, exitcode):
+            self.exitcode = exitcode
+
+    entry = {"trigger": "page", "week": "2026-W47", "scope": None, "lang": "zh", "partial": False,
+             "started": "2026-11-25T10:30:00+08:00"}
+    listing.track("dead-unheard", Proc(1), entry)
+    listing.track("dead-logged", Proc(0), entry)
+    listing.track("alive", Proc(None), entry)
+    assert listing.settle(reports, ["dead-logged"]) == ["dead-unheard"]
+    (line,) = archive.read_runs(reports)
+    assert line["run"] == "dead-unheard" and line["status"] == "failed" and "exit code 1" in line["error"]
+    assert listing.settle(reports, []) == []  # the dead ones are forgotten, the live one is not settled
+    listing.track("alive", Proc(3), entry)
+    assert listing.settle(reports, []) == ["alive"]
