@@ -166,8 +166,8 @@ def report_table(reports: Sequence[Report], chosen: Report | None, name_of: Call
     """The archive as a table, newest first; the chosen row marked. Each row is clickable (``row_id``)."""
     heads = ("br.col.week", "br.col.dates", "br.col.scope", "br.col.lang", "br.col.pages", "br.col.size",
              "br.col.written")
-    head = html.Tr([html.Th(t(k, lang), className="an-num" if k in ("br.col.pages", "br.col.size", "br.col.written") else None)
-                    for k in heads])
+    right = ("br.col.pages", "br.col.size", "br.col.written")
+    head = html.Tr([html.Th(t(k, lang), className="an-num" if k in right else None) for k in heads])
     rows = []
     for r in reports:
         badge = html.Span(t("br.partial", lang), className="br-badge") if r.partial else None
@@ -249,8 +249,9 @@ def settle(reports_dir: Path, logged: Iterable[str]) -> list[str]:
             del _STARTED[run_id]
     for run_id, process, entry in done:
         if run_id not in logged:
+            code = getattr(process, "exitcode", "?")
             record_run(reports_dir, {**entry, "status": "failed", "error": (
-                f"the briefing process ended (exit code {getattr(process, 'exitcode', '?')}) before it could record anything; "
+                f"the briefing process ended (exit code {code}) before it could record anything; "
                 "the server log has the reason")})
             recorded.append(run_id)
     return recorded

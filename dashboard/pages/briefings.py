@@ -196,8 +196,9 @@ def _generate(clicks, week, lang, partial, state):
         lang = lang if lang in ("zh", "en") else None
         run_id, process = jobs.start(rt.settings, asked.week, scope_id=area, lang=lang, partial=bool(partial),
                                      trigger="page")
+        started = datetime.now(rt.settings.zone).isoformat(timespec="seconds")  # the wall clock, as jobs.run logs
         listing.track(run_id, process, {"trigger": "page", "week": str(asked.week), "scope": area, "lang": lang,
-                                        "partial": bool(partial), "started": datetime.now(rt.settings.zone).isoformat(timespec="seconds")})
+                                        "partial": bool(partial), "started": started})
     except Exception as exc:  # the reader sees why in words; the log keeps the traceback
         log.exception("briefing could not start")
         return message("error", t("br.err.start", ui, error=f"{type(exc).__name__}: {exc}")), no_update, no_update

@@ -10,6 +10,7 @@ import json
 import os
 import struct
 import sys
+import time
 import zlib
 from datetime import datetime, timedelta
 from io import BytesIO
@@ -314,3 +315,21 @@ def test_a_started_process_that_dies_before_logging_is_recorded_as_failed(tmp_pa
     assert listing.settle(reports, []) == []  # the dead ones are forgotten, the live one is not settled
     listing.track("alive", Proc(3), entry)
     assert listing.settle(reports, []) == ["alive"]
+
+
+def test_the_page_polls_only_while_a_run_is_running_or_awaited_and_redraws_only_on_a_change(page, monkeypatch):
+    app, mod, settings = page
+    monkeypatch.setattr(listing, "_STARTED", {})
+    poll = getattr(mod._poll, "__wrapped__", mod._poll)
+    with app.server.test_request_context("/_dash-update-component"):
+        version, disabled = poll(1, None, None)
+        assert isinstance(version, str) and disabled is True  # only a failed run: nothing to wait for
+        assert poll(2, None, version) == (dash.no_update, True)
+        assert poll(3, {"run": "not-yet-logged", "at": time.time()}, version)[1] is False
+        assert poll(4, {"run": "not-yet-logged", "at": time.time() - mod.PENDING_SECONDS - 1}, version)[1] is True
+        archive.record_run(settings.reports_dir, {"run": "live", "trigger": "cli", "week": "2026-W47",
+                                                  "pid": os.getpid(), "status": "running"})
+        changed, disabled = poll(5, None, version)
+        assert changed not in (dash.no_update, version) and disabled is False
+        make_report(settings, STREET, "长河街道", "2026-W45")
+        assert poll(6, None, changed)[0] not in (dash.no_update, changed)
