@@ -448,6 +448,7 @@ TEXT: dict[str, tuple[str, str]] = {
                         "\"Partial\"."),
     "br.err.partial_over": ("{week} 已结束，无需“未完整周”：请取消勾选后再生成。",
                             "{week} is over, so it is not partial: untick \"Partial\" and write it again."),
+    "br.err.running": ("{week} 正在生成中，完成后会出现在列表中。", "{week} is being written already; it appears in the list when done."),
     "br.err.start": ("无法启动生成：{error}", "The run could not start: {error}"),
     "br.started": ("已开始生成 {week}（{scope}）。完成后会出现在列表中。",
                    "Writing {week} ({scope}) has started. It appears in the list when done."),

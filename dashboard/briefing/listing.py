@@ -1,13 +1,18 @@
 """What the ``/briefings`` page shows: the archive listing, the selection, the generate form's checks, the runs.
 
-Pure helpers and small component builders for :mod:`dashboard.pages.briefings` (pages only
-declare). Nothing here reads the warehouse; the archive and the run log are files
-(:mod:`dashboard.briefing.archive`, :mod:`dashboard.briefing.jobs`).
+The helpers and panel builders of :mod:`dashboard.pages.briefings` (pages only declare): pure
+formatting and checks first, then the tables, then the panels (each a function of a
+:class:`~dashboard.analyst.view.View`, run through ``render``), then the page's refresh. The archive
+and the run log are files (:mod:`dashboard.briefing.archive`, :mod:`dashboard.briefing.jobs`); the
+warehouse is read only for area names.
 """
 
 from __future__ import annotations
 
+import hashlib
+import multiprocessing
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -15,15 +20,22 @@ from typing import Any, NamedTuple
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from dash import html
+from dash import dcc, html
 
-from dashboard.briefing.archive import Report, record_run
+from dashboard import ids
+from dashboard.analyst.view import PanelMessage, View, message
+from dashboard.briefing import jobs
+from dashboard.briefing.archive import Report, list_reports, record_run
 from dashboard.briefing.week import IsoWeek
-from dashboard.i18n import t
+from dashboard.i18n import pick, t
+from metrics import areas
+from settings import Settings
 
-__all__ = ["DOWNLOAD_PREFIX", "LIST_LIMIT", "PREVIEW_PREFIX", "WEEKS_OFFERED", "Request", "check_request",
+__all__ = ["already_running", "DOWNLOAD_PREFIX", "LIST_LIMIT", "PREVIEW_PREFIX", "WEEKS_OFFERED", "Request", "check_request",
            "download_href", "download_name", "for_scope", "key_of", "preview_href", "report_table", "run_table",
-           "running", "selected", "settle", "size_text", "track", "week_dates", "week_options", "when_text"]
+           "running", "selected", "settle", "size_text", "track", "week_dates", "week_options", "when_text",
+           "PENDING_SECONDS", "RUNS_SHOWN", "area_of", "form_panel", "list_panel", "namer", "poll", "preview_panel",
+           "report_namer", "reports_of", "runs_panel"]
 
 # The routes of dashboard/briefing/serve.py: <prefix>/<scope folder>/<archive name>.
 DOWNLOAD_PREFIX = "/analyst/briefings/download"
@@ -33,6 +45,8 @@ PREVIEW_PREFIX = "/analyst/briefings/preview"
 LIST_LIMIT = 30
 # Weeks the generate form offers: the current one (partial only) and the 12 before it.
 WEEKS_OFFERED = 13
+RUNS_SHOWN = 10  # rows of the recent runs
+PENDING_SECONDS = 120  # how long the page waits for a started run's first log line before it stops polling
 
 
 def key_of(report: Report) -> str:
@@ -118,6 +132,12 @@ def selected(reports: Sequence[Report], key: str | None) -> Report | None:
 def running(runs: Iterable[dict[str, Any]]) -> bool:
     """Whether any run of the log is still running (the page then refreshes itself)."""
     return any(r.get("status") == "running" for r in runs)
+
+
+def already_running(runs: Iterable[dict[str, Any]], week: IsoWeek, scope_id: str | None, lang: str | None) -> bool:
+    """Whether a run of the same week, area and language is running (a second click does not start another)."""
+    return any(r.get("status") == "running" and r.get("week") == str(week) and r.get("scope") == scope_id
+               and r.get("lang") == lang for r in runs)
 
 
 class Request(NamedTuple):
@@ -223,6 +243,104 @@ _STATUSES = ("running", "ok", "failed", "interrupted")
 _TRIGGERS = ("page", "schedule", "cli")
 
 
+# --- the panels (builders of dashboard/pages/briefings.py, run through dashboard.analyst.view.render) ---
+def area_of(view: View) -> str | None:
+    """The view's area, ``None`` for the district (the schedule's and the command line's default)."""
+    return None if view.scope.area_id == view.deployment.district_id else view.scope.area_id
+
+
+def namer(view: View) -> Callable[[str | None], str]:
+    """``area id or None -> its name in the view's language`` (the district for ``None``), read once per id."""
+    names: dict[str | None, str] = {None: pick(view.deployment.name, view.deployment.name_en, view.lang)}
+
+    def name_of(area_id: str | None) -> str:
+        if area_id not in names:
+            df = areas.ancestors(view.con, area_id)
+            names[area_id] = pick(df["name"].iloc[-1], df["name_en"].iloc[-1], view.lang) if len(df) else area_id
+        return names[area_id]
+
+    return name_of
+
+
+def reports_of(view: View) -> list[Report]:
+    """The archived briefings the view lists (:func:`for_scope`), newest first."""
+    found = list_reports(view.settings.reports_dir, view.settings.language)
+    return for_scope(found, view.scope.area_id, view.deployment.district_id)
+
+
+def report_namer(view: View) -> Callable[[Report], str]:
+    """``report -> its area's name`` in the view's language."""
+    name_of = namer(view)
+    return lambda r: name_of(None if r.scope_id == view.deployment.district_id else r.scope_id)
+
+
+def list_panel(view: View, chosen_key: str | None) -> list:
+    """The archive's table for the view's area (``chosen_key`` marked), or the empty state saying how to write one."""
+    reports = reports_of(view)
+    if not reports:
+        area = area_of(view)
+        text = t("br.empty", view.lang) if area is None else t("br.empty_area", view.lang, area=namer(view)(area))
+        raise PanelMessage("empty", text)
+    shown = reports[:LIST_LIMIT]
+    table = report_table(shown, selected(shown, chosen_key), report_namer(view), view.tz, view.lang,
+                         lambda r: {"type": ids.BR_ROW, "key": key_of(r)})
+    note = t("br.shown", view.lang, shown=len(shown), total=len(reports), folder=str(view.settings.reports_dir)) \
+        if len(reports) > len(shown) else t("br.total", view.lang, total=len(reports))
+    return [table, html.P(note, className="an-note")]
+
+
+def preview_panel(view: View, chosen_key: str | None) -> list:
+    """The chosen (else the newest) briefing: its title, download link, pages and time, first-page image."""
+    report = selected(reports_of(view)[:LIST_LIMIT], chosen_key)
+    if report is None:
+        raise PanelMessage("empty", t("br.none_selected", view.lang))
+    lang = view.lang
+    image = html.Img(src=preview_href(report), id=ids.BR_IMAGE, className="br-image",
+                     alt=t("br.preview_alt", lang, week=str(report.week))) \
+        if report.path.with_suffix(".png").is_file() else message("info", t("br.no_preview", lang))
+    return [
+        html.H3(t("br.preview_of", lang, scope=report_namer(view)(report), week=str(report.week),
+                  dates=week_dates(report.week)), className="br-preview-title",
+                **{"data-key": key_of(report)}),
+        html.A(t("br.download", lang, size=size_text(report.size)), href=download_href(report),
+               id=ids.BR_DOWNLOAD, className="br-download", download=download_name(
+                   report.path.parent.name, report.path.name)),
+        html.P(t("br.meta", lang, pages="—" if report.pages is None else report.pages,
+                 written=when_text(report.written_at, view.tz)), className="an-note"),
+        html.P(t("br.partial_note", lang), className="br-partial-note") if report.partial else None,
+        image,
+    ]
+
+
+def runs_panel(view: View) -> list:
+    """The recent runs (the view's area's, all of them for the district), failures of the schedule included."""
+    area = area_of(view)
+    found = [r for r in jobs.runs(view.settings, RUNS_SHOWN * 3) if area is None or r.get("scope") == area]
+    if not found:
+        return [message("empty", t("br.runs_none", view.lang))]
+    return [run_table(found[:RUNS_SHOWN], namer(view), view.tz, view.lang)]
+
+
+def form_panel(view: View, now: datetime) -> list:
+    """The generate form: week (default the last complete one at ``now``), the view's area, language, partial."""
+    lang = view.lang
+    return [html.Div(className="br-form", children=[
+        html.Label([t("br.form.week", lang), dcc.Dropdown(
+            id=ids.BR_WEEK, options=week_options(now, view.tz, lang), clearable=False, searchable=False,
+            value=str(IsoWeek.last_complete(now, view.tz)), className="an-dd br-dd-week")]),
+        html.Div([html.Span(t("br.form.scope", lang), className="br-label"), html.Strong(namer(view)(area_of(view))),
+                  html.Span(t("br.form.scope_hint", lang), className="br-dim")], className="br-form-scope"),
+        html.Div([html.Span(t("br.form.lang", lang), className="br-label"), dcc.RadioItems(
+            id=ids.BR_LANG, value=lang, inline=True, className="br-radio",
+            options=[{"label": t(f"br.lang.{x}", lang), "value": x} for x in ("zh", "en")])]),
+        dcc.Checklist(id=ids.BR_PARTIAL, value=[], className="br-check",
+                      options=[{"label": t("br.form.partial", lang), "value": "partial"}]),
+        html.Button(t("br.form.go", lang), id=ids.BR_GO, n_clicks=0, className="br-go"),
+        html.Div(id=ids.BR_FORM_MSG, className="br-form-msg"),
+        html.P(t("br.form.note", lang), className="an-note"),
+    ])]
+
+
 # Runs this server started from the page: run id -> (process, the run's log entry without a status).
 _STARTED: dict[str, tuple[Any, dict[str, Any]]] = {}
 _STARTED_LOCK = threading.Lock()
@@ -255,3 +373,21 @@ def settle(reports_dir: Path, logged: Iterable[str]) -> list[str]:
                 "the server log has the reason")})
             recorded.append(run_id)
     return recorded
+
+
+def poll(settings: Settings, pending: dict[str, Any] | None) -> tuple[str, bool]:
+    """One tick of the page's refresh: a digest of the archive and the run log, and whether to keep polling.
+
+    Keeps polling while a run is running, or while the run the button started (``pending``: its id and
+    start time) has not written its first log line yet, for at most :data:`PENDING_SECONDS`. Reaps the
+    briefing processes of this server that have ended and records those that died unheard (:func:`settle`).
+    """
+    multiprocessing.active_children()  # joins ended child processes (no zombies left behind)
+    settle(settings.reports_dir, [str(r.get("run")) for r in jobs.runs(settings, RUNS_SHOWN * 5)])
+    runs = jobs.runs(settings, RUNS_SHOWN)
+    waiting = bool(pending) and time.time() - float(pending.get("at", 0)) < PENDING_SECONDS and \
+        not any(r.get("run") == pending.get("run") for r in runs)
+    files = [(key_of(r), r.size, r.written_at.timestamp())
+             for r in list_reports(settings.reports_dir, settings.language)]
+    digest = hashlib.sha1(repr((files, [(r.get("run"), r.get("status")) for r in runs])).encode()).hexdigest()[:16]
+    return digest, waiting or running(runs)

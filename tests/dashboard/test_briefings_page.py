@@ -161,6 +161,11 @@ def test_an_area_lists_its_own_briefings_and_the_selection_falls_back_to_the_new
     assert listing.selected([], None) is None
     assert listing.download_href(found[2]) == "/analyst/briefings/download/330108/2026-W46.pdf"
     assert listing.running([{"status": "ok"}, {"status": "running"}]) and not listing.running([{"status": "failed"}])
+    run = {"status": "running", "week": "2026-W47", "scope": STREET, "lang": "en"}
+    assert listing.already_running([run], IsoWeek(2026, 47), STREET, "en")
+    assert not listing.already_running([run], IsoWeek(2026, 47), STREET, "zh")
+    assert not listing.already_running([run], IsoWeek(2026, 47), None, "en")
+    assert not listing.already_running([{**run, "status": "failed"}], IsoWeek(2026, 47), STREET, "en")
 
 
 # --- the routes ----------------------------------------------------------------------------------
@@ -227,25 +232,25 @@ def page(small_demo, tmp_path):
 def test_the_district_lists_every_briefing_newest_first_and_an_area_only_its_own(page):
     app, mod, _ = page
     with app.server.app_context():
-        table = render(ViewState(lang="en").to_dict(), lambda v: mod._list(v, None), remember=False)
+        table = render(ViewState(lang="en").to_dict(), lambda v: listing.list_panel(v, None), remember=False)
         rows = find(table, dash.html.Tr, lambda n: getattr(n, "className", "").startswith("br-row"))
         assert [r.id["key"] for r in rows] == [f"{STREET}/2026-W47.pdf", f"{DISTRICT}/2026-W46.pdf"]
         assert rows[0].className == "br-row br-row-on"  # the newest is the one previewed
         first = texts(rows[0])
         assert "2026-W47" in first and "2026-11-16 – 11-22" in first and "partial" in first and "2" in first
-        street = render(ViewState(scope=STREET).to_dict(), lambda v: mod._list(v, None), remember=False)
+        street = render(ViewState(scope=STREET).to_dict(), lambda v: listing.list_panel(v, None), remember=False)
         assert [r.id["key"] for r in find(street, dash.html.Tr, lambda n: hasattr(n, "id") and
                                           isinstance(getattr(n, "id", None), dict))] == [f"{STREET}/2026-W47.pdf"]
-        other = render(ViewState(scope="330108001").to_dict(), lambda v: mod._list(v, None), remember=False)
+        other = render(ViewState(scope="330108001").to_dict(), lambda v: listing.list_panel(v, None), remember=False)
         assert other.className == "an-msg an-msg-empty" and "尚无归档周报" in other.children
 
 
 def test_the_preview_follows_the_selection_and_says_when_there_is_no_image(page):
     app, mod, _ = page
     with app.server.app_context():
-        newest = render(ViewState(lang="en").to_dict(), lambda v: mod._preview(v, None), remember=False)
+        newest = render(ViewState(lang="en").to_dict(), lambda v: listing.preview_panel(v, None), remember=False)
         assert "No preview of this briefing." in texts(newest)
-        chosen = render(ViewState(lang="en").to_dict(), lambda v: mod._preview(v, f"{DISTRICT}/2026-W46.pdf"),
+        chosen = render(ViewState(lang="en").to_dict(), lambda v: listing.preview_panel(v, f"{DISTRICT}/2026-W46.pdf"),
                         remember=False)
         img = find(chosen, dash.html.Img)
         assert img and img[0].src.startswith("/analyst/briefings/preview/330108/2026-W46.pdf")
@@ -256,22 +261,22 @@ def test_the_preview_follows_the_selection_and_says_when_there_is_no_image(page)
 def test_the_runs_show_a_scheduled_failure_in_words_and_an_empty_archive_says_how_to_write_one(page, tmp_path):
     app, mod, settings = page
     with app.server.app_context():
-        runs = render(ViewState(lang="en").to_dict(), mod._runs, remember=False)
+        runs = render(ViewState(lang="en").to_dict(), listing.runs_panel, remember=False)
         words = " ".join(texts(runs))
         assert "Failed" in words and "Schedule" in words and "Chromium not found: apt-get install chromium" in words
         assert "2026-11-23 08:00:00" in words
     empty_settings = with_reports(settings, tmp_path / "again")
     app2 = create_app(empty_settings, clock=lambda: FIXTURE_NOW)
     with app2.server.app_context():
-        msg = render(ViewState(lang="en").to_dict(), lambda v: mod._list(v, None), remember=False)
+        msg = render(ViewState(lang="en").to_dict(), lambda v: listing.list_panel(v, None), remember=False)
         assert msg.className == "an-msg an-msg-empty" and "python app.py report" in msg.children
-        assert "No runs yet." in texts(render(ViewState(lang="en").to_dict(), mod._runs, remember=False))
+        assert "No runs yet." in texts(render(ViewState(lang="en").to_dict(), listing.runs_panel, remember=False))
 
 
 def test_the_form_offers_the_last_complete_week_and_the_views_area(page):
     app, mod, _ = page
     with app.server.app_context():
-        form = render(ViewState(scope=STREET, lang="en").to_dict(), mod._form, remember=False)
+        form = render(ViewState(scope=STREET, lang="en").to_dict(), lambda v: listing.form_panel(v, FIXTURE_NOW), remember=False)
         week = find(form, dash.dcc.Dropdown)[0]
         assert week.value == "2026-W47" and week.options[0]["value"] == "2026-W48"
         assert "长河街道" in texts(form) or "Changhe" in " ".join(texts(form))
@@ -288,6 +293,11 @@ def test_generate_refuses_before_starting_a_process_and_starts_one_for_a_finishe
         msg, pending, disabled = generate(1, "2026-W48", "en", [], state)
         assert "2026-W48 is not over yet" in msg.children and started == []
         assert pending is dash.no_update and disabled is dash.no_update
+        archive.record_run(settings.reports_dir, {"run": "busy", "trigger": "schedule", "week": "2026-W47",
+                                                  "scope": STREET, "lang": "en", "pid": os.getpid(),
+                                                  "status": "running"})
+        msg, pending, disabled = generate(1, "2026-W47", "en", [], state)  # the same one is being written
+        assert "being written already" in msg.children and started == [] and disabled is False
         msg, pending, disabled = generate(1, "2026-W47", "zh", [], state)
     (args, kwargs), = started
     assert args == (settings, IsoWeek(2026, 47))
@@ -326,7 +336,7 @@ def test_the_page_polls_only_while_a_run_is_running_or_awaited_and_redraws_only_
         assert isinstance(version, str) and disabled is True  # only a failed run: nothing to wait for
         assert poll(2, None, version) == (dash.no_update, True)
         assert poll(3, {"run": "not-yet-logged", "at": time.time()}, version)[1] is False
-        assert poll(4, {"run": "not-yet-logged", "at": time.time() - mod.PENDING_SECONDS - 1}, version)[1] is True
+        assert poll(4, {"run": "not-yet-logged", "at": time.time() - listing.PENDING_SECONDS - 1}, version)[1] is True
         archive.record_run(settings.reports_dir, {"run": "live", "trigger": "cli", "week": "2026-W47",
                                                   "pid": os.getpid(), "status": "running"})
         changed, disabled = poll(5, None, version)
