@@ -452,6 +452,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "br.err.start": ("无法启动生成：{error}", "The run could not start: {error}"),
     "br.started": ("已开始生成 {week}（{scope}）。完成后会出现在列表中。",
                    "Writing {week} ({scope}) has started. It appears in the list when done."),
+    "br.done": ("{week} 已生成并归档，见上方列表。", "{week} is written and archived: see the list above."),
     "br.runs_none": ("还没有生成记录。", "No runs yet."),
     "br.run.status": ("状态", "Status"),
     "br.run.trigger": ("来源", "Started by"),

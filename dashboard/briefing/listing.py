@@ -34,7 +34,7 @@ from settings import Settings
 __all__ = ["already_running", "DOWNLOAD_PREFIX", "LIST_LIMIT", "PREVIEW_PREFIX", "WEEKS_OFFERED", "Request", "check_request",
            "download_href", "download_name", "for_scope", "key_of", "preview_href", "report_table", "run_table",
            "running", "selected", "settle", "size_text", "track", "week_dates", "week_options", "when_text",
-           "PENDING_SECONDS", "RUNS_SHOWN", "area_of", "form_panel", "list_panel", "namer", "poll", "preview_panel",
+           "PENDING_SECONDS", "RUNS_SHOWN", "area_of", "form_panel", "list_panel", "namer", "outcome", "poll", "preview_panel",
            "report_namer", "reports_of", "runs_panel"]
 
 # The routes of dashboard/briefing/serve.py: <prefix>/<scope folder>/<archive name>.
@@ -373,6 +373,14 @@ def settle(reports_dir: Path, logged: Iterable[str]) -> list[str]:
                 "the server log has the reason")})
             recorded.append(run_id)
     return recorded
+
+
+def outcome(settings: Settings, pending: dict[str, Any]) -> dict[str, Any] | None:
+    """The log entry of the run ``pending`` names once it has ended (ok, failed, interrupted); ``None`` before."""
+    for entry in jobs.runs(settings, RUNS_SHOWN * 5):
+        if entry.get("run") == pending.get("run") and entry.get("status") != "running":
+            return entry
+    return None
 
 
 def poll(settings: Settings, pending: dict[str, Any] | None) -> tuple[str, bool]:

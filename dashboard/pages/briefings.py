@@ -114,8 +114,19 @@ def _generate(clicks, week, lang, partial, state):
     return message("info", text), {"run": run_id, "at": time.time()}, False
 
 
-@dash.callback(Output(ids.BR_VERSION, "data"), Output(ids.BR_POLL, "disabled"), Input(ids.BR_POLL, "n_intervals"),
-               State(ids.BR_PENDING, "data"), State(ids.BR_VERSION, "data"), prevent_initial_call=True)
-def _poll(_n, pending, version):
-    digest, busy = listing.poll(runtime.current().settings, pending)
-    return (no_update if digest == version else digest), not busy
+@dash.callback(Output(ids.BR_VERSION, "data"), Output(ids.BR_POLL, "disabled"),
+               Output(ids.BR_FORM_MSG, "children", allow_duplicate=True),
+               Output(ids.BR_PENDING, "data", allow_duplicate=True), Input(ids.BR_POLL, "n_intervals"),
+               State(ids.BR_PENDING, "data"), State(ids.BR_VERSION, "data"), State(ids.AN_STATE, "data"),
+               prevent_initial_call=True)
+def _poll(_n, pending, version, state):
+    settings = runtime.current().settings
+    digest, busy = listing.poll(settings, pending)
+    said, pending_now = no_update, no_update
+    done = listing.outcome(settings, pending) if pending else None
+    if done is not None:  # the run the button started has ended: say how, in place of "has started"
+        lang = language(ViewState.from_dict(state).lang, settings.language)
+        said = message("info", t("br.done", lang, week=done.get("week") or "")) if done.get("status") == "ok" else \
+            message("error", t("br.run.error", lang, error=done.get("error") or done.get("status")))
+        pending_now = None
+    return (no_update if digest == version else digest), not busy, said, pending_now

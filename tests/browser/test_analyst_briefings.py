@@ -99,7 +99,8 @@ def test_english_an_area_and_the_generate_form(dash_duo, archived):
     # a finished week: a run of its own process, recorded in the log and shown by the page
     pick(dash_duo, ids.BR_WEEK, "2026-W47 · 2026-11-16 – 11-22", until=lambda: week_shown("2026-W47"))
     driver.find_element(By.ID, ids.BR_GO).click()
-    wait_until(lambda: "has started" in text_of(dash_duo, f"#{ids.BR_FORM_MSG}"), what="the run to start")
+    wait_until(lambda: any(w in text_of(dash_duo, f"#{ids.BR_FORM_MSG}") for w in
+                           ("has started", "Not written", "is written and archived")), what="the run to start")
     run = wait_until(lambda: [r for r in jobs.runs(archived) if r["run"] not in before], timeout=60,
                      what="the run in the log")[0]
     assert (run["trigger"], run["week"], run["scope"], run["partial"]) == ("page", "2026-W47", STREET, False)
@@ -117,10 +118,14 @@ def test_english_an_area_and_the_generate_form(dash_duo, archived):
     if shown is not None:
         final = next(r for r in jobs.runs(archived) if r["run"] == run["run"])
         assert shown[0] == final["status"]
+        said = wait_until(lambda: "has started" not in text_of(dash_duo, f"#{ids.BR_FORM_MSG}") and
+                          text_of(dash_duo, f"#{ids.BR_FORM_MSG}"), what="the form to say how the run ended")
         if final["status"] == "failed":  # e.g. no writer on this branch, or no Chromium: the error in words
             assert final["error"] and final["error"].split(":")[0] in shown[1] and "Not written" in shown[1]
+            assert "Not written" in said and final["error"].split(":")[0] in said
         else:
             assert final["status"] == "ok" and Path(final["path"]).is_file()
+            assert said == "2026-W47 is written and archived: see the list above."
             assert f"{STREET}/{Path(final['path']).name}" in driver.execute_script(ROWS)
     driver.save_screenshot(str(screenshot_dir() / "analyst-briefings-1366-run.png"))
     assert dash_duo.get_logs() == []

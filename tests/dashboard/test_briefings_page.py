@@ -331,15 +331,24 @@ def test_the_page_polls_only_while_a_run_is_running_or_awaited_and_redraws_only_
     app, mod, settings = page
     monkeypatch.setattr(listing, "_STARTED", {})
     poll = getattr(mod._poll, "__wrapped__", mod._poll)
+    state = ViewState(lang="en").to_dict()
     with app.server.test_request_context("/_dash-update-component"):
-        version, disabled = poll(1, None, None)
+        version, disabled, said, pending = poll(1, None, None, state)
         assert isinstance(version, str) and disabled is True  # only a failed run: nothing to wait for
-        assert poll(2, None, version) == (dash.no_update, True)
-        assert poll(3, {"run": "not-yet-logged", "at": time.time()}, version)[1] is False
-        assert poll(4, {"run": "not-yet-logged", "at": time.time() - listing.PENDING_SECONDS - 1}, version)[1] is True
-        archive.record_run(settings.reports_dir, {"run": "live", "trigger": "cli", "week": "2026-W47",
+        assert poll(2, None, version, state) == (dash.no_update, True, dash.no_update, dash.no_update)
+        waiting = {"run": "not-yet-logged", "at": time.time()}
+        assert poll(3, waiting, version, state)[1:] == (False, dash.no_update, dash.no_update)
+        assert poll(4, {**waiting, "at": time.time() - listing.PENDING_SECONDS - 1}, version, state)[1] is True
+        archive.record_run(settings.reports_dir, {"run": "live", "trigger": "page", "week": "2026-W47",
                                                   "pid": os.getpid(), "status": "running"})
-        changed, disabled = poll(5, None, version)
-        assert changed not in (dash.no_update, version) and disabled is False
+        changed, disabled, said, _ = poll(5, {"run": "live", "at": time.time()}, version, state)
+        assert changed not in (dash.no_update, version) and disabled is False and said is dash.no_update
         make_report(settings, STREET, "长河街道", "2026-W45")
-        assert poll(6, None, changed)[0] not in (dash.no_update, changed)
+        archive.record_run(settings.reports_dir, {"run": "live", "status": "ok", "seconds": 20.0})
+        again, disabled, said, pending = poll(6, {"run": "live", "at": time.time()}, changed, state)
+        assert again not in (dash.no_update, changed) and disabled is True and pending is None
+        assert said.children == "2026-W47 is written and archived: see the list above."
+        archive.record_run(settings.reports_dir, {"run": "bad", "trigger": "page", "week": "2026-W44",
+                                                  "status": "failed", "error": "WeekNotOver: no"})
+        said = poll(7, {"run": "bad", "at": time.time()}, again, state)[2]
+        assert said.className == "an-msg an-msg-error" and "WeekNotOver: no" in said.children
