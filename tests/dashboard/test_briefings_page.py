@@ -34,8 +34,8 @@ DISTRICT, STREET = "330108", "330108002"
 
 
 # --- making an archive ---------------------------------------------------------------------------
-def png_bytes(width: int = 60, height: int = 85) -> bytes:
-    """A valid grey PNG (no imaging library needed)."""
+def png_bytes(width: int = 330, height: int = 467) -> bytes:
+    """A valid grey PNG the size of the writer's first-page preview (no imaging library needed)."""
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
