@@ -472,6 +472,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "br.trigger.page": ("页面", "This page"),
     "br.trigger.schedule": ("定时任务", "Schedule"),
     "br.trigger.cli": ("命令行", "Command line"),
+    "br.trigger.catch-up": ("补写（定时任务错过时）", "Catch-up (a missed Monday)"),
     # --- analyst: overview (dashboard/pages/overview.py) ---
     "ov.vitals": ("运行体征", "Vital signs"),
     "ov.categories": ("主要类别", "Top categories"),

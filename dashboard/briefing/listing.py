@@ -222,8 +222,10 @@ def run_table(runs: Sequence[dict[str, Any]], name_of: Callable[[str | None], st
             result = t("br.run.written", lang)
         elif status == "interrupted":
             result = t("br.run.interrupted_hint", lang)
-        else:
+        elif status == "running":
             result = t("br.run.running_hint", lang)
+        else:  # a status this page does not know (a newer writer's): shown as it is, above
+            result = "—"
         seconds = r.get("seconds")
         rows.append(html.Tr(className=f"br-run br-run-{status}", **{"data-run": str(r.get("run")),
                                                                     "data-status": status}, children=[
@@ -240,7 +242,7 @@ def run_table(runs: Sequence[dict[str, Any]], name_of: Callable[[str | None], st
 
 
 _STATUSES = ("running", "ok", "failed", "interrupted")
-_TRIGGERS = ("page", "schedule", "cli")
+_TRIGGERS = ("page", "schedule", "cli", "catch-up")
 
 
 # --- the panels (builders of dashboard/pages/briefings.py, run through dashboard.analyst.view.render) ---

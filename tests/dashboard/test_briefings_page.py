@@ -265,6 +265,11 @@ def test_the_runs_show_a_scheduled_failure_in_words_and_an_empty_archive_says_ho
         words = " ".join(texts(runs))
         assert "Failed" in words and "Schedule" in words and "Chromium not found: apt-get install chromium" in words
         assert "2026-11-23 08:00:00" in words
+        archive.record_run(settings.reports_dir, {"run": "c1", "trigger": "catch-up", "week": "2026-W47",
+                                                  "status": "ok", "seconds": 21.0})
+        archive.record_run(settings.reports_dir, {"run": "w1", "trigger": "future-trigger", "status": "odd"})
+        words = " ".join(texts(render(ViewState().to_dict(), listing.runs_panel, remember=False)))
+        assert "补写（定时任务错过时）" in words and "成功" in words and "future-trigger" in words and "odd" in words
     empty_settings = with_reports(settings, tmp_path / "again")
     app2 = create_app(empty_settings, clock=lambda: FIXTURE_NOW)
     with app2.server.app_context():
