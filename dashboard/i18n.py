@@ -408,6 +408,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "br.col.pages": ("页数", "Pages"),
     "br.col.size": ("大小", "Size"),
     "br.col.written": ("生成时间", "Written"),
+    "br.col.file": ("下载", "Download"),
     "br.lang.zh": ("中文", "Chinese"),
     "br.lang.en": ("英文", "English"),
     "br.partial": ("未完整周", "partial"),

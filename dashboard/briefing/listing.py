@@ -185,7 +185,7 @@ def report_table(reports: Sequence[Report], chosen: Report | None, name_of: Call
                  lang: str, row_id: Callable[[Report], dict]) -> html.Table:
     """The archive as a table, newest first; the chosen row marked. Each row is clickable (``row_id``)."""
     heads = ("br.col.week", "br.col.dates", "br.col.scope", "br.col.lang", "br.col.pages", "br.col.size",
-             "br.col.written")
+             "br.col.written", "br.col.file")
     right = ("br.col.pages", "br.col.size", "br.col.written")
     head = html.Tr([html.Th(t(k, lang), className="an-num" if k in right else None) for k in heads])
     rows = []
@@ -201,6 +201,8 @@ def report_table(reports: Sequence[Report], chosen: Report | None, name_of: Call
             html.Td("—" if r.pages is None else str(r.pages), className="an-num"),
             html.Td(size_text(r.size), className="an-num"),
             html.Td(when_text(r.written_at, tz), className="an-num"),
+            html.Td(html.A("PDF", href=download_href(r), className="br-row-pdf",
+                           download=download_name(r.path.parent.name, r.path.name))),
         ]))
     return html.Table([html.Thead(head), html.Tbody(rows)], className="an-table br-table", id="br-table")
 

@@ -238,6 +238,7 @@ def test_the_district_lists_every_briefing_newest_first_and_an_area_only_its_own
         assert rows[0].className == "br-row br-row-on"  # the newest is the one previewed
         first = texts(rows[0])
         assert "2026-W47" in first and "2026-11-16 – 11-22" in first and "partial" in first and "2" in first
+        assert find(rows[1], dash.html.A)[0].href == "/analyst/briefings/download/330108/2026-W46.pdf"
         street = render(ViewState(scope=STREET).to_dict(), lambda v: listing.list_panel(v, None), remember=False)
         assert [r.id["key"] for r in find(street, dash.html.Tr, lambda n: hasattr(n, "id") and
                                           isinstance(getattr(n, "id", None), dict))] == [f"{STREET}/2026-W47.pdf"]
