@@ -9,6 +9,7 @@ from dash import dcc, html
 
 from dashboard import ids
 from dashboard.analyst import exports, filters
+from dashboard.briefing import serve as briefing_files
 from dashboard.runtime import RUNTIME_KEY, Clock, Runtime
 from settings import Settings
 
@@ -56,4 +57,5 @@ def create_app(settings: Settings, clock: Clock | None = None) -> dash.Dash:
     app.layout = html.Div([dcc.Location(id=ids.AN_URL, refresh="callback-nav"), dash.page_container])
     filters.register(app)  # the analyst filter bar: filters -> URL, the area search
     exports.register(app.server)  # /analyst/export/cases.csv and .xlsx
+    briefing_files.register(app.server)  # /analyst/briefings/download|preview/<scope>/<week>.pdf
     return app

@@ -31,7 +31,7 @@ __all__ = ["PAGES", "WALLS", "LOADING_DELAY_MS", "page", "panel", "href", "bread
 
 # (page key, path) in navigation order; the page's title is the i18n key "nav.<key>".
 PAGES = (("overview", "/"), ("map", "/map"), ("backlog", "/backlog"), ("warnings", "/warnings"),
-         ("cases", "/cases"), ("departments", "/departments"), ("resources", "/resources"))
+         ("cases", "/cases"), ("departments", "/departments"), ("resources", "/resources"), ("briefings", "/briefings"))
 # The wall screens, reachable from every analyst page.
 WALLS = (("home.wall", "/wall"), ("home.wall_map", "/wall?layout=map"),
          ("home.wall_warnings", "/wall?layout=warnings"))
