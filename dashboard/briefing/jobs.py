@@ -36,8 +36,6 @@ def run(settings: Settings, week: IsoWeek | None, scope_id: str | None = None, l
     Raises:
         Whatever :func:`dashboard.briefing.writer.write_briefing` raises, after recording it.
     """
-    from dashboard.briefing.writer import write_briefing
-
     run_id = run_id or uuid.uuid4().hex[:12]
     entry: dict[str, Any] = {"run": run_id, "trigger": trigger, "week": str(week) if week else None,
                              "scope": scope_id, "lang": lang, "partial": partial, "pid": os.getpid(),
@@ -45,6 +43,8 @@ def run(settings: Settings, week: IsoWeek | None, scope_id: str | None = None, l
     record_run(settings.reports_dir, {**entry, "status": "running"})
     started = time.monotonic()
     try:
+        from dashboard.briefing.writer import write_briefing  # inside: a broken install is a logged failure too
+
         path = write_briefing(settings, week, scope_id=scope_id, lang=lang, partial=partial, now=now)
     except BaseException as exc:
         record_run(settings.reports_dir, {**entry, "status": "failed", "seconds": round(time.monotonic() - started, 1),
@@ -168,10 +168,15 @@ def runs(settings: Settings, limit: int = 20) -> list[dict[str, Any]]:
 
 
 def _alive(pid: Any) -> bool:
+    """Whether process ``pid`` runs (a zombie, finished but not yet reaped, does not)."""
     try:
         os.kill(int(pid), 0)
     except (TypeError, ValueError, ProcessLookupError):
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        stat = Path(f"/proc/{int(pid)}/stat").read_text()
+    except OSError:
+        return True  # no /proc: trust the signal
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
