@@ -8,7 +8,6 @@ charts' SVG and the embedded font faces.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +44,8 @@ def _status(status: str, lang: str) -> dict[str, str]:
     return {"key": status, "shape": STATUS_SHAPES.get(status, "○"), "text": tr(f"status.{status}", lang)}
 
 
-def _when(t: pd.Timestamp | Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return DASH if t is None or (isinstance(t, float) and math.isnan(t)) or pd.isna(t) else pd.Timestamp(t).strftime(fmt)
+def _when(t: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return DASH if t is None or pd.isna(t) else pd.Timestamp(t).strftime(fmt)
 
 
 def _vitals(b: Briefing, lang: str) -> list[dict[str, Any]]:

@@ -8,9 +8,8 @@ findings (``findings.py``), charts (``charts.py``) and the document (``document.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import duckdb
 import pandas as pd
@@ -118,7 +117,6 @@ class Briefing:
     daily: pd.DataFrame
     weekly: pd.DataFrame
     map: MapData
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def has_data(self) -> bool:

@@ -102,8 +102,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "dep.joint": ("多部门联办案件", "Joint-handling cases"),
     "dep.none": ("本周没有部门数据。", "No department data for this week."),
     "areas.side": ("各{level}对比", "{level} side by side"),
-    "hours": ("{h} 小时", "{h} h"),
-    "days": ("{d} 天 {h} 小时", "{d} d {h} h"),
     # findings
     "f.volume": ("本周受理 {n} 件，较上周{dir} {pct}（上周 {prev} 件），近 4 周均值 {norm} 件。",
                  "{n} cases were received this week, {pct} {dir} than the previous week ({prev}); the 4-week norm "

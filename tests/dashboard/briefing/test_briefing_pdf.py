@@ -66,6 +66,7 @@ def test_chinese_is_real_embedded_text_and_every_page_is_numbered(demo):
     assert 6 <= len(pages) <= 12
     for n, text in enumerate(pages, start=1):
         assert f"第 {n} 页 / 共 {len(pages)} 页" in text, n
+        assert "GridPulse · 滨江区 · 2026-W47" in text, n  # the footer, the cover's too
     whole = "".join(pages)
     assert "滨江区" in whole and "每周简报" in whole and "2026 年第 47 周" in whole and "2026-11-16 至 2026-11-22" in whole
     assert not RADICALS.findall(whole)  # 页 stays 页 (not ⻚): searchable
