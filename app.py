@@ -1,7 +1,7 @@
 """GridPulse command line.
 
 python app.py                 serve the dashboard (the same as ``serve``)
-python app.py serve           serve the dashboard (and, by default, run the scheduler)
+python app.py serve           serve the dashboard (gunicorn workers, and the scheduler in its own process)
 python app.py demo            build the demo warehouse and publish it (``--if-missing``: only when none exists)
 python app.py etl             run one ETL cycle and print a summary (--status: last runs)
 python app.py geography import --mapping MAP.toml FILE...   the deployment's own areas
@@ -19,12 +19,14 @@ from __future__ import annotations
 import argparse
 import errno
 import logging
+import os
 import signal
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
-from settings import Settings, SettingsError, load_settings
+from settings import ENV_PREFIX, Settings, SettingsError, load_settings
 
 log = logging.getLogger("gridpulse")
 
@@ -69,7 +71,10 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="serve the dashboard (default 127.0.0.1:8050)")
     s.add_argument("--host", help="interface to listen on (setting: host)")
     s.add_argument("--port", type=_port, help="TCP port (setting: port)")
-    s.add_argument("--no-scheduler", action="store_true", help="do not run the ETL scheduler in this process")
+    s.add_argument("--no-scheduler", action="store_true", help="do not start the scheduler (ETL, briefing)")
+    s.add_argument("--workers", type=_whole(1, "a positive whole number"), help="web worker processes (setting: workers)")
+    s.add_argument("--debug", action="store_true",
+                   help="Flask's development server in one process (reloads nothing; for debugging only)")
 
     d = sub.add_parser("demo", help="build a demo warehouse and publish it as the current snapshot")
     d.add_argument("--events", type=_whole(1, "a positive whole number"),
@@ -145,17 +150,69 @@ def _stop_on_sigterm(signum: int, frame: object) -> None:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    """Serve the dashboard; the scheduler and the wall warm-up stop in order when the server stops."""
+    """Serve the dashboard: gunicorn's workers and the scheduler's own process, both stopped by Ctrl-C or SIGTERM.
+
+    With ``--debug`` (or the ``debug`` setting), Flask's development server in this one process instead.
+    """
     from data.snapshot import read_current
 
-    settings = settings.replace(**{k: v for k, v in (("host", args.host), ("port", args.port)) if v})
+    changes = (("host", args.host), ("port", args.port), ("workers", getattr(args, "workers", None)))
+    settings = settings.replace(**{k: v for k, v in changes if v})
     busy = _port_free(settings.host, settings.port)
     if busy is not None:
         print(f"error: {busy}", file=sys.stderr)
         return 1
     if read_current(settings.current_file) is None:
         print("warning: " + NO_DATA_HINT.format(var=settings.var_dir), file=sys.stderr)
+    if getattr(args, "debug", False) or settings.debug:
+        return _serve_debug(settings, args)
+    return _serve_production(settings, args)
 
+
+def _scheduler_process(settings: Settings) -> subprocess.Popen | None:
+    """``app.py scheduler`` as a process of its own (the one writer), or ``None`` when switched off.
+
+    It gets the same settings through the environment (the serve command's own overrides included)
+    and its own session, so a Ctrl-C in the terminal reaches only the server, which then stops it once.
+    """
+    env = {**os.environ, ENV_PREFIX + "VAR_DIR": str(settings.var_dir), ENV_PREFIX + "HOST": settings.host,
+           ENV_PREFIX + "PORT": str(settings.port)}
+    return subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "scheduler"], env=env,
+                            start_new_session=True)
+
+
+def _stop_process(proc: subprocess.Popen | None, timeout: float = 60) -> None:
+    """Ask a child to stop (SIGTERM: it finishes a running ETL cycle first), then insist."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _serve_production(settings: Settings, args: argparse.Namespace) -> int:
+    """Gunicorn in this process (its arbiter), the scheduler beside it; both end when the arbiter does."""
+    from dashboard.production import GridPulseServer
+
+    scheduler = None
+    if settings.scheduler_in_serve and not getattr(args, "no_scheduler", False):
+        scheduler = _scheduler_process(settings)
+    print(f"GridPulse serving on http://{settings.host}:{settings.port}/ ({settings.workers} workers × "
+          f"{settings.threads} threads{', scheduler pid ' + str(scheduler.pid) if scheduler else ''})", file=sys.stderr)
+    try:
+        GridPulseServer(settings).run()
+    except SystemExit as exc:  # the arbiter exits through sys.exit, 0 after Ctrl-C or SIGTERM
+        return int(exc.code or 0)
+    finally:
+        _stop_process(scheduler)
+    return 0
+
+
+def _serve_debug(settings: Settings, args: argparse.Namespace) -> int:
+    """Flask's development server, with the scheduler in this process: one process to step through."""
     from dashboard import runtime
     from dashboard.app import create_app
     from dashboard.wall import warmup
@@ -170,7 +227,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
             scheduler = start_background_scheduler(settings, extra=schedule_jobs(settings))
         warmup.start(runtime.of(app))  # the default wall's numbers, before the first wall asks
-        print(f"GridPulse serving on http://{settings.host}:{settings.port}/", file=sys.stderr)
+        print(f"GridPulse serving on http://{settings.host}:{settings.port}/ (Flask's development server, --debug)",
+              file=sys.stderr)
         app.run(host=settings.host, port=settings.port, debug=settings.debug)
     except (OSError, SystemExit) as exc:  # the port was taken between the check and the bind
         print(f"error: cannot serve on {settings.host}:{settings.port}: {exc}", file=sys.stderr)

@@ -42,6 +42,9 @@ class Settings:
     timezone: str = "Asia/Shanghai"
     host: str = "127.0.0.1"
     port: int = 8050
+    # The production server (`app.py serve`, gunicorn): worker processes, and threads in each (docs/serving.md).
+    workers: int = 2
+    threads: int = 8
     # Interface language by default: "zh" (zh-CN) or "en".
     language: str = "zh"
     # The place's display name; empty: the name of the warehouse's top area (from the geography).
@@ -186,6 +189,9 @@ def _validate(s: Settings) -> None:
         raise bad("timezone", "expected an IANA time zone such as Asia/Shanghai") from None
     if not 1 <= s.port <= 65535:
         raise bad("port", "expected a TCP port 1-65535")
+    for name, most in (("workers", 64), ("threads", 256)):
+        if not 1 <= getattr(s, name) <= most:
+            raise bad(name, f"expected a whole number from 1 to {most}")
     if s.language not in {"zh", "en"}:
         raise bad("language", "expected 'zh' or 'en'")
     positive = ["demo_events", "demo_days", "etl_interval_seconds", "snapshots_keep", "sla_accept_seconds",

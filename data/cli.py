@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import functools
 import logging
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -90,10 +91,19 @@ def cmd_etl(settings, args: argparse.Namespace) -> int:
     return 0 if result.status == "ok" else 1
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM ends the scheduler as Ctrl-C does: running jobs finish, then it stops."""
+    raise KeyboardInterrupt
+
+
 def cmd_scheduler(settings, args: argparse.Namespace, extra: tuple = ()) -> int:
     """``python app.py scheduler``: the ETL schedules (and the simulator, and ``extra`` jobs) alone, until Ctrl-C."""
     from data.schedule import start_background_scheduler
 
+    # Stop on Ctrl-C and on SIGTERM alike (how `app.py serve` and service managers stop it), even when this
+    # process was started with SIGINT ignored (a background job of a non-interactive shell is).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     scheduler = start_background_scheduler(settings, extra=extra)
     print(f"scheduler running: events every {settings.etl_interval_seconds} s, reference tables at cron "  # noqa: T201
           f"'{settings.reference_cron}' ({settings.timezone}); Ctrl-C stops", file=sys.stderr)

@@ -15,6 +15,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psutil
 import pytest
 
 import app
@@ -91,13 +92,18 @@ def test_serve_on_an_empty_var_says_what_to_do_and_builds_nothing(tmp_path, stop
                 time.sleep(0.3)
         assert body is not None, "the server did not answer within 60 s"
         time.sleep(1.5)  # let the scheduler's first cycle run on the empty landing zone
+        children = psutil.Process(proc.pid).children(recursive=True)
+        assert len(children) >= 3, children  # gunicorn's 2 workers and the scheduler's own process
         proc.send_signal(stop)
-        _, err = proc.communicate(timeout=30)
+        _, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
     assert "python app.py demo" in err and "docs/etl.md" in err
     assert proc.returncode == 0, err
+    assert "Starting gunicorn" in err and "development server" not in err  # the production server
+    gone, alive = psutil.wait_procs(children, timeout=10)
+    assert not alive, f"left running after the server stopped: {alive}"
     assert "terminate called" not in err and "Traceback" not in err
     assert not (var / "warehouse" / "CURRENT").exists(), "serve built something by itself"
     assert not list((var / "warehouse").glob("snapshots/*.duckdb")) if (var / "warehouse").exists() else True

@@ -1,0 +1,88 @@
+"""The production web server: gunicorn serving the Dash app in worker processes.
+
+``python app.py serve`` (and so ``make run``) runs this; Flask's development server only with
+``--debug``. Gunicorn's arbiter stays in the calling process and forks ``workers`` processes,
+each with ``threads`` threads (the ``gthread`` worker: Dash callbacks block on DuckDB, and a
+wall's refresh must not wait behind an analyst's export). Every worker builds its own app, and so
+its own snapshot reader and DuckDB connections (a connection must never cross a fork), then starts
+the wall warm-up; the scheduler is not in any of them: ``app.py serve`` runs it as a process of
+its own, the one writer (``docs/serving.md``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from settings import Settings
+
+__all__ = ["GridPulseServer", "gunicorn_options"]
+
+log = logging.getLogger(__name__)
+
+
+def gunicorn_options(settings: Settings) -> dict[str, Any]:
+    """Gunicorn's settings for this deployment (bind address, workers, threads, timeouts, logging)."""
+    return {
+        "bind": f"[{settings.host}]:{settings.port}" if ":" in settings.host else f"{settings.host}:{settings.port}",
+        "workers": settings.workers,
+        "worker_class": "gthread",
+        "threads": settings.threads,
+        # a worker silent this long is restarted: requests run in threads, the heartbeat does not wait for them
+        "timeout": 60,
+        "graceful_timeout": 20,  # Ctrl-C / SIGTERM: running requests get this long to finish
+        "keepalive": 5,
+        "accesslog": None,  # one line per request (20 walls, dozens of analysts) would drown the log
+        "errorlog": "-",
+        "loglevel": "info",
+        "proc_name": "gridpulse",
+        "control_socket_disable": True,  # gunicorn 27's control socket would sit in $HOME; nothing here uses it
+        "preload_app": False,  # each worker imports and builds its own app: no DuckDB state across fork
+        "post_worker_init": _worker_started,
+        "worker_exit": _worker_exiting,
+    }
+
+
+class GridPulseServer(BaseApplication):
+    """Gunicorn, configured from the settings, serving :func:`dashboard.app.create_app` in each worker."""
+
+    def __init__(self, settings: Settings):
+        """Prepare (nothing starts until :meth:`run`)."""
+        self.settings = settings
+        self.options = gunicorn_options(settings)
+        super().__init__()
+
+    def load_config(self) -> None:
+        """Gunicorn's config from :func:`gunicorn_options` (never from a gunicorn.conf.py or the command line)."""
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        """The WSGI app of one worker (called in the worker, after the fork)."""
+        from dashboard.app import create_app
+
+        self.dash_app = create_app(self.settings)
+        return self.dash_app.server
+
+
+def _worker_started(worker) -> None:
+    """After a worker has loaded the app: compute the default wall before the first wall asks."""
+    from dashboard import runtime
+    from dashboard.wall import warmup
+
+    app = getattr(worker.app, "dash_app", None)
+    if app is not None:
+        warmup.start(runtime.of(app))
+
+
+def _worker_exiting(server, worker) -> None:
+    """A worker stops: end its warm-up thread, then close its DuckDB connections (in that order)."""
+    from dashboard import runtime
+    from dashboard.wall import warmup
+
+    warmup.stop()
+    app = getattr(worker.app, "dash_app", None)
+    if app is not None:
+        runtime.of(app).close()
