@@ -38,7 +38,7 @@ from data.marts import (
     refresh_repeats,
     refresh_stage_quantiles,
 )
-from data.pii import pii_key
+from data.pii import mask_text_sql, pii_key
 from data.readers import FileError, format_of
 from data.runs import CycleResult, FileResult
 from data.validate import (
@@ -184,7 +184,8 @@ def apply_batch(con: duckdb.DuckDBPyConnection, settings, batch: list[_Staged], 
                     f"QUALIFY row_number() OVER (PARTITION BY {k} ORDER BY {order}) = 1")
     if table == "events":
         # a view: the derivation joins two small tables, and a bulk load reads it once (no copy of a million rows)
-        con.execute(f"CREATE OR REPLACE TEMP VIEW stg_ok AS {mart_sql('stg_events_derive')}")
+        derive = mart_sql("stg_events_derive").replace("/*masked:c.summary*/", mask_text_sql("c.summary"))
+        con.execute(f"CREATE OR REPLACE TEMP VIEW stg_ok AS {derive}")
     else:
         cols = ", ".join(f'"{c}"' for c in plan.spec.columns)
         con.execute(f"CREATE OR REPLACE TEMP TABLE stg_ok AS SELECT {cols}, __deleted FROM stg_chk "

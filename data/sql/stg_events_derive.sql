@@ -4,8 +4,10 @@
 -- depends on other cases: FALSE here, set after the merge (events_repeats.sql). due_at (the source's own
 -- deadline, NULL when the file has none) passes through.
 -- Inner joins are safe: validation already quarantined unknown micro-grids and categories.
+-- The summary is free text: /*masked:c.summary*/ becomes data.pii's masking of anything shaped like an
+-- ID number or a mainland mobile number (a citizen's report often quotes one), as the quarantine does.
 SELECT c.case_id, c.channel, c.category_id, k.parent_id AS category_l1, c.urgency, c.route, c.department_id,
-       c.needs_dispatch, c.summary, c.microgrid_id, a.grid_id, a.community_id, a.street_id, c.lon, c.lat,
+       c.needs_dispatch, /*masked:c.summary*/ AS summary, c.microgrid_id, a.grid_id, a.community_id, a.street_id, c.lon, c.lat,
        c.received_at, c.accepted_at, c.dispatched_at, c.closed_at, c.status, c.satisfaction, c.updated_at,
        FALSE AS repeat_7d, c.due_at
 FROM stg_chk c

@@ -454,3 +454,19 @@ def test_cli_prints_a_summary_and_the_status_table(etl_env, capsys):
                                         ("people_20261129.csv", "delta"), ("fullness.csv", "delta")])
 def test_extract_mode_from_the_file_name(name, mode):
     assert etl.extract_mode(None, "people", f"people/{name}") == mode
+
+
+def test_id_and_mobile_numbers_in_a_summary_are_masked_at_load(etl_env):
+    """A citizen's report quoting a phone or an ID number: the warehouse and its snapshot keep neither."""
+    rows = demo_cases(etl_env, 3)
+    rows[0]["summary"] = "占道经营，联系电话13812345678，请尽快处理"
+    rows[1]["summary"] = "身份证号 33010619900101123X 的住户反映噪音"
+    rows[2]["summary"] = "路灯不亮，编号 2026112500001"  # a long number that is neither stays
+    land(etl_env, "pii.csv", to_csv(rows))
+    assert cycle(etl_env).rows_loaded == 3
+    got = dict(snapshot_query(etl_env, "SELECT case_id, summary FROM events WHERE case_id LIKE 'TEST%' ORDER BY 1"))
+    assert got["TEST000001"] == "占道经营，联系电话***，请尽快处理"
+    assert got["TEST000002"].startswith("身份证号 *** 的住户") and "33010619900101123X" not in got["TEST000002"]
+    assert got["TEST000003"] == "路灯不亮，编号 2026112500001"
+    stored = " ".join(s for _, s in query(etl_env, "SELECT case_id, summary FROM events WHERE case_id LIKE 'TEST%'"))
+    assert "13812345678" not in stored and "33010619900101123X" not in stored
