@@ -152,7 +152,8 @@ def _stop_on_sigterm(signum: int, frame: object) -> None:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     """Serve the dashboard: gunicorn's workers and the scheduler's own process, both stopped by Ctrl-C or SIGTERM.
 
-    With ``--debug`` (or the ``debug`` setting), Flask's development server in this one process instead.
+    With ``--debug``, Flask's development server in this one process instead (its interactive debugger only
+    when the ``debug`` setting is on too: never on an address others can reach).
     """
     from data.snapshot import read_current
 
@@ -164,7 +165,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     if read_current(settings.current_file) is None:
         print("warning: " + NO_DATA_HINT.format(var=settings.var_dir), file=sys.stderr)
-    if getattr(args, "debug", False) or settings.debug:
+    if getattr(args, "debug", False):  # never by the `debug` setting alone: it also shows tracebacks elsewhere
         return _serve_debug(settings, args)
     return _serve_production(settings, args)
 
