@@ -107,3 +107,28 @@ def test_serve_on_an_empty_var_says_what_to_do_and_builds_nothing(tmp_path, stop
     assert "terminate called" not in err and "Traceback" not in err
     assert not (var / "warehouse" / "CURRENT").exists(), "serve built something by itself"
     assert not list((var / "warehouse").glob("snapshots/*.duckdb")) if (var / "warehouse").exists() else True
+
+
+def test_serve_debug_is_flasks_development_server_in_one_process(tmp_path):
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "app.py", "serve", "--debug", "--no-scheduler", "--port", str(port)],
+                            cwd=ROOT, env=_env(tmp_path / "var"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        deadline = time.monotonic() + 60
+        answered = False
+        while time.monotonic() < deadline and not answered:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5):
+                    answered = True
+            except OSError:
+                time.sleep(0.3)
+        assert answered, "the development server did not answer within 60 s"
+        assert psutil.Process(proc.pid).children() == []  # one process: no workers, no scheduler
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "development server, --debug" in err and "Starting gunicorn" not in err
