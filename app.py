@@ -9,6 +9,7 @@ python app.py import --source MAP.toml FILE...            a city's exports throu
 python app.py scheduler       run the ETL schedules alone (for multi-process web tiers)
 python app.py simulate        drop live demo cases into the landing zone (demo warehouses only)
 python app.py report --week 2026-W47 [--scope AREA] [--lang en] [--partial]   write the weekly briefing (PDF)
+python app.py users add|list|remove|passwd|token     accounts (roles scoped to areas) and wall tokens
 
 Every command checks its arguments (a bad one is named in the message, exit status 2) and exits
 with status 1 and a one-line message, never a traceback, when it fails.
@@ -114,6 +115,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--scope", metavar="AREA_ID", help="an area id (default: the whole district)")
     r.add_argument("--lang", choices=("zh", "en"), help="language (default: setting language)")
     r.add_argument("--partial", action="store_true", help="write a week that is not over yet, marked as partial")
+    from dashboard.auth.cli import add_parser as add_users_parser
+
+    add_users_parser(sub)
     return p
 
 
@@ -336,6 +340,13 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_users(settings: Settings, args: argparse.Namespace) -> int:
+    """``app.py users ...``: accounts and wall tokens (dashboard/auth/cli.py)."""
+    from dashboard.auth.cli import cmd_users as run_users
+
+    return run_users(settings, args)
+
+
 def _with_briefing(handler):
     """A scheduler command that also runs the weekly briefing (``data/`` cannot import it itself)."""
     from dashboard.briefing.jobs import schedule_jobs
@@ -360,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
     from data import cli as data_cli  # etl, scheduler and simulate
 
     handlers = {"serve": cmd_serve, "demo": cmd_demo, "geography": cmd_geography, "import": cmd_import,
-                **data_cli.HANDLERS, "report": cmd_report, "scheduler": _with_briefing(data_cli.cmd_scheduler)}
+                **data_cli.HANDLERS, "report": cmd_report, "users": cmd_users, "scheduler": _with_briefing(data_cli.cmd_scheduler)}
     try:
         return handlers[args.command](settings, args)
     except KeyboardInterrupt:

@@ -1,0 +1,266 @@
+"""The user store: accounts with a role and areas, wall tokens, and the audit log, in one SQLite file.
+
+SQLite, not the warehouse: the warehouse is written by the ETL alone and read-only everywhere else,
+while accounts change from the command line and (later) the admin page, from any web worker. One
+small file (``var/auth/users.sqlite3``, mode 0600) in WAL mode, so several processes read while one
+writes. Passwords are hashed with argon2id (argon2-cffi's defaults); a wall token is 32 random bytes
+shown once and stored as its SHA-256 (a random token needs no slow hash: nothing can be guessed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import closing, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NamedTuple
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+__all__ = ["ROLES", "Token", "User", "UserError", "UserStore"]
+
+ROLES = ("admin", "district", "area", "wall")
+_NAME_OK = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-@")
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    username      TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    role          TEXT NOT NULL CHECK (role IN ('admin', 'district', 'area', 'wall')),
+    areas         TEXT NOT NULL DEFAULT '[]',   -- JSON list of area ids (role 'area')
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    token_id     TEXT PRIMARY KEY,               -- shown in lists; the token itself is never stored
+    token_hash   TEXT NOT NULL UNIQUE,
+    label        TEXT NOT NULL DEFAULT '',
+    scope        TEXT,                           -- an area id the wall is limited to, or NULL
+    layout       TEXT,                           -- a wall layout ('main', 'map', 'warnings'), or NULL
+    created_at   TEXT NOT NULL,
+    created_by   TEXT NOT NULL,
+    last_used_at TEXT,
+    revoked_at   TEXT
+);
+CREATE TABLE IF NOT EXISTS audit (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    at      TEXT NOT NULL,
+    actor   TEXT NOT NULL,
+    action  TEXT NOT NULL,
+    detail  TEXT NOT NULL DEFAULT '{}',          -- JSON
+    address TEXT
+);
+"""
+
+
+class UserError(ValueError):
+    """A request the store refuses (unknown user, bad role, a name taken); the message says which."""
+
+
+class User(NamedTuple):
+    """An account, without its password hash."""
+
+    username: str
+    role: str
+    areas: tuple[str, ...]
+    created_at: str
+    updated_at: str
+
+
+class Token(NamedTuple):
+    """A wall token's record (the token itself is shown once, when made)."""
+
+    token_id: str
+    label: str
+    scope: str | None
+    layout: str | None
+    created_at: str
+    created_by: str
+    last_used_at: str | None
+    revoked_at: str | None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class UserStore:
+    """Accounts, tokens and the audit log of one deployment (``<var_dir>/auth/users.sqlite3``)."""
+
+    def __init__(self, path: Path):
+        """Open (and on first use create, mode 0600) the store at ``path``."""
+        self.path = Path(path)
+        self._hasher = PasswordHasher()
+        fresh = not self.path.exists()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._db() as db:
+            db.executescript(_SCHEMA)
+        if fresh:
+            os.chmod(self.path, 0o600)
+
+    @classmethod
+    def of(cls, settings) -> UserStore:
+        """The store of a deployment's settings."""
+        return cls(settings.var_dir / "auth" / "users.sqlite3")
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        with closing(sqlite3.connect(self.path, timeout=30)) as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.row_factory = sqlite3.Row
+            with db:  # one transaction: committed on success, rolled back on an error
+                yield db
+
+    # --- users ----------------------------------------------------------------------------------
+    @staticmethod
+    def _check(username: str, role: str, areas: Sequence[str]) -> None:
+        if not username or len(username) > 64 or set(username) - _NAME_OK:
+            raise UserError(f"user name {username!r}: use 1-64 lower-case letters, digits and . _ - @")
+        if role not in ROLES:
+            raise UserError(f"role {role!r}: expected one of {', '.join(ROLES)}")
+        if role == "area" and not areas:
+            raise UserError("role 'area' needs at least one area (--areas ID[,ID...])")
+        if role != "area" and areas:
+            raise UserError(f"role {role!r} is not limited to areas; only role 'area' takes --areas")
+
+    def add(self, username: str, password: str, role: str, areas: Sequence[str] = (), actor: str = "cli") -> User:
+        """Create an account.
+
+        Raises:
+            UserError: a bad name, role or area list, a password under 12 characters, or the name is taken.
+        """
+        self._check(username, role, areas)
+        self._check_password(password)
+        now = _now()
+        try:
+            with self._db() as db:
+                db.execute("INSERT INTO users VALUES (?, ?, ?, ?, ?, ?)",
+                           (username, self._hasher.hash(password), role, json.dumps(list(areas)), now, now))
+                self._audit(db, actor, "user.add", {"user": username, "role": role, "areas": list(areas)})
+        except sqlite3.IntegrityError:
+            raise UserError(f"user {username!r} exists already") from None
+        return self.get(username)
+
+    @staticmethod
+    def _check_password(password: str) -> None:
+        if len(password) < 12:
+            raise UserError("password: at least 12 characters")
+
+    def get(self, username: str) -> User:
+        """One account.
+
+        Raises:
+            UserError: no such user.
+        """
+        with self._db() as db:
+            row = db.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
+        if row is None:
+            raise UserError(f"no user {username!r}")
+        return User(row["username"], row["role"], tuple(json.loads(row["areas"])), row["created_at"],
+                    row["updated_at"])
+
+    def list(self) -> list[User]:
+        """Every account, by name."""
+        with self._db() as db:
+            rows = db.execute("SELECT username FROM users ORDER BY username").fetchall()
+        return [self.get(r["username"]) for r in rows]
+
+    def remove(self, username: str, actor: str = "cli") -> None:
+        """Delete an account (its audit lines stay)."""
+        with self._db() as db:
+            if db.execute("DELETE FROM users WHERE username = ?", (username,)).rowcount == 0:
+                raise UserError(f"no user {username!r}")
+            self._audit(db, actor, "user.remove", {"user": username})
+
+    def set_password(self, username: str, password: str, actor: str = "cli") -> None:
+        """Replace an account's password."""
+        self._check_password(password)
+        with self._db() as db:
+            changed = db.execute("UPDATE users SET password_hash = ?, updated_at = ? WHERE username = ?",
+                                 (self._hasher.hash(password), _now(), username)).rowcount
+            if changed == 0:
+                raise UserError(f"no user {username!r}")
+            self._audit(db, actor, "user.passwd", {"user": username})
+
+    def verify(self, username: str, password: str) -> User | None:
+        """The account when ``password`` is its password, else ``None`` (the same answer for an unknown name)."""
+        with self._db() as db:
+            row = db.execute("SELECT password_hash FROM users WHERE username = ?", (username,)).fetchone()
+        if row is None:
+            self._hasher.hash(password)  # as slow as a real check: the answer time tells nothing
+            return None
+        try:
+            self._hasher.verify(row["password_hash"], password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return None
+        if self._hasher.check_needs_rehash(row["password_hash"]):
+            with self._db() as db:
+                db.execute("UPDATE users SET password_hash = ? WHERE username = ?",
+                           (self._hasher.hash(password), username))
+        return self.get(username)
+
+    # --- wall tokens ----------------------------------------------------------------------------
+    def make_token(self, label: str = "", scope: str | None = None, layout: str | None = None,
+                   actor: str = "cli") -> tuple[str, Token]:
+        """A new wall token: ``(the token, to show once, its record)``; it never expires by time."""
+        token = secrets.token_urlsafe(32)
+        token_id = secrets.token_hex(4)
+        now = _now()
+        with self._db() as db:
+            db.execute("INSERT INTO tokens (token_id, token_hash, label, scope, layout, created_at, created_by) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?)", (token_id, _digest(token), label, scope, layout, now, actor))
+            self._audit(db, actor, "token.add", {"token": token_id, "label": label, "scope": scope, "layout": layout})
+        return token, self.tokens(include_revoked=True, token_id=token_id)[0]
+
+    def tokens(self, include_revoked: bool = False, token_id: str | None = None) -> list[Token]:
+        """The tokens' records, newest first."""
+        sql = "SELECT * FROM tokens WHERE (? OR revoked_at IS NULL) AND (? IS NULL OR token_id = ?) " \
+              "ORDER BY created_at DESC, token_id"
+        with self._db() as db:
+            rows = db.execute(sql, (include_revoked, token_id, token_id)).fetchall()
+        return [Token(r["token_id"], r["label"], r["scope"], r["layout"], r["created_at"], r["created_by"],
+                      r["last_used_at"], r["revoked_at"]) for r in rows]
+
+    def revoke(self, token_id: str, actor: str = "cli") -> None:
+        """Revoke a token at once (a wall using it is asked to sign in at its next request)."""
+        with self._db() as db:
+            if db.execute("UPDATE tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
+                          (_now(), token_id)).rowcount == 0:
+                raise UserError(f"no active token {token_id!r}")
+            self._audit(db, actor, "token.revoke", {"token": token_id})
+
+    def check_token(self, token: str) -> Token | None:
+        """The token's record when it is valid (and note its use), else ``None``."""
+        with self._db() as db:
+            row = db.execute("SELECT token_id FROM tokens WHERE token_hash = ? AND revoked_at IS NULL",
+                             (_digest(token),)).fetchone()
+            if row is None:
+                return None
+            db.execute("UPDATE tokens SET last_used_at = ? WHERE token_id = ?", (_now(), row["token_id"]))
+        return self.tokens(token_id=row["token_id"])[0]
+
+    # --- audit ----------------------------------------------------------------------------------
+    @staticmethod
+    def _audit(db: sqlite3.Connection, actor: str, action: str, detail: dict, address: str | None = None) -> None:
+        db.execute("INSERT INTO audit (at, actor, action, detail, address) VALUES (?, ?, ?, ?, ?)",
+                   (_now(), actor, action, json.dumps(detail, ensure_ascii=False), address))
+
+    def audit(self, actor: str, action: str, detail: dict | None = None, address: str | None = None) -> None:
+        """Record one event (a sign-in, an export, a download ...)."""
+        with self._db() as db:
+            self._audit(db, actor, action, detail or {}, address)
+
+    def audit_log(self, limit: int = 100) -> list[dict]:
+        """The newest ``limit`` audit lines, newest first."""
+        with self._db() as db:
+            rows = db.execute("SELECT * FROM audit ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        return [{**dict(r), "detail": json.loads(r["detail"])} for r in rows]

@@ -1,0 +1,103 @@
+"""The user store and ``app.py users``: hashed passwords, roles scoped to areas, tokens shown once, an audit trail."""
+
+from __future__ import annotations
+
+import io
+import os
+import sqlite3
+import stat
+
+import pytest
+
+import app
+from dashboard.auth.users import UserError, UserStore
+from settings import Settings
+
+
+@pytest.fixture
+def store(tmp_path) -> UserStore:
+    return UserStore.of(Settings(var_dir=tmp_path))
+
+
+def test_passwords_are_argon2_hashes_and_the_file_is_private(store):
+    store.add("ana", "correct horse battery", "district")
+    assert store.verify("ana", "correct horse battery").role == "district"
+    assert store.verify("ana", "correct horse batterY") is None
+    assert store.verify("nobody", "correct horse battery") is None
+    with sqlite3.connect(store.path) as db:
+        stored = db.execute("SELECT password_hash FROM users").fetchone()[0]
+    assert stored.startswith("$argon2id$") and "correct horse" not in stored
+    assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
+
+
+@pytest.mark.parametrize("name, role, areas, message", [
+    ("Ana", "district", (), "lower-case"), ("ana", "root", (), "role 'root'"), ("ana", "area", (), "at least one area"),
+    ("ana", "district", ("S1",), "only role 'area' takes --areas"),
+])
+def test_bad_accounts_are_refused_with_the_reason(store, name, role, areas, message):
+    with pytest.raises(UserError, match=message):
+        store.add(name, "long enough password", role, areas)
+    assert store.list() == []
+
+
+def test_short_passwords_and_taken_names_are_refused(store):
+    with pytest.raises(UserError, match="at least 12"):
+        store.add("ana", "short", "district")
+    store.add("ana", "long enough password", "area", ["S1", "S2"])
+    with pytest.raises(UserError, match="exists already"):
+        store.add("ana", "another long password", "district")
+    assert store.get("ana").areas == ("S1", "S2")
+
+
+def test_tokens_are_shown_once_kept_hashed_and_revoked_at_once(store):
+    token, record = store.make_token("left wall", scope="S1", layout="map")
+    with sqlite3.connect(store.path) as db:
+        assert token not in str(db.execute("SELECT * FROM tokens").fetchall())
+    assert record.last_used_at is None
+    used = store.check_token(token)
+    assert used.token_id == record.token_id and used.scope == "S1" and used.layout == "map" and used.last_used_at
+    assert store.check_token(token + "x") is None
+    store.revoke(record.token_id)
+    assert store.check_token(token) is None
+    with pytest.raises(UserError, match="no active token"):
+        store.revoke(record.token_id)
+
+
+def test_changes_are_audited(store):
+    store.add("ana", "long enough password", "district")
+    store.set_password("ana", "another long password")
+    _, record = store.make_token("hall")
+    store.remove("ana")
+    actions = [a["action"] for a in store.audit_log()]
+    assert actions == ["user.remove", "token.add", "user.passwd", "user.add"]
+    assert store.audit_log()[1]["detail"]["token"] == record.token_id
+
+
+def test_the_command_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GRIDPULSE_VAR_DIR", str(tmp_path / "var"))
+    assert app.main(["users", "add", "ana", "--role", "district"]) == 0
+    out = capsys.readouterr().out
+    password = out.split("password (shown once): ")[1].strip()
+    store = UserStore.of(Settings(var_dir=tmp_path / "var"))
+    assert store.verify("ana", password) is not None and len(password) >= 12
+    monkeypatch.setattr("sys.stdin", io.StringIO("typed in password\n"))
+    assert app.main(["users", "passwd", "ana", "--password-stdin"]) == 0
+    assert store.verify("ana", "typed in password") is not None and "typed in" not in capsys.readouterr().out
+    assert app.main(["users", "token", "--label", "hall", "--layout", "map"]) == 0
+    out = capsys.readouterr().out
+    assert "/wall?token=" in out and "&layout=map" in out
+    assert app.main(["users", "token", "--list"]) == 0
+    assert "hall" in capsys.readouterr().out
+    assert app.main(["users", "add", "bo", "--role", "area"]) == 1
+    assert "at least one area" in capsys.readouterr().err
+    assert app.main(["users", "remove", "nobody"]) == 1
+    assert app.main(["users", "list"]) == 0
+    assert capsys.readouterr().out.startswith("ana ")
+
+
+def test_area_accounts_name_areas_the_warehouse_knows(fresh_demo, monkeypatch, capsys):
+    monkeypatch.setenv("GRIDPULSE_VAR_DIR", str(fresh_demo.var_dir))
+    assert app.main(["users", "add", "bo", "--role", "area", "--areas", "330108001,nowhere"]) == 2
+    assert "argument --areas: unknown area 'nowhere'" in capsys.readouterr().err
+    assert app.main(["users", "add", "bo", "--role", "area", "--areas", "330108001"]) == 0
+    assert UserStore.of(fresh_demo).get("bo").areas == ("330108001",)
