@@ -59,9 +59,9 @@ class Settings:
     # stops DNS rebinding. Empty: localhost, 127.0.0.1, ::1 and `host` when it names one interface (not
     # 0.0.0.0 or ::). ".example.org" also allows its subdomains; "*" allows any (behind a proxy that checks).
     allowed_hosts: str = ""
-    # Largest request body accepted, in bytes; a bigger one gets 413 unread. The biggest real request (a
-    # wall refresh at 3840x2160) is about 3 KB; 1 MiB leaves a wide margin (docs/serving.md).
-    max_request_bytes: int = 1_048_576
+    # Largest request body accepted, in bytes; a bigger one gets 413 unread. The biggest real request (the
+    # page router's, a wall refresh, the cases grid) is about 1.5 KB: 256 KiB is 170 times that (docs/serving.md).
+    max_request_bytes: int = 262_144
 
     # --- demo data ----------------------------------------------------------------------------
     demo_events: int = 300_000

@@ -3,7 +3,7 @@
 What it adds to the Dash app's Flask server (each measured or argued in ``docs/serving.md``):
 
 * **Compression** (Flask-Compress): brotli or gzip, as the browser asks, for HTML, JSON, JS and CSS.
-  Fingerprinted bundles are compressed once per process and encoding and then served from memory:
+  Component bundles are compressed once per process and encoding and then served from memory:
   plotly's 4.8 MB bundle takes 0.22 s to gzip and 0.30 s to brotli, which every page load would
   otherwise pay.
 * **Caching by version**: Dash's fingerprinted bundles (``...v4_4_1m1796163027.min.js``) and assets
@@ -67,7 +67,7 @@ _HOST_HEADER = re.compile(r"(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::[0-9]{1,5})?", re.I
 _VERSION_KEYS = ("dash_version", "python_version", "dash_version_url", "ddk_version", "plotly_version")
 # Unknown host names logged once each (bounded: the names come from requests).
 _LOGGED_HOSTS_MAX = 100
-# Compressed fingerprinted bundles kept per process: ~15 bundles x 2 encodings; plotly's is 1.4 MB compressed.
+# Compressed bundles kept per process: ~20 bundles x 2 encodings; plotly's is 1.4 MB compressed.
 _COMPRESSED_KEPT = 64
 
 # Everything the pages load comes from this server (no CDN, no tiles, no web fonts). Plotly draws maps
@@ -137,8 +137,14 @@ class _CompressedBundles:
 
 
 def _bundle_key(request: flask.Request) -> str:
-    """The cache key of a fingerprinted bundle (its path: version and mtime are in it), else ``""``."""
-    if request.method == "GET" and _is_fingerprinted_bundle(request):
+    """The cache key of a component bundle (its path), else ``""`` (not kept).
+
+    Fingerprinted paths name the version and mtime. Dash 4 asks for plotly's bundle and the
+    components' async chunks without a fingerprint (``/_dash-component-suites/plotly/package_data/
+    plotly.min.js``); they come from the installed packages, which do not change under a running
+    process, so their path is key enough.
+    """
+    if request.method == "GET" and request.path.startswith(_SUITES_PREFIX):
         return request.path
     return ""
 
