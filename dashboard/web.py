@@ -70,13 +70,14 @@ _LOGGED_HOSTS_MAX = 100
 # Compressed bundles kept per process: ~20 bundles x 2 encodings; plotly's is 1.4 MB compressed.
 _COMPRESSED_KEPT = 64
 
-# Everything the pages load comes from this server (no CDN, no tiles, no web fonts). Plotly draws maps
-# through MapLibre, whose workers start from blob: URLs; plotly and ag-grid put inline styles on elements;
-# images (plotly's mode bar icons, MapLibre's sprites) may be data: or blob: URLs.
+# Everything the pages load comes from this server (no CDN, no tiles, no web fonts). The smallest policy under
+# which /wall, /, /map, /cases, /warnings and /briefings run with no violation (tests/browser/test_web_headers.py):
+# MapLibre (plotly's map traces) starts its workers from blob: URLs; plotly, ag-grid and Dash's components set
+# inline styles and use data: images in their CSS. Scripts need neither 'unsafe-inline' nor 'unsafe-eval'.
 _CSP = (
-    "default-src 'self'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
-    "child-src 'self' blob:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
+    "default-src 'self'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'self'"
 )
 
 

@@ -1,4 +1,4 @@
-"""The app's defences in Chromium (``dashboard/web.py``): the wall and the analyst pages run under the
+"""The app's defences in Chromium (``dashboard/web.py``): the wall and analyst pages (MapLibre, ag-grid) run under the
 Content-Security-Policy with an empty console and no policy violation, the bundles arrive compressed,
 and no real request comes near the request size limit."""
 
@@ -66,8 +66,8 @@ def test_pages_run_under_the_policy_with_an_empty_console_and_compressed_bundles
     entries = driver.execute_script(RESOURCES)
     biggest += _request_bodies(driver)
 
-    for path in ("/", "/map", "/cases"):
-        if path == "/cases":  # a grid, not panels
+    for path in ("/", "/map", "/cases", "/warnings", "/briefings"):
+        if path in ("/cases", "/briefings"):  # a grid or a list, not panels
             driver.get(f"{base}{path}")
         else:
             goto(dash_duo, f"{base}{path}", timeout=60)
@@ -99,6 +99,5 @@ def test_pages_run_under_the_policy_with_an_empty_console_and_compressed_bundles
     # the biggest request a real page sends stays far under the limit (docs/serving.md)
     assert biggest, "no request with a body was seen"
     url, largest = max(biggest, key=lambda b: b[1])
-    print(sorted(biggest, key=lambda b: b[1])[-8:])
     print(f"largest request body at {size}: {largest} bytes ({url})")
     assert largest * 20 < small_demo.max_request_bytes, (url, largest)
