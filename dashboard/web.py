@@ -340,7 +340,7 @@ def _readiness(app: dash.Dash) -> Callable[[], flask.Response]:
         except (duckdb.Error, OSError) as exc:
             log.warning("readiness: the current snapshot cannot be read: %s", exc)
             return _unready("the current snapshot cannot be read")
-        body = {"snapshot": info.name, "age_s": round(fresh.age_s), "historical": fresh.historical_as_of is not None}
+        body = {"snapshot": info.name, "age_s": max(0, round(fresh.age_s)), "historical": fresh.historical_as_of is not None}
         if fresh.stale:
             if fresh.last_run_status == "failed":
                 reason = "snapshot stale: the last ETL run failed"
