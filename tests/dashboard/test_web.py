@@ -68,6 +68,19 @@ def test_pages_json_exports_and_health_are_never_stored(client, path):
     assert response.headers["Cache-Control"] == "no-store"
 
 
+def test_a_briefing_download_and_preview_are_never_stored(fresh_demo):
+    folder = fresh_demo.reports_dir / "330108"
+    folder.mkdir(parents=True)
+    (folder / "2026-W47.pdf").write_bytes(b"%PDF-1.7 " + b"x" * 2000)
+    (folder / "2026-W47.png").write_bytes(b"\x89PNG " + b"x" * 2000)
+    client = create_app(fresh_demo, clock=lambda: FIXTURE_NOW).server.test_client()
+    for kind in ("download", "preview"):
+        response = client.get(f"/analyst/briefings/{kind}/330108/2026-W47.pdf", headers={"Accept-Encoding": "gzip"})
+        assert response.status_code == 200, kind
+        assert response.headers["Cache-Control"] == "no-store"
+        assert "Content-Encoding" not in response.headers  # a PDF or PNG is compressed already
+
+
 def test_a_callback_answer_is_never_stored(app, client):
     response = _router_request(app, client, "/wall")
     assert response.status_code == 200
