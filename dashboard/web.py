@@ -94,8 +94,8 @@ def harden(app: dash.Dash, settings: Settings) -> None:
     server = app.server
     server.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     _compress(server)
-    hosts = _allowed_hosts(settings)
-    server.before_request_funcs.setdefault(None, []).insert(0, lambda: _check_host(hosts))
+    # first of all before_request functions: a refused host name starts nothing of Dash's
+    server.before_request_funcs.setdefault(None, []).insert(0, _host_check(_allowed_hosts(settings)))
     _health_routes(app)
     server.register_error_handler(DependencyException, _not_found)
     server.register_error_handler(FileNotFoundError, _missing_file)
@@ -107,7 +107,7 @@ def harden(app: dash.Dash, settings: Settings) -> None:
 
 
 class _CompressedBundles:
-    """Flask-Compress's cache backend: compressed fingerprinted bundles, least recently used dropped.
+    """Flask-Compress's cache backend: compressed component bundles, least recently used dropped.
 
     Keys other than a bundle's (see :func:`_bundle_key`) end in ``;`` and are never kept, so
     callback answers and pages are compressed afresh each time.
@@ -193,22 +193,28 @@ def _host_allowed(header: str, allowed: frozenset[str]) -> bool:
     return name in allowed or any(a.startswith(".") and (name.endswith(a) or name == a[1:]) for a in allowed)
 
 
-_logged_hosts: set[str] = set()
+def _host_check(allowed: frozenset[str] | None) -> Callable[[], flask.Response | None]:
+    """The app's first ``before_request``: 400 for a ``Host`` header the settings do not allow.
 
+    The health endpoints answer any name. Each refused name is logged once (at most
+    :data:`_LOGGED_HOSTS_MAX` of them per app), with the allowed list, so an operator sees what to set.
+    """
+    logged: set[str] = set()
 
-def _check_host(allowed: frozenset[str] | None) -> flask.Response | None:
-    """Before every request: 400 for a ``Host`` header the settings do not allow (health endpoints excepted)."""
-    if allowed is None or flask.request.path in HEALTH_PATHS:
-        return None
-    header = flask.request.environ.get("HTTP_HOST", "")
-    if _host_allowed(header, allowed):
-        return None
-    if header not in _logged_hosts and len(_logged_hosts) < _LOGGED_HOSTS_MAX:
-        _logged_hosts.add(header)
-        log.warning("refused a request for host %r: not in the allowed_hosts setting (%s)", header[:100],
-                    ", ".join(sorted(allowed)))
-    return flask.Response("Bad Request: this server does not answer to that host name.\n", status=400,
-                          mimetype="text/plain")
+    def check_host() -> flask.Response | None:
+        if allowed is None or flask.request.path in HEALTH_PATHS:
+            return None
+        header = flask.request.environ.get("HTTP_HOST", "")
+        if _host_allowed(header, allowed):
+            return None
+        if header not in logged and len(logged) < _LOGGED_HOSTS_MAX:
+            logged.add(header)
+            log.warning("refused a request for host %r: not in the allowed_hosts setting (%s)", header[:100],
+                        ", ".join(sorted(allowed)))
+        return flask.Response("Bad Request: this server does not answer to that host name.\n", status=400,
+                              mimetype="text/plain")
+
+    return check_host
 
 
 # --- not found --------------------------------------------------------------------------------------
