@@ -58,6 +58,7 @@ log = logging.getLogger(__name__)
 
 ONE_YEAR = 31_536_000  # seconds: what "cache forever" means to browsers (RFC 9111 advises at most a year)
 HEALTH_PATHS = ("/healthz", "/readyz")
+_SUITES_PREFIX = "/_dash-component-suites/"  # Dash's route for the components' and plotly's bundles
 # Always allowed when allowed_hosts is empty: the machine itself, by name and by address (IPv4 and IPv6).
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 # A Host header: a name or IPv4 address, or an IPv6 address in brackets; then an optional port.
@@ -235,9 +236,6 @@ def _missing_file(error: FileNotFoundError) -> flask.Response:
     raise error
 
 
-_SUITES_PREFIX = "/_dash-component-suites/"
-
-
 def _is_fingerprinted_bundle(request: flask.Request) -> bool:
     """Whether the request is for a ``/_dash-component-suites/`` file named with its version fingerprint."""
     if not request.path.startswith(_SUITES_PREFIX):
@@ -300,8 +298,8 @@ def _finish(app: dash.Dash, response: flask.Response) -> flask.Response:
     request = flask.request
     if response.status_code == 200 and _is_unknown_page(app, request):
         response.status_code = 404
-    response.headers["Cache-Control"] = _cache_control(request, response)
     headers = response.headers
+    headers["Cache-Control"] = _cache_control(request, response)
     headers["Content-Security-Policy"] = _CSP.format(hashes=" ".join(app.csp_hashes()))
     headers["X-Frame-Options"] = "SAMEORIGIN"
     headers["X-Content-Type-Options"] = "nosniff"
