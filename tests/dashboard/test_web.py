@@ -350,6 +350,12 @@ def test_healthz_answers_without_data(tmp_path):
     assert response.status_code == 200 and response.get_json() == {"status": "ok"}
 
 
+def test_health_answers_head_requests(client):
+    for path in ("/healthz", "/readyz"):
+        response = client.head(path)
+        assert response.status_code == 200 and response.get_data() == b"", path
+
+
 def test_readyz_without_a_snapshot_is_503(tmp_path):
     client = create_app(settings_for(tmp_path / "var")).server.test_client()
     response = client.get("/readyz")
