@@ -57,6 +57,15 @@ class Settings:
     holiday_file: Path | None = None
     debug: bool = False
 
+    # --- web server (issue 13) ----------------------------------------------------------------
+    # Host names (comma-separated, no port) the dashboard answers to; any other Host header gets 400, which
+    # stops DNS rebinding. Empty: localhost, 127.0.0.1, ::1 and `host` when it names one interface (not
+    # 0.0.0.0 or ::). ".example.org" also allows its subdomains; "*" allows any (behind a proxy that checks).
+    allowed_hosts: str = ""
+    # Largest request body accepted, in bytes; a bigger one gets 413 unread. The biggest real request (the
+    # page router's, a wall refresh, the cases grid) is about 1.5 KB: 256 KiB is 170 times that (docs/serving.md).
+    max_request_bytes: int = 262_144
+
     # --- demo data ----------------------------------------------------------------------------
     demo_events: int = 300_000
     demo_days: int = 365
@@ -200,6 +209,12 @@ def _validate(s: Settings) -> None:
     for name in positive:
         if getattr(s, name) <= 0:
             raise bad(name, "expected a positive number")
+    # web server (issue 13)
+    if s.max_request_bytes < 1024:
+        raise bad("max_request_bytes", "expected a number of bytes of at least 1024")
+    problem = _allowed_hosts_error(s.allowed_hosts)
+    if problem is not None:
+        raise bad("allowed_hosts", problem)
     if s.simulate_cases_per_day < 0:
         raise bad("simulate_cases_per_day", "expected 0 or more")
     if not 0 < s.status_red_below <= s.status_amber_below <= 1.5:
@@ -229,6 +244,30 @@ def _validate(s: Settings) -> None:
             if not isinstance(limit, kinds) or isinstance(limit, bool) or limit <= 0:
                 what = "a positive whole number" if whole else "a positive number"
                 raise SettingsError(f"setting sla.{cat}.{stage}: expected {what}, got {limit!r}")
+
+
+def _allowed_hosts_error(value: str) -> str | None:
+    """Why ``value`` is not a usable ``allowed_hosts`` setting, or ``None`` when it is.
+
+    Usable: empty (the default list), ``*``, or comma-separated host names and IP addresses without
+    scheme or port (``dash.example.org``, ``.example.org``, ``10.0.0.5``, ``::1``).
+    """
+    import ipaddress
+    import re
+
+    for entry in (e.strip() for e in value.split(",")):
+        if not entry or entry == "*":
+            continue
+        try:
+            ipaddress.ip_address(entry.strip("[]"))
+            continue
+        except ValueError:
+            pass
+        if not re.fullmatch(r"\.?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*",
+                            entry):
+            return (f"expected host names or IP addresses, comma-separated, without scheme or port "
+                    f"(e.g. 'dash.example.org,10.0.0.5'; '*' allows any); {entry!r} is none")
+    return None
 
 
 def _cron_error(expression: str, timezone: str) -> str | None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import dash
 from dash import dcc, html
 
-from dashboard import ids
+from dashboard import ids, web
 from dashboard.analyst import exports, filters
 from dashboard.briefing import serve as briefing_files
 from dashboard.runtime import RUNTIME_KEY, Clock, Runtime
@@ -58,4 +58,5 @@ def create_app(settings: Settings, clock: Clock | None = None) -> dash.Dash:
     filters.register(app)  # the analyst filter bar: filters -> URL, the area search
     exports.register(app.server)  # /analyst/export/cases.csv and .xlsx
     briefing_files.register(app.server)  # /analyst/briefings/download|preview/<scope>/<week>.pdf
+    web.harden(app, settings)  # compression, caching, limits, host names, headers, /healthz /readyz (last)
     return app
