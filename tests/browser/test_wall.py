@@ -48,7 +48,7 @@ return bad;
 """
 DASH_RESPONSES = """
 return performance.getEntriesByType('resource')
-  .filter(e => e.name.includes('_dash-update-component')).map(e => e.encodedBodySize);
+  .filter(e => e.name.includes('_dash-update-component')).map(e => e.decodedBodySize);  // sent compressed since issue 13
 """
 
 
