@@ -88,10 +88,7 @@ def _worst_area(b: Briefing, lang: str) -> str | None:
     weakest = min((m for m in worst.vitals.metrics if _ok(m.score)), key=lambda m: m.score, default=None)
     if weakest is None:
         return None
-    level = level_name(b.deployment.level(b.children_level), lang).lower() if lang == "en" else \
-        level_name(b.deployment.level(b.children_level), lang)
-    if lang == "en" and level.endswith("s"):
-        level = level[:-1]
+    level = level_name(b.deployment.level(b.children_level), lang)  # as the deployment names it: no grammar guessed
     return tr("f.worst_area", lang, level=level, name=pick(worst.name, worst.name_en, lang),
               index=numbers.index(worst.vitals.index), label=_label(weakest, lang),
               value=numbers.measure(weakest.value, weakest.unit, lang))

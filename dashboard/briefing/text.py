@@ -117,8 +117,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "f.change": ("变化最大的指标是{label}：{value}，上周 {prev}。", "The largest change was in {label}: {value}, "
                  "against {prev} the previous week."),
     "f.worst_area": ("综合指数最低的{level}是{name}（{index}），其最弱的指标{label}为 {value}。",
-                     "The {level} with the lowest composite index was {name} ({index}); its weakest measure, "
-                     "{label}, stood at {value}."),
+                     "Lowest composite index by {level}: {name} ({index}); its weakest measure, {label}, stood at "
+                     "{value}."),
     "f.surge": ("最大的突增：{place}“{category}”{count} 件，预期约 {expected} 件。",
                 "The biggest surge: {category} in {place}, {count} cases against about {expected} expected."),
     "f.no_surge": ("本周未检测到突增。", "No surge was detected this week."),
