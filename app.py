@@ -169,9 +169,18 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     if read_current(settings.current_file) is None:
         print("warning: " + NO_DATA_HINT.format(var=settings.var_dir), file=sys.stderr)
+    if not _has_accounts(settings):
+        print("warning: no accounts yet, so nobody can sign in: make one with "
+              "`python app.py users add NAME --role admin`", file=sys.stderr)
     if getattr(args, "debug", False):  # never by the `debug` setting alone: it also shows tracebacks elsewhere
         return _serve_debug(settings, args)
     return _serve_production(settings, args)
+
+
+def _has_accounts(settings: Settings) -> bool:
+    from dashboard.auth.users import UserStore
+
+    return bool(UserStore.of(settings).list())
 
 
 def _scheduler_process(settings: Settings) -> subprocess.Popen | None:
@@ -285,6 +294,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.if_missing and read_current(settings.current_file) is not None:
         print(f"a snapshot is already published under {settings.var_dir}: nothing to build", file=sys.stderr)
+        _first_admin(settings)
         return 0
     spec = DemoSpec(
         events=args.events or settings.demo_events, days=args.days or settings.demo_days,
@@ -300,7 +310,24 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     info = build_demo(settings, spec)
     print(f"published snapshot {info.name}")
+    _first_admin(settings)
     return 0
+
+
+def _first_admin(settings: Settings) -> None:
+    """On a demo with no accounts yet: an ``admin`` with a random password, printed once.
+
+    The password is also kept in ``var/secrets/admin-password`` (mode 0600). A real deployment's accounts
+    are made with ``app.py users``.
+    """
+    from dashboard.auth.cli import first_admin
+    from data.meta import is_demo, snapshot_meta
+
+    if is_demo(snapshot_meta(settings.current_file, settings.timezone)):
+        made = first_admin(settings)
+        if made is not None:
+            name, password, path = made
+            print(f"\nsign in as {name!r} with password {password}\n(shown once; also in {path}, readable by you only)\n")
 
 
 def cmd_geography(settings: Settings, args: argparse.Namespace) -> int:

@@ -65,6 +65,14 @@ class Settings:
     # Largest request body accepted, in bytes; a bigger one gets 413 unread. The biggest real request (the
     # page router's, a wall refresh, the cases grid) is about 1.5 KB: 256 KiB is 170 times that (docs/serving.md).
     max_request_bytes: int = 262_144
+    # Signs the session cookies. Empty: a random key generated once into <var_dir>/secrets/secret_key (mode 0600).
+    # Every web host behind one name needs the same key; at least 32 characters.
+    secret_key: str = ""
+    # Hours a sign-in lasts (wall tokens never expire by time; they are revoked).
+    session_hours: int = 12
+    # Mark the session cookie Secure even when the request reached us over plain HTTP (a TLS proxy in front).
+    # Requests that arrive over HTTPS always get a Secure cookie.
+    cookie_secure: bool = False
 
     # --- demo data ----------------------------------------------------------------------------
     demo_events: int = 300_000
@@ -212,6 +220,10 @@ def _validate(s: Settings) -> None:
     # web server (issue 13)
     if s.max_request_bytes < 1024:
         raise bad("max_request_bytes", "expected a number of bytes of at least 1024")
+    if s.secret_key and len(s.secret_key) < 32:
+        raise bad("secret_key", "expected at least 32 characters (or leave it empty for a generated key)")
+    if not 1 <= s.session_hours <= 24 * 31:
+        raise bad("session_hours", "expected a whole number of hours from 1 to 744")
     problem = _allowed_hosts_error(s.allowed_hosts)
     if problem is not None:
         raise bad("allowed_hosts", problem)

@@ -19,7 +19,7 @@ __all__ = [
     "text_panel", "graph_panel", "ALL_TEXT", "ALL_GRAPHS", "NOTICE",
     "AN_URL", "AN_STATE", "AN_FILTERS", "AN_F_WINDOW", "AN_F_DATES", "AN_F_SCOPE", "AN_F_CATEGORY", "AN_F_CHANNEL",
     "AN_F_URGENCY", "AN_F_DEPARTMENT", "AN_F_RESET", "AN_LANG", "AN_BREADCRUMB", "AN_WINDOW_TEXT", "AN_AS_OF",
-    "OV_VITALS", "OV_CATEGORIES", "OV_AREAS", "OV_WARNINGS", "OV_SNAPSHOT",
+    "OV_VITALS", "OV_CATEGORIES", "OV_AREAS", "OV_WARNINGS", "OV_SNAPSHOT", "AN_USER", "AN_SIGN_OUT",
 ]
 
 # --- wall: structure and stores -------------------------------------------------------------
@@ -146,3 +146,5 @@ BR_ROW = "br-row"  # pattern-matching id type of the archive's rows: {"type": BR
 BR_DOWNLOAD = "br-download"  # the download link of the selected briefing
 BR_IMAGE = "br-image"  # the preview <img>
 BR_PENDING = "br-pending"  # dcc.Store: the run the button started, until the run log shows it
+AN_USER = "an-user"  # the navigation's signed-in account name (data-role: its role)
+AN_SIGN_OUT = "an-sign-out"  # the navigation's sign-out button (a form POST to /logout)

@@ -37,10 +37,12 @@ import dash
 import duckdb
 import flask
 
+from dashboard.auth import access
 from data.snapshot import NoSnapshotError, SnapshotInfo, SnapshotReader
 from layers import view
+from metrics.areas import ancestors
 from metrics.freshness import historical_as_of, newest_case
-from metrics.scope import Level, Scope, UnknownAreaError, area_level, deployment_levels, district_area
+from metrics.scope import Level, Scope, UnknownAreaError, deployment_levels, district_area
 from settings import Settings
 
 __all__ = ["Clock", "Deployment", "NoDistrictError", "Runtime", "RUNTIME_KEY", "current", "of"]
@@ -140,7 +142,7 @@ class Runtime:
         self._reader = reader or SnapshotReader(settings.warehouse_dir, settings.timezone)
         self._lock = threading.Lock()
         self._deployment: tuple[str, Deployment] | None = None
-        self._levels: tuple[str, dict[str, str | None]] = ("", {})
+        self._levels: tuple[str, dict[str, tuple[str | None, tuple[str, ...]]]] = ("", {})
         self._newest: tuple[str, datetime | None] | None = None  # (snapshot name, its newest case)
         # Idle cursors on the current snapshot, ready for the metric SQL (see snapshot()).
         self._idle: tuple[str, list[duckdb.DuckDBPyConnection]] = ("", [])
@@ -286,29 +288,40 @@ class Runtime:
         return found
 
     def scope(self, con: duckdb.DuckDBPyConnection, info: SnapshotInfo, area_id: str) -> Scope:
-        """A resolved scope for ``area_id`` in snapshot ``info`` (levels remembered per snapshot).
+        """A resolved scope for ``area_id`` in snapshot ``info``, when the request's principal may see it.
+
+        This is where every area id a request names (a URL's ``scope``, a callback's state, a
+        download's folder) becomes something a query uses, so this is where the account's areas
+        are enforced (:mod:`dashboard.auth.access`). An area's level and ancestors are remembered
+        per snapshot.
 
         Raises:
             metrics.scope.UnknownAreaError: the snapshot has no such area.
+            dashboard.auth.access.AreaNotAllowedError: the area is outside the principal's areas
+                (a subclass of ``UnknownAreaError``).
         """
         with self._lock:
-            name, levels = self._levels
+            name, known = self._levels
             if name != info.name:
-                levels = {}
-                self._levels = (info.name, levels)
-            known = area_id in levels
-            level = levels.get(area_id)
-        if not known:
-            try:
-                level = area_level(con, area_id)
-            except UnknownAreaError:
-                level = None
+                known = {}
+                self._levels = (info.name, known)
+            found = known.get(area_id)
+        if found is None:
+            rows = ancestors(con, area_id)
+            found = (str(rows["level"].iloc[-1]), tuple(rows["area_id"].astype(str))) if len(rows) else (None, ())
             with self._lock:
-                if self._levels[0] == info.name and len(levels) < 10_000:  # bounded: ids come from URLs
-                    levels[area_id] = level
+                if self._levels[0] == info.name and len(known) < 10_000:  # bounded: ids come from URLs
+                    known[area_id] = found
+        level, chain = found
         if level is None:
             raise UnknownAreaError(area_id)
+        if not access.current().allows(chain):
+            raise access.AreaNotAllowedError(area_id)
         return Scope(area_id, level=level)
+
+    def home(self, deployment: Deployment) -> str:
+        """The area a view without ``scope`` shows to this request's principal (the district, or its first area)."""
+        return access.current().home(deployment.district_id)
 
     def close(self) -> None:
         """Close the idle cursors and the snapshot reader's connections (an orderly shutdown).

@@ -98,3 +98,67 @@ def shared_data(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"real data not available: {path} is absent (it lives in ../shared/data, outside the repo)")
     return path
+
+
+# --- signing in (issue 13): every page but the public ones needs an account -------------------------
+
+TEST_PASSWORD = "test password 1234"  # the password of every account the tests make
+
+
+def account(settings: Settings, role: str = "admin", areas: tuple[str, ...] = ()) -> str:
+    """An account of ``role`` (limited to ``areas``) in the deployment's user store, made once; its name."""
+    from dashboard.auth.users import UserError, UserStore
+
+    name = f"t-{role}" + ("-" + "-".join(areas) if areas else "")
+    store = UserStore.of(settings)
+    try:
+        store.get(name)
+    except UserError:
+        store.add(name, TEST_PASSWORD, role, areas, actor="tests")
+    return name
+
+
+def session_cookie(app, username: str, hours: float = 1.0) -> str:
+    """The signed session cookie of ``username`` signed in for ``hours`` (negative: already expired).
+
+    The same cookie /login writes (``dashboard.auth.gate``), made without the form, so tests that are
+    about a page do not each pay for a sign-in.
+    """
+    import time
+
+    from dashboard.auth.gate import store_of
+
+    server = app.server
+    key = store_of(server).session_key(username)
+    data = {"_user_id": f"u:{username}:{key}", "_fresh": True, "gp_expires": time.time() + hours * 3600}
+    return server.session_interface.get_signing_serializer(server).dumps(data)
+
+
+def signed_in(app, role: str = "admin", areas: tuple[str, ...] = (), settings: Settings | None = None):
+    """A Flask test client of ``app`` signed in as an account of ``role`` (admin by default)."""
+    from dashboard.auth.gate import SESSION_COOKIE
+    from dashboard.runtime import of
+
+    settings = settings or of(app).settings
+    client = app.server.test_client()
+    client.set_cookie(SESSION_COOKIE, session_cookie(app, account(settings, role, areas)))
+    return client
+
+
+def browser_sign_in(driver, base: str, app, role: str = "admin", areas: tuple[str, ...] = ()) -> str:
+    """Sign the browser in to ``base`` as an account of ``role`` (sets the session cookie); the account's name."""
+    from dashboard.auth.gate import SESSION_COOKIE
+    from dashboard.runtime import of
+
+    name = account(of(app).settings, role, areas)
+    driver.get(base.rstrip("/") + "/healthz")  # a cookie is set on the page's own host
+    driver.add_cookie({"name": SESSION_COOKIE, "value": session_cookie(app, name), "path": "/", "httpOnly": True})
+    driver.get_log("browser")  # reading the log empties it: Chromium's own /favicon.ico 404 on that page is not the app's
+    return name
+
+
+def as_principal(role: str = "admin", areas: tuple[str, ...] = ()) -> None:
+    """Inside a test request context: act as an account of ``role`` (what the gate sets for a real request)."""
+    from dashboard.auth.access import Principal, set_current
+
+    set_current(Principal(f"t-{role}", role, everywhere=role != "area", areas=areas))

@@ -19,6 +19,8 @@ from dash import dcc, html
 from dashboard import ids, runtime
 from dashboard.analyst.catalogue import Catalogue, catalogue
 from dashboard.analyst.state import ViewState
+from dashboard.auth import access
+from dashboard.auth.gate import sign_out_token
 from dashboard.components.header import historical_text
 from dashboard.i18n import language, pick, t
 from dashboard.notices import no_data, no_district, unknown_area
@@ -87,6 +89,21 @@ def _nav(key: str, state: ViewState, lang: str) -> html.Nav:
         html.Div(links, className="an-nav-links"),
         html.Div([html.Span(t("nav.walls", lang), className="an-nav-label"), *walls], className="an-nav-walls"),
         switch,
+        _account(lang),
+    ])
+
+
+def _account(lang: str) -> html.Div:
+    """Who is signed in, the admin page for an admin, and a sign-out button (a POST with a CSRF token)."""
+    principal = access.current()
+    return html.Div(className="an-nav-account", children=[
+        html.Span(principal.name, className="an-nav-user", id=ids.AN_USER, **{"data-role": principal.role}),
+        html.A(t("auth.admin", lang), href="/admin" + ("?lang=en" if lang == "en" else ""), className="an-nav-admin")
+        if principal.admin else None,
+        html.Form(action="/logout", method="POST", className="an-nav-signout", children=[
+            html.Input(type="hidden", name="csrf_token", value=sign_out_token()),
+            html.Button(t("auth.sign_out", lang), type="submit", id=ids.AN_SIGN_OUT),
+        ]),
     ])
 
 
@@ -113,7 +130,7 @@ def _with_unknown(options: list[dict], values: Sequence[str]) -> list[dict]:
     return options + [{"label": v, "value": v} for v in values if v not in known]
 
 
-def _filter_bar(state: ViewState, cat: Catalogue, scope_label: str, lang: str, path: str) -> html.Div:
+def _filter_bar(state: ViewState, cat: Catalogue, area_id: str, scope_label: str, lang: str, path: str) -> html.Div:
     """The one filter bar: window (and custom dates), area, category, channel, urgency, department.
 
     "Clear filters" keeps the page (``path``) and the language, and drops everything else.
@@ -131,8 +148,8 @@ def _filter_bar(state: ViewState, cat: Catalogue, scope_label: str, lang: str, p
                                 initial_visible_month=state.last or cat.last_day),
         ]),
         html.Label([t("filter.scope", lang), dcc.Dropdown(
-            id=ids.AN_F_SCOPE, value=state.scope or cat.district_id, clearable=False,
-            options=[{"label": scope_label, "value": state.scope or cat.district_id}],
+            id=ids.AN_F_SCOPE, value=area_id, clearable=False,
+            options=[{"label": scope_label, "value": area_id}],
             placeholder=t("filter.scope_search", lang), className="an-dd an-dd-scope")]),
         html.Label([t("filter.category", lang), dcc.Dropdown(
             id=ids.AN_F_CATEGORY, value=list(state.categories), multi=True, options=_with_unknown(cat.categories(lang), state.categories),
@@ -156,10 +173,15 @@ def _header(key: str, state: ViewState, crumbs: list[tuple[str, str, str]], wind
             as_of: datetime, historical: bool, tz: str, lang: str) -> html.Header:
     path = _PATHS[key]
     trail: list = []
+    principal = access.current()
+    home = principal.home(crumbs[0][0]) if crumbs else None
     for i, (area_id, _level, name) in enumerate(crumbs):
         if i:
             trail.append(html.Span("›", className="an-crumb-sep"))
-        target = state.with_scope(None if i == 0 else area_id)
+        if not principal.allows(a for a, _, _ in crumbs[:i + 1]):  # above the account's areas: a name, no link
+            trail.append(html.Span(name, className="an-crumb an-crumb-off", **{"data-area": area_id}))
+            continue
+        target = state.with_scope(None if area_id == home else area_id)
         trail.append(html.Span(dcc.Link(name, href=href(path, target, page_keys=True)), className="an-crumb",
                                **{"data-area": area_id}))
     stamp = as_of.astimezone(runtime_zone(tz))
@@ -208,7 +230,7 @@ def page(key: str, query: dict, panels: Sequence[Any], tools: Any = None) -> htm
                 deployment = rt.deployment(con, info)
             except NoDistrictError:
                 return no_district(q, rt.settings)
-            area_id = state.scope or deployment.district_id
+            area_id = state.scope or rt.home(deployment)
             try:
                 rt.scope(con, info, area_id)
             except UnknownAreaError:
@@ -227,7 +249,7 @@ def page(key: str, query: dict, panels: Sequence[Any], tools: Any = None) -> htm
         dcc.Store(id=ids.AN_STATE, data=state.to_dict()),
         _nav(key, state, lang),
         _header(key, state, crumbs, window_text(state, window, lang), now, historical, rt.settings.timezone, lang),
-        _filter_bar(state, cat, scope_label, lang, _PATHS[key]),
+        _filter_bar(state, cat, area_id, scope_label, lang, _PATHS[key]),
         html.Div(tools, className="an-tools") if tools is not None else None,
         html.Main(list(panels), className="an-grid"),
     ], **{"data-query": json.dumps(laid_out_for, ensure_ascii=False, separators=(",", ":")),

@@ -21,6 +21,7 @@ from dash import html
 
 from dashboard import runtime
 from dashboard.analyst.state import ViewState
+from dashboard.auth.access import AreaNotAllowedError
 from dashboard.i18n import language, pick, t
 from dashboard.runtime import Deployment, NoDistrictError
 from data.snapshot import NoSnapshotError, SnapshotInfo
@@ -85,7 +86,7 @@ def open_view(state: ViewState | Mapping[str, Any] | None) -> Iterator[View]:
     lang = language(state.lang, rt.settings.language)
     with rt.snapshot() as (con, info):
         deployment = rt.deployment(con, info)
-        area = rt.scope(con, info, state.scope or deployment.district_id)
+        area = rt.scope(con, info, state.scope or rt.home(deployment))
         now = rt.view_now()
         yield View(state=state, con=con, info=info, settings=rt.settings, deployment=deployment,
                    scope=state.scope_of(area.area_id, area.level), area_scope=area,
@@ -138,7 +139,8 @@ def render(state: Mapping[str, Any] | None, build: Callable[[View], Any], panel:
         with open_view(vs) as view:
             if not remember:
                 return build(view)
-            key = ("panel", panel, view.info.name, view.now, vs.search())
+            # The resolved area is part of the key: a view without ``scope`` shows each account its own area.
+            key = ("panel", panel, view.info.name, view.now, view.scope.area_id, vs.search())
             return runtime.current().remember(key, lambda: build(view))
     except PanelMessage as exc:
         return message(exc.kind, exc.text)
@@ -146,6 +148,8 @@ def render(state: Mapping[str, Any] | None, build: Callable[[View], Any], panel:
         return message("info", t("notice.no_data.title", lang))
     except NoDistrictError:
         return message("info", t("notice.no_district.title", lang))
+    except AreaNotAllowedError as exc:
+        return message("error", t("notice.not_allowed.title", lang, area=exc.area_id))
     except UnknownAreaError as exc:
         return message("error", t("notice.unknown_area.title", lang, area=exc.area_id))
     except Exception:  # the reader sees a message; the log keeps the traceback

@@ -8,12 +8,14 @@ that uses it; only its hash is kept.
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import sys
+from pathlib import Path
 
 from dashboard.auth.users import ROLES, UserError, UserStore
 
-__all__ = ["add_parser", "cmd_users"]
+__all__ = ["add_parser", "cmd_users", "first_admin"]
 
 _LAYOUTS = ("main", "map", "warnings")
 
@@ -126,3 +128,25 @@ def _token(store: UserStore, settings, args: argparse.Namespace) -> int:
     print(f"token {record.token_id} (shown once): {token}")
     print(f"wall URL: http://{settings.host}:{settings.port}/wall?token={token}" + (f"&{query}" if query else ""))
     return 0
+
+
+def first_admin(settings) -> tuple[str, str, Path] | None:
+    """An ``admin`` account with a random password when the store has no account at all (a new demo).
+
+    Returns:
+        ``(name, password, the file holding the password)``, or ``None`` when accounts exist already.
+        The password is also written to ``var/secrets/admin-password`` (mode 0600), so a demo started
+        in the background can still be signed in to.
+    """
+    store = UserStore.of(settings)
+    if store.list():
+        return None
+    password = secrets.token_urlsafe(12)
+    store.add("admin", password, "admin", actor="demo")
+    path = settings.var_dir / "secrets" / "admin-password"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(path.parent, 0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(password + "\n")
+    return "admin", password, path

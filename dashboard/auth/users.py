@@ -208,6 +208,28 @@ class UserStore:
                            (self._hasher.hash(password), username))
         return self.get(username)
 
+    def session_key(self, username: str) -> str | None:
+        """A short digest of the account's password hash, kept in its sessions (``None``: no such user).
+
+        A new password ends every session signed in with the old one.
+        """
+        with self._db() as db:
+            row = db.execute("SELECT password_hash FROM users WHERE username = ?", (username,)).fetchone()
+        return None if row is None else _digest(row["password_hash"])[:16]
+
+    def failures(self, username: str, address: str | None, since: str) -> tuple[int, int, str | None]:
+        """Failed sign-ins since ``since`` (ISO time): ``(for this name, from this address, the oldest's time)``.
+
+        Read from the audit log, which every web worker writes, so a limit on them holds across
+        workers and restarts.
+        """
+        sql = ("SELECT count(*) FILTER (WHERE json_extract(detail, '$.user') = ?), "
+               "count(*) FILTER (WHERE address = ?), min(at) FROM audit WHERE action = 'signin.fail' AND at >= ? "
+               "AND (json_extract(detail, '$.user') = ? OR address = ?)")
+        with self._db() as db:
+            by_name, by_address, oldest = db.execute(sql, (username, address, since, username, address)).fetchone()
+        return int(by_name or 0), int(by_address or 0), oldest
+
     # --- wall tokens ----------------------------------------------------------------------------
     def make_token(self, label: str = "", scope: str | None = None, layout: str | None = None,
                    actor: str = "cli") -> tuple[str, Token]:
@@ -247,6 +269,24 @@ class UserStore:
                 return None
             db.execute("UPDATE tokens SET last_used_at = ? WHERE token_id = ?", (_now(), row["token_id"]))
         return self.tokens(token_id=row["token_id"])[0]
+
+    def active_token(self, token_id: str, touch_after: int = 60) -> Token | None:
+        """The token ``token_id`` unless revoked (a wall's every request asks).
+
+        Its last use is noted at most once a ``touch_after`` seconds, so a wall's refreshes do not
+        write on every tick.
+        """
+        now = datetime.now(UTC)
+        with self._db() as db:
+            row = db.execute("SELECT * FROM tokens WHERE token_id = ? AND revoked_at IS NULL", (token_id,)).fetchone()
+            if row is None:
+                return None
+            last = row["last_used_at"]
+            if last is None or (now - datetime.fromisoformat(last)).total_seconds() >= touch_after:
+                db.execute("UPDATE tokens SET last_used_at = ? WHERE token_id = ?",
+                           (now.isoformat(timespec="seconds"), token_id))
+        return Token(row["token_id"], row["label"], row["scope"], row["layout"], row["created_at"], row["created_by"],
+                     row["last_used_at"], row["revoked_at"])
 
     # --- audit ----------------------------------------------------------------------------------
     @staticmethod

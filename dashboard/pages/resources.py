@@ -171,7 +171,7 @@ def _title(query: dict) -> tuple[str, str]:
     try:
         with rt.snapshot() as (con, info):
             deployment = rt.deployment(con, info)
-            area = rt.scope(con, info, state.scope or deployment.district_id)
+            area = rt.scope(con, info, state.scope or rt.home(deployment))
             level = child_level(area.level or "district", deployment.slots)
             name = level_name(deployment.level(level), lang) if level else t("rs.col.area", lang)
     except Exception:  # the shell shows the notice (no data, unknown area); the title does not matter then

@@ -15,6 +15,7 @@ from dash.exceptions import PreventUpdate
 from werkzeug.exceptions import BadRequest, NotFound
 
 from dashboard import ids, runtime
+from dashboard.auth import access
 from dashboard.notices import no_data, no_district, unknown_area
 from dashboard.runtime import NoDistrictError
 from dashboard.wall import warmup
@@ -38,7 +39,7 @@ def layout(**query):
     try:
         with rt.snapshot() as (con, info):
             deployment = rt.deployment(con, info)
-            opts = WallOptions.from_query(q, rt.settings, deployment.district_id)
+            opts = WallOptions.from_query(access.wall_query(q), rt.settings, rt.home(deployment))
             try:
                 scope = rt.scope(con, info, opts.scope)
             except UnknownAreaError:

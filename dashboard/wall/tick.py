@@ -27,6 +27,7 @@ from typing import Any
 from dash import html, no_update
 
 from dashboard import ids
+from dashboard.auth import access
 from dashboard.components.header import data_status, no_snapshot_status
 from dashboard.components.resources import resource_table
 from dashboard.components.ticker import ticker
@@ -147,7 +148,9 @@ def run_tick(runtime: Runtime, options: object, viewport: object, drawn: object,
     try:
         with runtime.snapshot() as (con, info):
             deployment = runtime.deployment(con, info)
-            opts = WallOptions.from_dict(options, settings, deployment.district_id)
+            opts = WallOptions.from_dict(options, settings, runtime.home(deployment))
+            if access.current().layout not in (None, opts.layout):  # a token limited to one layout
+                raise BadOptions(f"this wall token shows the {access.current().layout!r} layout only")
             scope = runtime.scope(con, info, opts.scope)  # UnknownAreaError: nothing computed, nothing noted
             opts = opts.fitted(con, scope, deployment.slots)
             warmup.note(runtime, opts, text_panels, graph_panels)

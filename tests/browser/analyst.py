@@ -9,7 +9,7 @@ from selenium.webdriver.common.keys import Keys
 
 from dashboard.app import create_app
 from tests.browser.conftest import set_viewport, wait_until
-from tests.conftest import FIXTURE_NOW
+from tests.conftest import FIXTURE_NOW, browser_sign_in
 
 # The page is laid out for the current address, and every panel has answered: no panel body is empty and no loading indicator is showing.
 PANELS_READY = """
@@ -34,8 +34,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start(dash_duo, settings, path: str | None = None, size=(1920, 1080), clock=lambda: FIXTURE_NOW) -> str:
-    """Start the app (clock pinned to the fixture's "now" unless ``clock=None``), open ``path`` if given.
+def start(dash_duo, settings, path: str | None = None, size=(1920, 1080), clock=lambda: FIXTURE_NOW,
+          role: str = "admin", areas: tuple[str, ...] = ()) -> str:
+    """Start the app (clock pinned to the fixture's "now" unless ``clock=None``), sign in as an account of
+    ``role`` (limited to ``areas``), open ``path`` if given.
 
     Returns:
         The base URL.
@@ -44,6 +46,7 @@ def start(dash_duo, settings, path: str | None = None, size=(1920, 1080), clock=
     set_viewport(dash_duo.driver, *size)
     dash_duo.start_server(app, navigate=False, port=free_port())
     base = dash_duo.server.url.rstrip("/")
+    browser_sign_in(dash_duo.driver, base, app, role, areas)
     if path is not None:
         dash_duo.driver.get(base + path)
     return base

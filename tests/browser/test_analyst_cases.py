@@ -24,7 +24,7 @@ from metrics.cases import CaseQuery, case_lifecycle
 from metrics.scope import Scope, Window
 from tests.browser.conftest import screenshot_dir, set_viewport, wait_until
 from tests.browser.conftest_million import million  # noqa: F401 - the session fixture
-from tests.conftest import FIXTURE_NOW
+from tests.conftest import FIXTURE_NOW, browser_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -49,6 +49,7 @@ def _open(dash_duo, settings, query: str, size=(1920, 1080)):
     set_viewport(dash_duo.driver, *size)
     dash_duo.start_server(app, navigate=False)
     base = dash_duo.server.url.rstrip("/")
+    browser_sign_in(dash_duo.driver, base, app)
     dash_duo.driver.get(f"{base}/cases{query}")
     return base
 

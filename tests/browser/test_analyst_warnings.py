@@ -20,7 +20,7 @@ from metrics.scope import Scope
 from metrics.warnings import efficiency_warnings, sla_ticker, surges
 from tests.browser.analyst import PANEL_VALUES
 from tests.browser.conftest import screenshot_dir, set_viewport, wait_until
-from tests.conftest import FIXTURE_NOW
+from tests.conftest import FIXTURE_NOW, browser_sign_in
 from tests.e2e.conftest import la2020  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.browser
@@ -46,6 +46,7 @@ def open_page(dash_duo, settings, query: str, clock=lambda: FIXTURE_NOW, size=(1
     set_viewport(dash_duo.driver, *size)
     dash_duo.start_server(app, navigate=False)
     base = dash_duo.server.url.rstrip("/")
+    browser_sign_in(dash_duo.driver, base, app)
     dash_duo.driver.get(f"{base}/warnings{query}")
     wait_ready(dash_duo.driver)
     return base

@@ -14,6 +14,7 @@ import pytest
 from dashboard.app import create_app
 from tests.browser.conftest import set_viewport, wait_until
 from tests.browser.test_wall import OVERFLOW, dom, external_requests, leave, shoot
+from tests.conftest import browser_sign_in
 from tests.e2e.conftest import la2017, la2020  # noqa: F401  (the fixtures)
 
 pytestmark = pytest.mark.browser
@@ -37,6 +38,7 @@ def test_the_la_wall_speaks_in_la_terms_as_of_its_newest_case(dash_duo, request,
     set_viewport(dash_duo.driver, *size)
     dash_duo.start_server(app, navigate=False)
     base = dash_duo.server.url.rstrip("/")
+    browser_sign_in(dash_duo.driver, base, app)
     driver = dash_duo.driver
     driver.get(f"{base}/wall")
     wait_until(lambda: driver.execute_script(READY), timeout=40, what="the LA wall to draw")

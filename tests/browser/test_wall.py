@@ -26,7 +26,7 @@ from metrics.scope import Scope, Window, district_area
 from metrics.vitals import vital_signs
 from metrics.warnings import sla_risk
 from tests.browser.conftest import screenshot_dir, set_viewport, wait_until
-from tests.conftest import FIXTURE_NOW
+from tests.conftest import FIXTURE_NOW, browser_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -71,6 +71,7 @@ def open_wall(dash_duo, settings, query: str = "", size=(1920, 1080), clock=None
     set_viewport(dash_duo.driver, *size)
     dash_duo.start_server(app, navigate=False)
     base = dash_duo.server.url.rstrip("/")
+    browser_sign_in(dash_duo.driver, base, app)
     started = time.monotonic()
     dash_duo.driver.get(f"{base}/wall{query}")
     wait_until(lambda: dash_duo.driver.execute_script(ready), timeout=30, what="the wall to draw")
@@ -315,6 +316,7 @@ def test_an_unknown_scope_is_a_clear_page_not_an_all_green_district(dash_duo, sm
     set_viewport(dash_duo.driver, 1920, 1080)
     dash_duo.start_server(app, navigate=False)
     base = dash_duo.server.url.rstrip("/")
+    browser_sign_in(dash_duo.driver, base, app)
     driver = dash_duo.driver
     driver.get(f"{base}/wall?scope=nonexistent")
     notice = wait_until(lambda: dom(driver, "const n = document.querySelector('[data-notice=\"unknown-area\"]'); "

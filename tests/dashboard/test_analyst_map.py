@@ -20,7 +20,7 @@ from dashboard.app import create_app
 from dashboard.figures import analyst_map as fig
 from layers import registry
 from metrics.grids import grid_aggregates
-from tests.conftest import FIXTURE_NOW
+from tests.conftest import FIXTURE_NOW, as_principal
 
 AREAS = pd.DataFrame({
     "area_id": ["A", "B", "C"], "name": ["甲", "乙", "丙"], "name_en": ["A", "B", "C"], "residents": [100, 0, 50],
@@ -177,6 +177,7 @@ def test_layout_reflects_the_url(app):
     page = _page()
 
     with app.server.test_request_context("/map"):
+        as_principal()
         tree = page.layout(measure="per_10k", layers="cameras,x")
     found = {c.id: c for c in _walk(tree) if getattr(c, "id", None) in (ids.MAP_MEASURE, ids.MAP_LAYERS)}
     assert found[ids.MAP_MEASURE].value == "per_10k" and found[ids.MAP_LAYERS].value == ["cameras"]

@@ -11,11 +11,12 @@ from dashboard.analyst.state import ViewState
 from dashboard.analyst.view import PanelMessage, render
 from dashboard.app import create_app
 from dashboard.runtime import Runtime
-from tests.conftest import FIXTURE_NOW, settings_for
+from tests.conftest import FIXTURE_NOW, as_principal, settings_for, signed_in
 
 
 def _render(app, state: ViewState, build, panel="p"):
     with app.server.test_request_context("/"):
+        as_principal()
         return render(state.to_dict(), build, panel)
 
 
@@ -81,6 +82,7 @@ def test_a_builder_that_reads_other_inputs_is_not_remembered(small_demo):
 
 def _render_plain(app, build):
     with app.server.test_request_context("/"):
+        as_principal()
         return render(ViewState().to_dict(), build, "grid", remember=False)
 
 
@@ -88,7 +90,7 @@ def test_every_app_in_a_process_gets_the_filter_bar(small_demo):
     """Callbacks declared with ``dash.callback`` outside the pages went to the first app only."""
     for _ in range(2):
         app = create_app(small_demo, clock=lambda: FIXTURE_NOW)
-        client = app.server.test_client()
+        client = signed_in(app)
         client.get("/")
         outputs = [d["output"] for d in client.get("/_dash-dependencies").get_json()]
         assert any(o.startswith("an-url.href") for o in outputs)

@@ -27,7 +27,7 @@ from dashboard.app import create_app
 from dashboard.briefing import archive, jobs, listing
 from dashboard.briefing.week import IsoWeek
 from settings import Settings
-from tests.conftest import FIXTURE_NOW
+from tests.conftest import FIXTURE_NOW, as_principal, signed_in
 
 TZ = "Asia/Shanghai"
 DISTRICT, STREET = "330108", "330108002"
@@ -178,7 +178,7 @@ def served(tmp_path):
     (settings.reports_dir / "secret.pdf").write_bytes(b"%PDF-1.7 not an archive name")
     (settings.reports_dir / DISTRICT / "notes.pdf").write_bytes(b"%PDF-1.7 not an archive name")
     app = create_app(settings)
-    return app.server.test_client(), with_png, without
+    return signed_in(app), with_png, without
 
 
 def test_download_is_the_archived_pdf_as_an_attachment(served):
@@ -296,6 +296,7 @@ def test_generate_refuses_before_starting_a_process_and_starts_one_for_a_finishe
     generate = getattr(mod._generate, "__wrapped__", mod._generate)
     state = ViewState(scope=STREET, lang="en").to_dict()
     with app.server.test_request_context("/_dash-update-component"):
+        as_principal()
         msg, pending, disabled = generate(1, "2026-W48", "en", [], state)
         assert "2026-W48 is not over yet" in msg.children and started == []
         assert pending is dash.no_update and disabled is dash.no_update
@@ -339,6 +340,7 @@ def test_the_page_polls_only_while_a_run_is_running_or_awaited_and_redraws_only_
     poll = getattr(mod._poll, "__wrapped__", mod._poll)
     state = ViewState(lang="en").to_dict()
     with app.server.test_request_context("/_dash-update-component"):
+        as_principal()
         version, disabled, said, pending = poll(1, None, None, state)
         assert isinstance(version, str) and disabled is True  # only a failed run: nothing to wait for
         assert poll(2, None, version, state) == (dash.no_update, True, dash.no_update, dash.no_update)

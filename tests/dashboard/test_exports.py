@@ -21,13 +21,13 @@ from dashboard.app import create_app
 from data.snapshot import SnapshotReader
 from metrics.cases import CaseQuery
 from metrics.scope import Scope
-from tests.conftest import FIXTURE_NOW
+from tests.conftest import FIXTURE_NOW, signed_in
 
 
 @pytest.fixture
 def client(small_demo):
     app = create_app(small_demo, clock=lambda: FIXTURE_NOW)
-    return app.server.test_client()
+    return signed_in(app)
 
 
 def _query(settings, search: str, sort=None, filters=None, lang="zh") -> CaseQuery:

@@ -13,7 +13,7 @@ from dashboard import ids
 from dashboard.app import create_app
 from dashboard.wall.options import WallOptions
 from dashboard.wall.protocol import refresh_request
-from tests.conftest import FIXTURE_NOW, settings_for
+from tests.conftest import FIXTURE_NOW, settings_for, signed_in
 
 VIEWPORT = {"w": 1920, "h": 1080, "scale": 1.0, "map_w": 803, "map_h": 794}
 
@@ -46,7 +46,7 @@ def _options(app, **query) -> dict:
 
 
 def test_a_good_refresh_answers_200(app):
-    client = app.server.test_client()
+    client = signed_in(app)
     assert _page(client, app, "/wall").status_code == 200
     response = client.post("/_dash-update-component", json=_tick_body(app, _options(app)))
     assert response.status_code == 200, response.data[:300]
@@ -59,7 +59,7 @@ def test_a_good_refresh_answers_200(app):
     ({"refresh": 60}, VIEWPORT),
 ])
 def test_a_malformed_refresh_is_a_400_without_a_traceback(app, caplog, options, viewport):
-    client = app.server.test_client()
+    client = signed_in(app)
     _page(client, app, "/wall")
     options = _options(app) if options == "OK" else options
     with caplog.at_level(logging.INFO):
@@ -73,7 +73,7 @@ def test_a_refresh_for_an_unknown_area_is_a_404_and_computes_nothing(app, caplog
 
     computed = []
     monkeypatch.setattr(data, "vitals", lambda src: computed.append(src))
-    client = app.server.test_client()
+    client = signed_in(app)
     _page(client, app, "/wall")
     with caplog.at_level(logging.INFO):
         response = client.post("/_dash-update-component", json=_tick_body(app, _options(app, scope="nonexistent")))
@@ -85,7 +85,7 @@ def test_a_refresh_for_an_unknown_area_is_a_404_and_computes_nothing(app, caplog
 @pytest.mark.parametrize("path", ["/", "/wall"])
 def test_a_repeated_lang_takes_the_first_value(app, path):
     """``?lang=en&lang=zh`` (Dash passes a list): before, the home page answered 500."""
-    response = _page(app.server.test_client(), app, path, "?lang=en&lang=zh")
+    response = _page(signed_in(app), app, path, "?lang=en&lang=zh")
     assert response.status_code == 200, response.data[:300]
     text = response.get_data(as_text=True)
     english = "Overview" if path == "/" else '"lang":"en"'
@@ -94,7 +94,7 @@ def test_a_repeated_lang_takes_the_first_value(app, path):
 
 def test_a_repeated_scope_takes_the_first_value(app):
     """``?scope=A&scope=B``: before, the wall was about the area "['A', 'B']"."""
-    response = _page(app.server.test_client(), app, "/wall", "?scope=330108001&scope=330108002")
+    response = _page(signed_in(app), app, "/wall", "?scope=330108001&scope=330108002")
     assert response.status_code == 200
     text = response.get_data(as_text=True)
     assert "['" not in text and "[\\u0027" not in text
@@ -122,7 +122,7 @@ def _find_store(tree):
 def test_an_unknown_scope_is_a_clear_page_without_a_refresh_timer(app):
     for search, words in (("?scope=nonexistent", "未知区域 'nonexistent'"),
                           ("?scope=nonexistent&lang=en", "Unknown area 'nonexistent'")):
-        response = _page(app.server.test_client(), app, "/wall", search)
+        response = _page(signed_in(app), app, "/wall", search)
         text = response.get_data(as_text=True)
         assert response.status_code == 200 and json.loads(text) and words in json.loads(text)["response"].__repr__()
         assert "Interval" not in text and ids.WALL_TICK not in text  # nothing refreshes an error
@@ -133,11 +133,11 @@ def test_an_unknown_scope_is_a_clear_page_without_a_refresh_timer(app):
 @pytest.mark.parametrize("path", ["/", "/wall"])
 def test_an_empty_var_dir_says_there_is_no_data_yet(tmp_path, path):
     app = create_app(settings_for(tmp_path / "var"), clock=lambda: FIXTURE_NOW)
-    response = _page(app.server.test_client(), app, path)
+    response = _page(signed_in(app), app, path)
     assert response.status_code == 200, response.data[:300]
     text = json.loads(response.get_data(as_text=True))["response"].__repr__()
     assert "尚无数据" in text and "python app.py demo" in text and "docs/" in text
-    english = _page(app.server.test_client(), app, path, "?lang=en")
+    english = _page(signed_in(app), app, path, "?lang=en")
     assert "No data yet" in english.get_data(as_text=True)
 
 
@@ -155,7 +155,7 @@ def test_a_warehouse_without_a_district_says_so(tmp_path):
     finally:
         con.close()
     app = create_app(settings, clock=lambda: FIXTURE_NOW)
-    client = app.server.test_client()
+    client = signed_in(app)
     text = json.loads(_page(client, app, "/wall").get_data(as_text=True))["response"].__repr__()
     assert "数据中没有区级区域" in text and "docs/geography.md" in text
     response = client.post("/_dash-update-component", json=_tick_body(app, WallOptions(60, "X", "zh").to_dict()))

@@ -12,7 +12,7 @@ from dashboard.wall import data, warmup
 from dashboard.wall.options import WallOptions
 from data.snapshot import publish, read_current
 from data.warehouse import connect
-from tests.conftest import FIXTURE_NOW
+from tests.conftest import FIXTURE_NOW, as_principal, signed_in
 
 VIEWPORT = {"w": 1920, "h": 1080, "scale": 1.0, "map_w": 803, "map_h": 794}
 
@@ -88,14 +88,16 @@ def test_an_unknown_scope_is_never_noted(small_demo, monkeypatch):
 
     monkeypatch.setattr(warmup, "POLL_S", 60.0)  # the watcher sleeps; only the plans matter here
     app = create_app(small_demo, clock=lambda: FIXTURE_NOW)
-    client = app.server.test_client()
+    client = signed_in(app)
     assert client.get("/wall?scope=nonexistent").status_code == 200
     layout = next(p["layout"] for p in dash.page_registry.values() if p["path"] == "/wall")
     with app.server.test_request_context("/wall?scope=nonexistent"):
+        as_principal()
         page = layout(scope="nonexistent")
     assert isinstance(page, html.Div) and getattr(page, "data-notice") == "unknown-area"
     assert warmup.plans() == []
     with app.server.test_request_context("/wall"):
+        as_principal()
         layout(scope="330108001")
     assert [p[0] for p in warmup.plans()] == ["330108001"]
 
