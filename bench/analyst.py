@@ -55,6 +55,7 @@ import dash  # noqa: E402
 from dashboard import ids, runtime  # noqa: E402
 from dashboard.app import create_app  # noqa: E402
 from settings import Settings, load_settings  # noqa: E402
+from tests.conftest import signed_in  # noqa: E402  (an admin's session cookie: every page needs a sign-in)
 
 BENCH_DIR = Path(os.environ.get("GRIDPULSE_BENCH_DIR", "/tmp/gridpulse_bench"))
 PRIVATE_DIR = Path("/tmp/gp-bench-analyst")
@@ -235,7 +236,7 @@ def new_app(settings: Settings, now: datetime, reset: bool) -> dash.Dash:
     # it starts a minute after the newest case (the bench demos end at 10:29:59), so a run does not cross
     # a quarter hour, when the memos of the short windows' past turn over (their cost is the cold column's)
     app = create_app(settings, clock=lambda: now + timedelta(seconds=60 + time.monotonic() - started))
-    app.server.test_client().get("/")  # registers the callbacks and the page router
+    signed_in(app).get("/")  # registers the callbacks and the page router
     return app
 
 
@@ -276,14 +277,14 @@ def measure(events: int, windows: list[str], only: list[str] | None, repeat: int
                 if app is not None:
                     runtime.of(app).close()
                 app = new_app(private.settings, now, reset=True)
-                client = app.server.test_client()
+                client = signed_in(app)
                 for page in analyst_pages(app, query, only):
                     for cb in page.callbacks:
                         row = rows.setdefault((window, page.path, cb.name), Row(events, window, page.path, cb.name))
                         ms, _, bad = fire(client, cb)
                         row.cold.append(ms)
                         row.failed |= bad
-            client = app.server.test_client()
+            client = signed_in(app)
             pages = analyst_pages(app, query, only)
             for _ in range(colds):
                 private.publish()

@@ -39,6 +39,7 @@ from dashboard.briefing import jobs  # noqa: E402
 from dashboard.briefing.week import IsoWeek  # noqa: E402
 from dashboard.wall.options import WallOptions  # noqa: E402
 from settings import Settings, load_settings  # noqa: E402
+from tests.conftest import signed_in  # noqa: E402  (an admin's session cookie: every page needs a sign-in)
 
 BENCH_DIR = Path(os.environ.get("GRIDPULSE_BENCH_DIR", "/tmp/gridpulse_bench"))
 
@@ -80,7 +81,7 @@ class Ticker:
 
     def __init__(self, settings: Settings, now):
         self.app = create_app(settings, clock=lambda: now)
-        self.client = self.app.server.test_client()
+        self.client = signed_in(self.app)
         assert self.client.get("/wall").status_code == 200
         rt = runtime.of(self.app)
         with rt.snapshot() as (con, info):

@@ -42,6 +42,7 @@ from data.snapshot import SnapshotReader  # noqa: E402
 from metrics.cases import CaseQuery  # noqa: E402
 from metrics.scope import Scope, Window  # noqa: E402
 from settings import load_settings  # noqa: E402
+from tests.conftest import signed_in  # noqa: E402  (an admin's session cookie: every page needs a sign-in)
 
 TZ = "Asia/Shanghai"
 NOW = datetime(2026, 11, 25, 10, 30, tzinfo=ZoneInfo(TZ))  # the demo's fixed "now"
@@ -122,7 +123,7 @@ def bench_export(settings, rows: int, kinds: list[str]) -> None:
     app = create_app(settings, clock=lambda: NOW)
     exports.register(app.server)
     exports.EXPORT_ROW_LIMIT = rows  # the first `rows` rows of the 30-day window (about 900,000 cases)
-    client = app.server.test_client()
+    client = signed_in(app)
     state = ViewState.from_search("?win=30d")
     sort = [{"colId": "department", "sort": "asc"}]
     filters = {"status": {"filterType": "text", "type": "notEqual", "filter": "已撤销"}}

@@ -47,6 +47,7 @@ from dashboard.wall import data, warmup  # noqa: E402
 from dashboard.wall.options import WallOptions  # noqa: E402
 from dashboard.wall.protocol import refresh_request  # noqa: E402
 from settings import Settings, load_settings  # noqa: E402
+from tests.conftest import browser_sign_in, signed_in  # noqa: E402  (an admin's session cookie: every page needs a sign-in)
 
 VIEWPORT = {"w": 1920, "h": 1080, "scale": 1.0, "map_w": 803, "map_h": 794}  # as measured at 1920×1080
 REPEAT = 5
@@ -137,7 +138,7 @@ def measure_ticks(shared: Settings, events: int) -> dict:
     settings = private_copy(shared, events)
     source = read_current(shared.current_file).path
     app = create_app(settings, clock=lambda: now)
-    client = app.server.test_client()
+    client = signed_in(app)
     assert client.get("/wall").status_code == 200
     rt = runtime.of(app)
     with rt.snapshot() as (con, info):
@@ -269,6 +270,7 @@ def page_load(settings: Settings, now) -> tuple[float, float, float] | None:
         driver = webdriver.Chrome(options=options)
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False})
+        browser_sign_in(driver, url.rsplit("/", 1)[0], app)  # as a screen would: a session cookie before /wall
         return driver
 
     try:
@@ -313,7 +315,7 @@ def made_up_scopes(shared: Settings, n: int = 16) -> dict[str, tuple]:
 
     now = data_end(shared)
     app = create_app(shared, clock=lambda: now)
-    client = app.server.test_client()
+    client = signed_in(app)
     client.get("/wall")  # registers the page router
     router = next(k for k in app.callback_map if "_pages_content.children" in k)
 
