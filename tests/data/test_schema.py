@@ -23,10 +23,11 @@ def test_ddl_applies_twice_and_creates_every_table():
     assert set(_columns(con)) == set(TABLES)
 
 
-def test_data_dictionary_lists_every_column_and_nothing_else():
-    con = connect(":memory:", "Asia/Shanghai")
-    apply_schema(con)
-    text = DICTIONARY.read_text(encoding="utf-8")
+ACCOUNTS = "## Accounts ("  # the heading where the warehouse's tables end
+
+
+def _documented(text: str) -> dict[str, set[str]]:
+    """The tables and columns a part of the dictionary lists."""
     documented: dict[str, set[str]] = {}
     table = None
     for line in text.splitlines():
@@ -37,6 +38,14 @@ def test_data_dictionary_lists_every_column_and_nothing_else():
             documented[table].add(m.group(1))
         elif table and (m := re.match(r"^Columns: those of `(\w+)`\.$", line)):
             documented[table] |= documented[m.group(1)]
+    return documented
+
+
+def test_data_dictionary_lists_every_column_and_nothing_else():
+    con = connect(":memory:", "Asia/Shanghai")
+    apply_schema(con)
+    warehouse, _, _ = DICTIONARY.read_text(encoding="utf-8").partition(ACCOUNTS)
+    documented = _documented(warehouse)
     actual = _columns(con)
     assert set(documented) == set(actual), "tables in the dictionary differ from the schema"
     for name, cols in actual.items():
@@ -74,3 +83,17 @@ def test_an_older_warehouse_gets_the_repeat_flags_and_new_marts_when_the_schema_
     assert apply_schema(con) == []  # an up-to-date warehouse is left alone
     assert con.execute("SELECT count(*) FROM mart_open_cases").fetchall() == [(1,)]
     assert con.execute("SELECT count(*) FROM etl_runs").fetchall() == [(1,)]
+
+
+def test_data_dictionary_lists_the_account_store_as_it_is(tmp_path):
+    import sqlite3
+
+    from dashboard.auth.users import UserStore
+
+    store = UserStore(tmp_path / "users.sqlite3")
+    _, _, accounts = DICTIONARY.read_text(encoding="utf-8").partition(ACCOUNTS)
+    with sqlite3.connect(store.path) as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                           "AND name NOT LIKE 'sqlite_%'")]
+        actual = {t: {r[1] for r in db.execute(f"PRAGMA table_info({t})")} for t in tables}
+    assert _documented(accounts) == actual
