@@ -158,12 +158,10 @@ def _load(store: UserStore, login_id: str) -> _Login | None:
     if kind != "u":
         return None
     username, _, key = rest.rpartition(":")
-    if float(flask.session.get(_EXPIRES, 0)) < time.time() or store.session_key(username) != key:
+    found = store.session_user(username) if float(flask.session.get(_EXPIRES, 0)) >= time.time() else None
+    if found is None or found[1] != key:  # expired, removed, or signed in with an old password
         return None
-    try:
-        user = store.get(username)
-    except ValueError:
-        return None
+    user = found[0]
     return _Login(login_id, Principal(user.username, user.role, everywhere=user.role != "area", areas=user.areas))
 
 

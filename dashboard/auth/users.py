@@ -103,6 +103,7 @@ class UserStore:
         fresh = not self.path.exists()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._db() as db:
+            db.execute("PRAGMA journal_mode=WAL")  # kept by the file: set once, not per connection
             db.executescript(_SCHEMA)
         if fresh:
             os.chmod(self.path, 0o600)
@@ -115,7 +116,6 @@ class UserStore:
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
         with closing(sqlite3.connect(self.path, timeout=30)) as db:
-            db.execute("PRAGMA journal_mode=WAL")
             db.row_factory = sqlite3.Row
             with db:  # one transaction: committed on success, rolled back on an error
                 yield db
@@ -207,6 +207,15 @@ class UserStore:
                 db.execute("UPDATE users SET password_hash = ? WHERE username = ?",
                            (self._hasher.hash(password), username))
         return self.get(username)
+
+    def session_user(self, username: str) -> tuple[User, str] | None:
+        """The account and its :meth:`session_key` in one read (the sign-in gate asks on every request)."""
+        with self._db() as db:
+            row = db.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
+        if row is None:
+            return None
+        user = User(row["username"], row["role"], tuple(json.loads(row["areas"])), row["created_at"], row["updated_at"])
+        return user, _digest(row["password_hash"])[:16]
 
     def session_key(self, username: str) -> str | None:
         """A short digest of the account's password hash, kept in its sessions (``None``: no such user).
