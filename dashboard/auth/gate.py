@@ -234,9 +234,7 @@ def _wall_request(request: flask.Request) -> bool:
     if request.path != "/_dash-update-component":
         return False
     body = request.get_json(silent=True) or {}
-    outputs = body.get("outputs")
-    outputs = outputs if isinstance(outputs, list) else [outputs]
-    for out in outputs:
+    for out in _flat(body.get("outputs")):
         cid = out.get("id") if isinstance(out, dict) else None
         kind = cid.get("type") if isinstance(cid, dict) else cid
         if isinstance(kind, str) and kind.startswith("wall-"):
@@ -245,6 +243,13 @@ def _wall_request(request: flask.Request) -> bool:
             continue
         return False
     return True
+
+
+def _flat(outputs: object) -> list:
+    """A callback request's outputs as one list (a wildcard output is a list of its components)."""
+    if not isinstance(outputs, list):
+        return [outputs]
+    return [item for out in outputs for item in (_flat(out) if isinstance(out, list) else [out])]
 
 
 def _router_path(body: dict) -> str | None:
