@@ -30,6 +30,7 @@ import json
 import os
 import secrets
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,7 @@ from dashboard.auth.users import UserStore
 from dashboard.i18n import language, t
 from settings import Settings
 
-__all__ = ["install", "secret_key", "store_of", "SESSION_COOKIE", "LOCK_FAILURES", "LOCK_SECONDS", "PUBLIC_PATHS",
+__all__ = ["auditor", "install", "secret_key", "store_of", "SESSION_COOKIE", "LOCK_FAILURES", "LOCK_SECONDS", "PUBLIC_PATHS",
            "PUBLIC_PREFIXES", "sign_out_token"]
 
 SESSION_COOKIE = "gridpulse_session"
@@ -122,6 +123,21 @@ def secret_key(settings: Settings) -> str:
 def store_of(server: flask.Flask) -> UserStore:
     """The user store of the app behind ``server``."""
     return server.config[_STORE_KEY]
+
+
+def auditor() -> Callable[[str, dict], None]:
+    """``audit(action, detail)`` for this request's principal and address, usable after the request has ended.
+
+    A streamed export writes its audit line when the stream ends, which may be after Flask has torn the
+    request down: the store, the principal's name and the address are taken now.
+    """
+    store = store_of(flask.current_app)
+    actor, address = access.current().name, _address()
+
+    def audit(action: str, detail: dict) -> None:
+        store.audit(actor, action, detail, address)
+
+    return audit
 
 
 def install(app: dash.Dash, settings: Settings) -> None:
