@@ -22,6 +22,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -148,10 +149,15 @@ def _models() -> tuple[Any, Any]:
     return out[0], out[1]
 
 
-def _batches(state: ViewState, sort_model: Any, filter_model: Any) -> Iterator[tuple[list[str], list[str],
-                                                                                    pd.DataFrame | None]]:
-    """Open the view and yield (column keys, headers, batch) per batch of rows; one (keys, headers, None) if none."""
-    with open_view(state) as view:
+def _batches(state: ViewState, scope_id: str, sort_model: Any, filter_model: Any) -> Iterator[tuple[list[str], list[str],
+                                                                                                  pd.DataFrame | None]]:
+    """Open the view and yield (column keys, headers, batch) per batch of rows; one (keys, headers, None) if none.
+
+    The area is the one :func:`_prepare` resolved and checked for the request's account, named explicitly:
+    a view without ``scope`` would otherwise be resolved again as the stream runs, from whoever
+    :func:`dashboard.auth.access.current` says is asking then.
+    """
+    with open_view(replace(state, scope=scope_id)) as view:
         query = case_query(view, sort_model, filter_model)
         cols = columns_for(view.deployment, view.lang)
         keys, headers = [k for k, _ in cols], [h for _, h in cols]
@@ -228,7 +234,7 @@ def _csv() -> flask.Response:
     def generate() -> Iterator[bytes]:
         yield "\ufeff".encode()  # the BOM: Excel then reads the file as UTF-8 (Chinese names)
         first = True
-        for keys, headers, batch in _batches(state, sort_model, filter_model):
+        for keys, headers, batch in _batches(state, scope_id, sort_model, filter_model):
             buf = io.StringIO()
             if first:
                 csv.writer(buf, lineterminator="\r\n").writerow(headers)
@@ -260,7 +266,7 @@ def _xlsx() -> flask.Response:
                                             "default_date_format": "yyyy-mm-dd hh:mm:ss"})
             ws = wb.add_worksheet("cases")
             row_no = 0
-            for keys, headers, batch in _batches(state, sort_model, filter_model):
+            for keys, headers, batch in _batches(state, scope_id, sort_model, filter_model):
                 if row_no == 0:
                     ws.write_row(row_no, 0, headers)
                     row_no += 1
