@@ -179,6 +179,29 @@ def test_an_area_account_gets_no_numbers_of_another_area_from_a_hand_made_callba
     assert f'"data-value":"{other_count}"' not in grid.get_data(as_text=True)
 
 
+def _panel_keys(app) -> list[str]:
+    """Every callback whose one input is the analyst page's store: each of the pages' panels."""
+    return sorted(k for k, cb in app.callback_map.items()
+                  if [(i["id"], i["property"]) for i in cb["inputs"]] == [(ids.AN_STATE, "data")] and not cb["state"])
+
+
+def test_every_panel_of_every_page_refuses_an_area_account_another_area(app):
+    keys = _panel_keys(app)
+    assert len(keys) >= 19
+    client = _area(app)
+    refused = t("notice.not_allowed.title", "zh", area=OTHER)
+    for key in keys:
+        parts = key[2:-2].split("...") if key.startswith("..") else [key]
+        outputs = [dict(zip(("id", "property"), p.rsplit(".", 1), strict=True)) for p in parts]
+        body = {"output": key, "outputs": outputs if len(outputs) > 1 else outputs[0],
+                "inputs": [{"id": ids.AN_STATE, "property": "data", "value": {"search": f"?scope={OTHER}&case=x"}}],
+                "changedPropIds": [f"{ids.AN_STATE}.data"]}
+        response = client.post("/_dash-update-component", json=body)
+        text = json.dumps(response.get_json(), ensure_ascii=False)
+        assert response.status_code == 200 and refused in text, key
+        assert "data-value" not in text and "an-table" not in text, key
+
+
 def test_an_area_account_editing_the_url_gets_the_not_allowed_notice(app):
     client = _area(app)
     for path in ("/", "/cases", "/map", "/briefings"):
