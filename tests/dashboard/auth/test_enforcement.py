@@ -561,10 +561,8 @@ def test_sign_in_and_sign_out_without_a_csrf_token_are_refused_and_change_nothin
     assert client.post("/logout").status_code == 400
     assert client.post("/logout", data={"csrf_token": "forged"}).status_code == 400
     assert client.get("/").status_code == 200 and _audit(bare, "signout") == []
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.post(
-        "/_dash-update-component", json=_router(bare, "/")).get_data(as_text=True))
-    out = client.post("/logout", data={"csrf_token": token.group(1) if token else _csrf(client)})
-    assert out.status_code == 302 and client.get("/").status_code == 302
+    out = client.post("/logout", data={"csrf_token": _csrf(client)})  # the session's own token signs out
+    assert out.status_code == 302 and client.get("/").status_code == 302 and len(_audit(bare, "signout")) == 1
 
 
 def test_a_post_from_another_origin_is_refused(app, bare):
@@ -640,4 +638,23 @@ def test_a_cookie_signed_with_another_key_is_nobody(app, tmp_path):
     account(_settings(other), "admin")
     client = app.server.test_client()
     client.set_cookie(SESSION_COOKIE, session_cookie(other, name))
+    assert client.get("/").status_code == 302
+
+
+def test_the_sign_out_button_of_the_analyst_pages_signs_out(app):
+    client = signed_in(app, "area", (THIRD,))
+    page = client.post("/_dash-update-component", json=_router(app, "/"))
+
+    def fields(node) -> list[dict]:
+        if isinstance(node, list):
+            return [f for child in node for f in fields(child)]
+        if not isinstance(node, dict):
+            return []
+        props = node.get("props", {})
+        found = [props] if props.get("name") == "csrf_token" else []
+        return found + [f for value in props.values() for f in fields(value)]
+
+    field = fields(page.get_json()["response"]["_pages_content"]["children"])
+    assert page.status_code == 200 and len(field) == 1 and field[0]["type"] == "hidden"
+    assert client.post("/logout", data={"csrf_token": field[0]["value"]}).status_code == 302
     assert client.get("/").status_code == 302
