@@ -343,8 +343,9 @@ def test_a_wall_cannot_ask_the_page_router_for_another_page(app, wall):
     assert response.status_code == 403 and ids.CS_GRID not in response.get_data(as_text=True)
 
 
-def test_a_scoped_token_cannot_refresh_another_scope(app):
-    client, _, _ = _token_client(app, scope=OWN)
+@pytest.mark.parametrize("who", ["token", "area account"])
+def test_a_scoped_token_or_area_account_cannot_refresh_another_scopes_wall(app, who):
+    client = _token_client(app, scope=OWN)[0] if who == "token" else _area(app)
     assert client.post("/_dash-update-component", json=_tick(app, OWN)).status_code == 200
     for asked in (OTHER, DISTRICT):
         response = client.post("/_dash-update-component", json=_tick(app, asked))
