@@ -22,6 +22,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -32,6 +33,7 @@ import xlsxwriter
 
 from dashboard.analyst.state import ViewState
 from dashboard.analyst.view import View, open_view
+from dashboard.auth.gate import auditor
 from dashboard.i18n import level_name, t
 from dashboard.runtime import Deployment, NoDistrictError
 from data.snapshot import NoSnapshotError
@@ -147,10 +149,15 @@ def _models() -> tuple[Any, Any]:
     return out[0], out[1]
 
 
-def _batches(state: ViewState, sort_model: Any, filter_model: Any) -> Iterator[tuple[list[str], list[str],
-                                                                                    pd.DataFrame | None]]:
-    """Open the view and yield (column keys, headers, batch) per batch of rows; one (keys, headers, None) if none."""
-    with open_view(state) as view:
+def _batches(state: ViewState, scope_id: str, sort_model: Any, filter_model: Any) -> Iterator[tuple[list[str], list[str],
+                                                                                                  pd.DataFrame | None]]:
+    """Open the view and yield (column keys, headers, batch) per batch of rows; one (keys, headers, None) if none.
+
+    The area is the one :func:`_prepare` resolved and checked for the request's account, named explicitly:
+    a view without ``scope`` would otherwise be resolved again as the stream runs, from whoever
+    :func:`dashboard.auth.access.current` says is asking then.
+    """
+    with open_view(replace(state, scope=scope_id)) as view:
         query = case_query(view, sort_model, filter_model)
         cols = columns_for(view.deployment, view.lang)
         keys, headers = [k for k, _ in cols], [h for _, h in cols]
@@ -162,21 +169,58 @@ def _batches(state: ViewState, sort_model: Any, filter_model: Any) -> Iterator[t
             yield keys, headers, None
 
 
-def _prepare(ext: str) -> tuple[ViewState, Any, Any, str]:
-    """Parse and check the request; the file name. Aborts with 400 for a model the table does not know."""
+def _prepare(ext: str) -> tuple[ViewState, Any, Any, str, str]:
+    """Parse and check the request: the view, the grid's models, the file name and the resolved area.
+
+    Aborts with 400 for a model the table does not know and 404 for an area the account may not see
+    (:meth:`dashboard.runtime.Runtime.scope`, the same answer as for an unknown one).
+    """
     state = ViewState.from_search(flask.request.query_string.decode("utf-8", "replace"))
     sort_model, filter_model = _models()
     try:
         with open_view(state) as view:
             case_query(view, sort_model, filter_model)
             name = file_name(view, ext)
+            scope_id = view.scope.area_id
     except GridModelError as exc:
         flask.abort(400, description=str(exc))
     except UnknownAreaError as exc:
         flask.abort(404, description=str(exc))
     except (NoSnapshotError, NoDistrictError):
         flask.abort(503, description="no data yet")
-    return state, sort_model, filter_model, name
+    return state, sort_model, filter_model, name, scope_id
+
+
+class _Tally:
+    """Rows written so far by a streamed export (read by its audit line when the stream ends)."""
+
+    rows = 0
+
+
+def _audited(chunks: Iterator[bytes], fmt: str, state: ViewState, scope_id: str, tally: _Tally) -> Iterator[bytes]:
+    """``chunks``, then one ``export`` audit line: format, the view's query, area and rows written.
+
+    The line is written when the stream ends, also when the client went away or the query failed half
+    way (then with ``"complete": false`` and the rows written until then). Who and from where are taken
+    before the stream starts (:func:`dashboard.auth.gate.auditor`).
+    """
+    audit = auditor()
+
+    def run() -> Iterator[bytes]:
+        complete = False
+        try:
+            yield from chunks
+            complete = True
+        finally:
+            detail: dict[str, Any] = {"format": fmt, "filters": state.search(), "scope": scope_id, "rows": tally.rows}
+            if not complete:
+                detail["complete"] = False
+            try:
+                audit("export", detail)
+            except Exception:  # the audit store failing must not turn a sent file into a server error
+                log.exception("export audit line not written: %s", detail)
+
+    return run()
 
 
 def _disposition(name: str) -> str:
@@ -184,26 +228,31 @@ def _disposition(name: str) -> str:
 
 
 def _csv() -> flask.Response:
-    state, sort_model, filter_model, name = _prepare("csv")
+    state, sort_model, filter_model, name, scope_id = _prepare("csv")
+    tally = _Tally()
 
     def generate() -> Iterator[bytes]:
         yield "\ufeff".encode()  # the BOM: Excel then reads the file as UTF-8 (Chinese names)
         first = True
-        for keys, headers, batch in _batches(state, sort_model, filter_model):
+        for keys, headers, batch in _batches(state, scope_id, sort_model, filter_model):
             buf = io.StringIO()
             if first:
                 csv.writer(buf, lineterminator="\r\n").writerow(headers)
                 first = False
             if batch is not None:
                 _csv_frame(batch, keys).to_csv(buf, header=False, index=False, lineterminator="\r\n", na_rep="")
-            yield buf.getvalue().encode("utf-8")
+            chunk = buf.getvalue().encode("utf-8")
+            yield chunk
+            tally.rows += 0 if batch is None else len(batch)  # counted once the client has taken the batch
 
-    return flask.Response(flask.stream_with_context(generate()), mimetype="text/csv; charset=utf-8",
+    body = _audited(generate(), "csv", state, scope_id, tally)
+    return flask.Response(flask.stream_with_context(body), mimetype="text/csv; charset=utf-8",
                           headers={"Content-Disposition": _disposition(name), "Cache-Control": "no-store"})
 
 
 def _xlsx() -> flask.Response:
-    state, sort_model, filter_model, name = _prepare("xlsx")
+    state, sort_model, filter_model, name, scope_id = _prepare("xlsx")
+    tally = _Tally()
 
     def generate() -> Iterator[bytes]:
         fd, path = tempfile.mkstemp(suffix=".xlsx", prefix="gp-export-")
@@ -217,7 +266,7 @@ def _xlsx() -> flask.Response:
                                             "default_date_format": "yyyy-mm-dd hh:mm:ss"})
             ws = wb.add_worksheet("cases")
             row_no = 0
-            for keys, headers, batch in _batches(state, sort_model, filter_model):
+            for keys, headers, batch in _batches(state, scope_id, sort_model, filter_model):
                 if row_no == 0:
                     ws.write_row(row_no, 0, headers)
                     row_no += 1
@@ -226,13 +275,15 @@ def _xlsx() -> flask.Response:
                         ws.write_row(row_no, 0, row)
                         row_no += 1
             wb.close()
+            tally.rows = max(row_no - 1, 0)  # the data rows in the workbook (the first row is the header)
             with open(path, "rb") as fh:
                 while chunk := fh.read(_CHUNK):
                     yield chunk
         finally:
             os.unlink(path)
 
-    return flask.Response(flask.stream_with_context(generate()),
+    body = _audited(generate(), "xlsx", state, scope_id, tally)
+    return flask.Response(flask.stream_with_context(body),
                           mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                           headers={"Content-Disposition": _disposition(name), "Cache-Control": "no-store"})
 

@@ -15,7 +15,8 @@ One entry, :func:`install`, called by :func:`dashboard.app.create_app`. It adds 
   anonymous to ``/login?next=...``; callbacks, Dash's JSON, exports and downloads answer 401.
   A wall account or token opens the wall and its callbacks only; the analyst pages, exports and
   briefings need ``admin``, ``district`` or ``area``; ``/admin`` needs ``admin``. A POST from
-  another origin is refused (403). The principal is then set for the request
+  another origin is refused (403), the sign-in form's included. A wall's callback request is judged
+  by the callback Dash will run (the body's ``output`` key and, for the page router, its first input). The principal is then set for the request
   (:func:`dashboard.auth.access.set_current`), and :meth:`dashboard.runtime.Runtime.scope` limits
   every query to its areas.
 * **/login** and **/logout**: server-rendered forms with CSRF tokens (Flask-WTF), no script. Five
@@ -25,9 +26,11 @@ One entry, :func:`install`, called by :func:`dashboard.app.create_app`. It adds 
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -47,7 +50,7 @@ from dashboard.auth.users import UserStore
 from dashboard.i18n import language, t
 from settings import Settings
 
-__all__ = ["install", "secret_key", "store_of", "SESSION_COOKIE", "LOCK_FAILURES", "LOCK_SECONDS", "PUBLIC_PATHS",
+__all__ = ["auditor", "install", "secret_key", "store_of", "SESSION_COOKIE", "LOCK_FAILURES", "LOCK_SECONDS", "PUBLIC_PATHS",
            "PUBLIC_PREFIXES", "sign_out_token"]
 
 SESSION_COOKIE = "gridpulse_session"
@@ -122,6 +125,21 @@ def store_of(server: flask.Flask) -> UserStore:
     return server.config[_STORE_KEY]
 
 
+def auditor() -> Callable[[str, dict], None]:
+    """``audit(action, detail)`` for this request's principal and address, usable after the request has ended.
+
+    A streamed export writes its audit line when the stream ends, which may be after Flask has torn the
+    request down: the store, the principal's name and the address are taken now.
+    """
+    store = store_of(flask.current_app)
+    actor, address = access.current().name, _address()
+
+    def audit(action: str, detail: dict) -> None:
+        store.audit(actor, action, detail, address)
+
+    return audit
+
+
 def install(app: dash.Dash, settings: Settings) -> None:
     """Put the sign-in gate in front of every route of ``app`` (see the module's description)."""
     server = app.server
@@ -188,10 +206,11 @@ def _gate(store: UserStore):
         request = flask.request
         path = request.path
         access.set_current(NOBODY)
-        if _is_public(path):
-            return None
+        # Before the public paths: a sign-in posted from another site is refused too (login CSRF).
         if request.method == "POST" and not _same_origin(request):
             flask.abort(403, description="cross-origin request refused")
+        if _is_public(path):
+            return None
         if path == "/wall" and request.args.get("token"):
             refused = _token_sign_in(store, request.args["token"])
             if refused is not None:
@@ -228,34 +247,68 @@ def _next_query(request: flask.Request) -> str:
 
 
 def _wall_request(request: flask.Request) -> bool:
-    """What a wall screen needs: its page, Dash's layout and dependencies, and the wall's own callbacks."""
+    """What a wall screen needs: its page, Dash's layout and dependencies, and the wall's own callbacks.
+
+    A callback request is judged by the callback Dash will run: Dash picks it by the body's ``output``
+    key and reads its arguments by position, so the key must name wall outputs only (the ``outputs``
+    list beside it is checked too, flattened: the refresh's pattern outputs are lists), and the page
+    router passes only when the path it will read, the first input, is ``/wall``.
+    """
     if request.path in _WALL_PATHS:
         return True
     if request.path != "/_dash-update-component":
         return False
-    body = request.get_json(silent=True) or {}
-    for out in _flat(body.get("outputs")):
-        cid = out.get("id") if isinstance(out, dict) else None
-        kind = cid.get("type") if isinstance(cid, dict) else cid
-        if isinstance(kind, str) and kind.startswith("wall-"):
-            continue
-        if kind in ("_pages_content", "_pages_store", "_pages_dummy") and _router_path(body) == "/wall":
-            continue
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("output"), str):
         return False
-    return True
+    kinds = _output_kinds(body["output"])
+    listed = _flat(body.get("outputs"))
+    if kinds is None or not kinds or any(not isinstance(o, dict) for o in listed):
+        return False
+    kinds += [_kind(o.get("id")) for o in listed]
+    if all(isinstance(k, str) and k.startswith("wall-") for k in kinds):
+        return True
+    return set(kinds) <= _ROUTER_OUTPUTS and _router_path(body) == "/wall"
 
 
-def _flat(outputs: object) -> list:
-    """A callback request's outputs as one list (a wildcard output is a list of its components)."""
-    if not isinstance(outputs, list):
-        return [outputs]
-    return [item for out in outputs for item in (_flat(out) if isinstance(out, list) else [out])]
+_ROUTER_OUTPUTS = {"_pages_content", "_pages_store"}
+
+
+def _flat(value: Any) -> list:
+    """A callback's ``outputs`` as one list (a single output is a dict, pattern outputs are nested lists)."""
+    if isinstance(value, list):
+        return [item for v in value for item in _flat(v)]
+    return [] if value is None else [value]
+
+
+def _kind(cid: Any) -> Any:
+    """An output id's name: the id itself, or a pattern id's ``type``."""
+    return cid.get("type") if isinstance(cid, dict) else cid
+
+
+def _output_kinds(key: str) -> list | None:
+    """The output ids' names in a callback key (``id.prop`` or ``..id.prop...id.prop..``); ``None`` if malformed."""
+    parts = key[2:-2].split("...") if key.startswith("..") and key.endswith("..") else [key]
+    kinds = []
+    for part in parts:
+        cid, dot, _prop = part.rpartition(".")
+        if not dot or not cid:
+            return None
+        if cid.startswith("{"):
+            try:
+                cid = json.loads(cid)
+            except ValueError:
+                return None
+        kinds.append(_kind(cid))
+    return kinds
 
 
 def _router_path(body: dict) -> str | None:
-    for item in body.get("inputs") or []:
-        if isinstance(item, dict) and item.get("id") == "_pages_location" and item.get("property") == "pathname":
-            return item.get("value")
+    """The path the page router will lay out: its first input (Dash reads inputs by position), if it is the path."""
+    inputs = body.get("inputs")
+    first = inputs[0] if isinstance(inputs, list) and inputs else None
+    if isinstance(first, dict) and first.get("id") == "_pages_location" and first.get("property") == "pathname":
+        return first.get("value")
     return None
 
 

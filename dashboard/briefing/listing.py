@@ -22,13 +22,15 @@ from zoneinfo import ZoneInfo
 
 from dash import dcc, html
 
-from dashboard import ids
+from dashboard import ids, runtime
 from dashboard.analyst.view import PanelMessage, View, message
+from dashboard.auth import access
 from dashboard.briefing import jobs
 from dashboard.briefing.archive import Report, list_reports, record_run
 from dashboard.briefing.week import IsoWeek
 from dashboard.i18n import pick, t
 from metrics import areas
+from metrics.scope import UnknownAreaError
 from settings import Settings
 
 __all__ = ["already_running", "DOWNLOAD_PREFIX", "LIST_LIMIT", "PREVIEW_PREFIX", "WEEKS_OFFERED", "Request", "check_request",
@@ -267,9 +269,29 @@ def namer(view: View) -> Callable[[str | None], str]:
 
 
 def reports_of(view: View) -> list[Report]:
-    """The archived briefings the view lists (:func:`for_scope`), newest first."""
+    """The archived briefings the view lists (:func:`for_scope`) that the account may open, newest first.
+
+    :func:`for_scope` already narrows an area's view to that area's briefings; an account limited to
+    some areas is also checked per briefing, folder and recorded area alike, through
+    :meth:`dashboard.runtime.Runtime.scope` (the check the download route makes), so the list never
+    offers a file the route would refuse.
+    """
     found = list_reports(view.settings.reports_dir, view.settings.language)
-    return for_scope(found, view.scope.area_id, view.deployment.district_id)
+    listed = for_scope(found, view.scope.area_id, view.deployment.district_id)
+    if access.current().everywhere:
+        return listed
+    rt, seen = runtime.current(), {}
+
+    def may_see(area_id: str) -> bool:
+        if area_id not in seen:
+            try:
+                rt.scope(view.con, view.info, area_id)
+                seen[area_id] = True
+            except UnknownAreaError:  # AreaNotAllowedError included
+                seen[area_id] = False
+        return seen[area_id]
+
+    return [r for r in listed if may_see(r.path.parent.name) and may_see(r.scope_id)]
 
 
 def report_namer(view: View) -> Callable[[Report], str]:

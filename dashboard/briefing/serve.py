@@ -15,11 +15,15 @@ from urllib.parse import quote
 import flask
 
 from dashboard import runtime
+from dashboard.auth import access
+from dashboard.auth.gate import auditor
 from dashboard.briefing.archive import find_report
 from dashboard.briefing.listing import DOWNLOAD_PREFIX, PREVIEW_PREFIX, download_name
+from data.snapshot import NoSnapshotError
+from metrics.scope import UnknownAreaError
 from settings import Settings
 
-__all__ = ["register"]
+__all__ = ["may_see", "register"]
 
 _ROOT = DOWNLOAD_PREFIX.rsplit("/", 1)[0]  # /analyst/briefings
 
@@ -37,9 +41,10 @@ def register(server: flask.Flask, settings_getter: Callable[[], Settings] = _cur
     """
 
     def download(folder: str, name: str) -> flask.Response:
-        path = find_report(settings_getter().reports_dir, folder, name)
+        path = find_report(settings_getter().reports_dir, folder, name) if may_see(folder) else None
         if path is None:
             flask.abort(404)
+        auditor()("briefing.download", {"scope": folder, "file": name})
         filename = download_name(folder, name)
         response = flask.send_file(path, mimetype="application/pdf", as_attachment=True, download_name=filename,
                                    max_age=0)
@@ -48,7 +53,7 @@ def register(server: flask.Flask, settings_getter: Callable[[], Settings] = _cur
         return response
 
     def preview(folder: str, name: str) -> flask.Response:
-        path = find_report(settings_getter().reports_dir, folder, name)
+        path = find_report(settings_getter().reports_dir, folder, name) if may_see(folder) else None
         png = path.with_suffix(".png") if path is not None else None
         if png is None or not png.is_file():
             flask.abort(404)
@@ -59,6 +64,24 @@ def register(server: flask.Flask, settings_getter: Callable[[], Settings] = _cur
     # Anything else under the prefix (``../..`` in any spelling, a third path segment) is a 404 here rather
     # than Dash's page shell, which answers every unknown path with 200 and its own "not found".
     server.add_url_rule(f"{_ROOT}/<path:rest>", "gridpulse_briefing_other", _not_found)
+
+
+def may_see(folder: str) -> bool:
+    """Whether this request's account may see the briefings filed under ``folder`` (an area id).
+
+    Resolved through the runtime (:meth:`dashboard.runtime.Runtime.scope`), the one place that checks
+    an area against the account; an unknown area is refused like a forbidden one. Without a snapshot
+    nothing can be checked: only an account that sees everywhere may then have a file.
+    """
+    rt = runtime.current()
+    try:
+        with rt.snapshot() as (con, info):
+            rt.scope(con, info, folder)
+    except UnknownAreaError:  # AreaNotAllowedError included
+        return False
+    except NoSnapshotError:
+        return access.current().everywhere
+    return True
 
 
 def _not_found(rest: str) -> flask.Response:
