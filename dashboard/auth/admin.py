@@ -125,8 +125,13 @@ def _url(path: str, lang: str, **query: str) -> str:
 def _render(tab: str, lang: str, status: int = 200, **values: Any) -> flask.Response:
     """The admin page, one tab of it, with its header, tabs and language switch."""
     other = "en" if lang == "zh" else "zh"
-    switch = {k: v for k, v in flask.request.args.items(multi=False) if k != "lang"}
-    switch_url = flask.request.path + "?" + urlencode({**switch, "lang": other})
+    request = flask.request
+    if request.method == "GET":  # the same view, its filters kept
+        query = {k: v for k, v in request.args.items(multi=False) if k != "lang"}
+        switch_url = request.path + "?" + urlencode({**query, "lang": other})
+    else:  # the answer to a form: its list (a POST's own address cannot be opened)
+        switch_url = values.get("back") or dict((key, path) for key, path, _label in _TABS)[tab]
+        switch_url += f"?lang={other}"
     html = flask.render_template_string(
         _PAGE, tab=tab, lang=lang, t=t, url=_url, me=_me(), tabs=_TABS, roles=ROLES, layouts=("", *_LAYOUTS),
         switch=switch_url, keep_lang=lang != _default_lang(), when=_local_time, sign_out=sign_out_token(),

@@ -195,3 +195,14 @@ def test_the_audit_page_says_when_more_lines_match_than_it_shows(app, admin, mon
     page = admin.get("/admin/audit?actor=ana").get_data(as_text=True)
     assert 'data-admin="more"' in page and page.count("data-audit=") == 2
     assert 'data-admin="more"' not in admin.get("/admin/audit?actor=ana&action=signin.ok").get_data(as_text=True)
+
+
+def test_what_people_typed_is_escaped_and_a_form_answer_switches_language_to_its_list(app, admin):
+    store_of(app.server).audit("<b>x</b>", "signin.fail", {"user": "<script>alert(1)</script>"}, "10.0.0.9")
+    page = admin.get("/admin/audit").get_data(as_text=True)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>" not in page and "<b>x</b>" not in page
+    answer = admin.post("/admin/tokens/add?lang=en", data={"csrf_token": _csrf(admin, "/admin/tokens")})
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "Wall URL" in text and 'href="/admin/tokens?lang=zh"' in text
+    refused = admin.post("/admin/users/add", data={"csrf_token": _csrf(admin), "username": "x y", "role": "district"})
+    assert refused.status_code == 400 and 'href="/admin?lang=en"' in refused.get_data(as_text=True)
