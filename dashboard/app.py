@@ -9,7 +9,7 @@ from dash import dcc, html
 
 from dashboard import ids, web
 from dashboard.analyst import exports, filters
-from dashboard.auth import gate
+from dashboard.auth import admin, gate
 from dashboard.briefing import serve as briefing_files
 from dashboard.runtime import RUNTIME_KEY, Clock, Runtime
 from settings import Settings
@@ -60,5 +60,6 @@ def create_app(settings: Settings, clock: Clock | None = None) -> dash.Dash:
     exports.register(app.server)  # /analyst/export/cases.csv and .xlsx
     briefing_files.register(app.server)  # /analyst/briefings/download|preview/<scope>/<week>.pdf
     gate.install(app, settings)  # sign-in: sessions, wall tokens, /login, who may open what (docs/access.md)
+    admin.register(app.server)  # /admin: accounts, wall tokens, the audit log (admins only)
     web.harden(app, settings)  # compression, caching, limits, host names, headers, /healthz /readyz (last)
     return app

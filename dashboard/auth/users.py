@@ -308,8 +308,24 @@ class UserStore:
         with self._db() as db:
             self._audit(db, actor, action, detail or {}, address)
 
-    def audit_log(self, limit: int = 100) -> list[dict]:
-        """The newest ``limit`` audit lines, newest first."""
+    def audit_log(self, limit: int = 100, actor: str | None = None, action: str | None = None,
+                  since: str | None = None, until: str | None = None) -> list[dict]:
+        """The newest ``limit`` audit lines, newest first, optionally only those that match every filter given.
+
+        Args:
+            limit: at most this many lines.
+            actor: only this actor's lines (exact name, e.g. ``ana`` or ``token:1a2b3c4d``).
+            action: only this action (``signin.fail``, ``user.add`` ...).
+            since: only lines at or after this time (ISO 8601 in UTC, as the lines are stored).
+            until: only lines before this time (ISO 8601 in UTC; not included).
+        """
+        sql = ("SELECT * FROM audit WHERE (? IS NULL OR actor = ?) AND (? IS NULL OR action = ?) "
+               "AND (? IS NULL OR at >= ?) AND (? IS NULL OR at < ?) ORDER BY id DESC LIMIT ?")
         with self._db() as db:
-            rows = db.execute("SELECT * FROM audit ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+            rows = db.execute(sql, (actor, actor, action, action, since, since, until, until, limit)).fetchall()
         return [{**dict(r), "detail": json.loads(r["detail"])} for r in rows]
+
+    def audit_actions(self) -> list[str]:
+        """Every action the audit log holds, sorted (the admin page's filter offers them)."""
+        with self._db() as db:
+            return [r["action"] for r in db.execute("SELECT DISTINCT action FROM audit ORDER BY action")]

@@ -101,3 +101,18 @@ def test_area_accounts_name_areas_the_warehouse_knows(fresh_demo, monkeypatch, c
     assert "argument --areas: unknown area 'nowhere'" in capsys.readouterr().err
     assert app.main(["users", "add", "bo", "--role", "area", "--areas", "330108001"]) == 0
     assert UserStore.of(fresh_demo).get("bo").areas == ("330108001",)
+
+
+def test_the_audit_log_filters_by_actor_action_and_time(store):
+    store.audit("ana", "export", {"rows": 3})
+    store.audit("bo", "export", {"rows": 4})
+    store.audit("ana", "signin.ok", {"user": "ana"})
+    at = store.audit_log(1)[0]["at"]
+    assert [r["detail"]["rows"] for r in store.audit_log(5, action="export")] == [4, 3]
+    assert [r["action"] for r in store.audit_log(5, actor="ana")] == ["signin.ok", "export"]
+    assert [r["actor"] for r in store.audit_log(5, actor="ana", action="export")] == ["ana"]
+    assert store.audit_log(5, actor="ana'; --") == []
+    assert store.audit_log(5, since=at, until=at) == []  # until is not included
+    since, until = store.audit_log(5, since=at), store.audit_log(5, until=at)
+    assert since[0]["action"] == "signin.ok" and len(since) + len(until) == 3  # the same second, or not
+    assert len(store.audit_log()) == 3 and store.audit_actions() == ["export", "signin.ok"]
