@@ -25,6 +25,7 @@ One entry, :func:`install`, called by :func:`dashboard.app.create_app`. It adds 
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import time
@@ -236,11 +237,20 @@ def _wall_request(request: flask.Request) -> bool:
     if request.path != "/_dash-update-component":
         return False
     body = request.get_json(silent=True) or {}
-    outputs = body.get("outputs")
-    outputs = outputs if isinstance(outputs, list) else [outputs]
-    for out in outputs:
-        cid = out.get("id") if isinstance(out, dict) else None
-        kind = cid.get("type") if isinstance(cid, dict) else cid
+    # Dash runs the callback its "output" string names, whatever the "outputs" list says: check that
+    # string ("id.prop", or "..id.prop...id.prop.." for several; a pattern id is JSON, e.g. the wall's
+    # ALL text and graph panels {"index":["ALL"],"type":"wall-text"}).
+    output = body.get("output")
+    if not isinstance(output, str) or not output:
+        return False
+    parts = output[2:-2].split("...") if output.startswith("..") else [output]
+    for part in parts:
+        kind = part.rpartition(".")[0]
+        if kind.startswith("{"):
+            try:
+                kind = json.loads(kind).get("type")
+            except (ValueError, AttributeError):
+                return False
         if isinstance(kind, str) and kind.startswith("wall-"):
             continue
         if kind in ("_pages_content", "_pages_store", "_pages_dummy") and _router_path(body) == "/wall":
