@@ -100,6 +100,8 @@ def test_serve_on_an_empty_var_says_what_to_do_and_builds_nothing(tmp_path, stop
         if proc.poll() is None:
             proc.kill()
     assert "python app.py demo" in err and "docs/etl.md" in err
+    assert "no accounts yet" in err and "app.py users add" in err  # nobody could sign in: say how to fix it
+    assert body.count('name="password"') == 1  # the page asked for was the sign-in page
     assert proc.returncode == 0, err
     assert "Starting gunicorn" in err and "development server" not in err  # the production server
     gone, alive = psutil.wait_procs(children, timeout=10)

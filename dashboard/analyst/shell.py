@@ -101,7 +101,7 @@ def _account(lang: str) -> html.Div:
         html.A(t("auth.admin", lang), href="/admin" + ("?lang=en" if lang == "en" else ""), className="an-nav-admin")
         if principal.admin else None,
         html.Form(action="/logout", method="POST", className="an-nav-signout", children=[
-            html.Input(type="hidden", name="csrf_token", value=sign_out_token()),
+            dcc.Input(type="hidden", name="csrf_token", value=sign_out_token()),
             html.Button(t("auth.sign_out", lang), type="submit", id=ids.AN_SIGN_OUT),
         ]),
     ])
