@@ -7,6 +7,9 @@
  *    data's newest case when the refresh says the data is historical: meta.frozen);
  *  - gpWallHooks: the Dash renderer calls pre/post around server requests; a request that has not
  *    succeeded after a few seconds turns the "reconnecting" badge on, the next success turns it off;
+ *  - a refresh answered 401 (the session cookie lost or expired, the server's secret changed) reloads
+ *    the wall's page, at most once a minute: a token wall's address still holds ?token=..., which
+ *    signs it in again; a revoked token then gets the gate's "wall token not valid" page;
  *  - the refresh timer starts when the first drawing has arrived (so that it cannot ask for the
  *    polygons a second time while they are on their way), or after START_GRACE_MS regardless.
  *
@@ -45,6 +48,43 @@
       state.lastOk = Date.now();
     }
   };
+
+  /* Dash's renderer hooks do not see a failed request's status (request_post runs on success only,
+     request_refresh_jwt only for a JWT message), so the wall watches its callbacks' answers here.
+     The once-a-minute limit lives in sessionStorage, which survives the reload: a 401 that a reload
+     does not cure (the gate keeps refusing) cannot turn into a reload loop. */
+  var RELOAD_KEY = "gpWallReloadedAt";
+  var RELOAD_EVERY_MS = 60000;
+
+  function reloadOnce() {
+    var last = 0;
+    try {
+      last = Number(window.sessionStorage.getItem(RELOAD_KEY)) || 0;
+    } catch (e) { /* storage blocked: reload anyway, the timestamp below is best effort */ }
+    if (Date.now() - last < RELOAD_EVERY_MS) {
+      return; // reloaded a moment ago: keep the reconnecting badge instead
+    }
+    try {
+      window.sessionStorage.setItem(RELOAD_KEY, String(Date.now()));
+    } catch (e) { /* as above */ }
+    window.location.reload();
+  }
+
+  if (window.fetch && !window.fetch.gpWall) {
+    var realFetch = window.fetch;
+    var wrapped = function (input, init) {
+      return realFetch.apply(this, arguments).then(function (response) {
+        var url = typeof input === "string" ? input : (input && input.url) || "";
+        if (response.status === 401 && url.indexOf("_dash-update-component") !== -1 &&
+            document.getElementById("wall")) {
+          reloadOnce();
+        }
+        return response;
+      });
+    };
+    wrapped.gpWall = true;
+    window.fetch = wrapped;
+  }
 
   function pad(n) {
     return n < 10 ? "0" + n : String(n);

@@ -19,7 +19,8 @@ __all__ = ["create_app", "RENDERER_HOOKS"]
 _ROOT = Path(__file__).resolve().parent.parent
 
 # The renderer tells assets/wall.js when a server request starts and when one succeeds; a request
-# that never succeeds (server down, error) turns the wall's "reconnecting" badge on.
+# that never succeeds (server down, error) turns the wall's "reconnecting" badge on. A 401 is seen by
+# wall.js's own fetch wrapper (these hooks never get a failed request's status): it reloads the page.
 RENDERER_HOOKS = {
     "request_pre": "function () { if (window.gpWallHooks) { window.gpWallHooks.pre(); } }",
     "request_post": "function () { if (window.gpWallHooks) { window.gpWallHooks.post(); } }",

@@ -36,6 +36,13 @@ const tile = document.querySelector('.gp-vital[data-key="received"] .gp-vital-nu
 const fresh = document.querySelector('.gp-status .gp-fresh');
 return !!(plot && plot._fullData && plot._fullData.length === 2 && plot.data[0].geojson && tile && fresh);
 """
+# The same for ?layout=map (map and worst areas) and ?layout=warnings (SLA rows and the backlog chart).
+READY_MAP = ("const p = document.querySelector('#wall-map-box .js-plotly-plot'); "
+             "return !!(p && p._fullData && p._fullData.length === 2 && document.querySelector('.gp-worst-row, "
+             ".gp-body-worst .gp-empty'));")
+READY_WARNINGS = ("const p = document.querySelector('.gp-panel-backlog-hours .js-plotly-plot'); "
+                  "return document.querySelectorAll('.gp-sla-row').length > 0 "
+                  "&& !!document.querySelector('.gp-fresh') && !!(p && p._fullData && p._fullData.length === 3)")
 # Boxes whose content must fit inside them (overflow is hidden, so clipping would be silent).
 OVERFLOW = """
 const bad = [];
@@ -280,10 +287,7 @@ def test_reconnecting_shows_while_refreshes_fail_and_clears_on_the_next_success(
 
 
 def test_second_screens_english_and_rotation(dash_duo, small_demo):
-    ready_map = ("const p = document.querySelector('#wall-map-box .js-plotly-plot'); "
-                 "return !!(p && p._fullData && p._fullData.length === 2 && document.querySelector('.gp-worst-row, "
-                 ".gp-body-worst .gp-empty'));")
-    base, _ = open_wall(dash_duo, small_demo, query="?layout=map&lang=en&rotate=5&measure=open", ready=ready_map)
+    base, _ = open_wall(dash_duo, small_demo, query="?layout=map&lang=en&rotate=5&measure=open", ready=READY_MAP)
     driver = dash_duo.driver
     assert dom(driver, "return document.querySelector('.gp-title').textContent") == "Command Center"
     assert dom(driver, "return document.querySelector('.gp-panel-sla')") is None
@@ -296,10 +300,7 @@ def test_second_screens_english_and_rotation(dash_duo, small_demo):
     assert dom(driver, "return document.querySelector('#wall-map-box .js-plotly-plot').layout.coloraxis"
                        ".colorbar.title.text") == "Overdue"
     driver.get(f"{base}/wall?layout=warnings")
-    wait_until(lambda: dom(driver, "const p = document.querySelector('.gp-panel-backlog-hours .js-plotly-plot'); "
-                                   "return document.querySelectorAll('.gp-sla-row').length > 0 "
-                                   "&& !!document.querySelector('.gp-fresh') && !!(p && p._fullData "
-                                   "&& p._fullData.length === 3)"), timeout=20, what="the warnings wall")
+    wait_until(lambda: dom(driver, READY_WARNINGS), timeout=20, what="the warnings wall")
     time.sleep(0.5)
     assert dom(driver, "return document.querySelector('#wall-map-box')") is None
     assert dom(driver, OVERFLOW) == []

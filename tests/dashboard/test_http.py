@@ -160,3 +160,15 @@ def test_a_warehouse_without_a_district_says_so(tmp_path):
     assert "数据中没有区级区域" in text and "docs/geography.md" in text
     response = client.post("/_dash-update-component", json=_tick_body(app, WallOptions(60, "X", "zh").to_dict()))
     assert response.status_code == 404
+
+
+def test_a_wall_account_runs_the_wall_refresh_and_no_other_callback_whatever_outputs_says(app):
+    """Dash runs the callback its ``output`` string names: the gate checks that string (a wall account's
+    refresh outputs the ALL text and graph panels, which once made its every refresh a 403)."""
+    client = signed_in(app, role="wall")
+    assert _page(client, app, "/wall").status_code == 200
+    assert client.post("/_dash-update-component", json=_tick_body(app, _options(app))).status_code == 200
+    analyst = next(k for k in app.callback_map if f"{ids.OV_VITALS}.children" in k)
+    spoofed = {"output": analyst, "outputs": {"id": ids.WALL_META, "property": "data"},
+               "inputs": [{"id": ids.AN_STATE, "property": "data", "value": {}}], "changedPropIds": []}
+    assert client.post("/_dash-update-component", json=spoofed).status_code == 403
