@@ -151,7 +151,7 @@ def browser_sign_in(driver, base: str, app, role: str = "admin", areas: tuple[st
     from dashboard.runtime import of
 
     name = account(of(app).settings, role, areas)
-    driver.get(base.rstrip("/") + "/healthz")  # a cookie is set on the page's own host
+    driver.get(base.rstrip("/") + "/login")  # a cookie is set on the page's own host (this one links its favicon)
     driver.add_cookie({"name": SESSION_COOKIE, "value": session_cookie(app, name), "path": "/", "httpOnly": True})
     driver.get_log("browser")  # reading the log empties it: Chromium's own /favicon.ico 404 on that page is not the app's
     return name
@@ -162,3 +162,8 @@ def as_principal(role: str = "admin", areas: tuple[str, ...] = ()) -> None:
     from dashboard.auth.access import Principal, set_current
 
     set_current(Principal(f"t-{role}", role, everywhere=role != "area", areas=areas))
+
+
+def browser_cookies(driver) -> dict[str, str]:
+    """The browser's cookies for its current site, for a download made outside it (``requests``, ``urllib``)."""
+    return {c["name"]: c["value"] for c in driver.get_cookies()}

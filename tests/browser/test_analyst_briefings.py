@@ -19,6 +19,7 @@ from dashboard import ids
 from dashboard.briefing import jobs, listing
 from tests.browser.analyst import goto, pick, start, text_of
 from tests.browser.conftest import screenshot_dir, set_viewport, wait_until
+from tests.conftest import browser_cookies
 from tests.dashboard.test_briefings_page import DISTRICT, STREET, make_report, record_failed_run, with_reports
 
 pytestmark = pytest.mark.browser
@@ -56,7 +57,7 @@ def test_the_archive_is_listed_previewed_and_downloadable_and_failures_are_shown
     src = wait_until(lambda: driver.execute_script(IMAGE_LOADED, ids.BR_IMAGE), what="the preview image")
     assert f"/analyst/briefings/preview/{STREET}/2026-W47.en.pdf" in src
     href = driver.find_element(By.ID, ids.BR_DOWNLOAD).get_attribute("href")
-    resp = requests.get(href, timeout=10)
+    resp = requests.get(href, timeout=10, cookies=browser_cookies(dash_duo.driver))  # signed in as the page is
     assert resp.status_code == 200 and resp.content.startswith(b"%PDF")
     assert "GridPulse-330108002-2026-W47-en.pdf" in resp.headers["Content-Disposition"]
     # the failed scheduled run, in words
@@ -70,7 +71,8 @@ def test_the_archive_is_listed_previewed_and_downloadable_and_failures_are_shown
     assert driver.find_element(By.ID, ids.BR_DOWNLOAD).get_attribute("href").endswith("/330108/2026-W46.pdf")
     assert "br-row-on" in driver.find_element(By.CSS_SELECTOR, f"tr[data-key='{DISTRICT}/2026-W46.pdf']") \
         .get_attribute("class")
-    assert requests.get(base + "/analyst/briefings/download/..%2F..%2Fsettings.py", timeout=10).status_code == 404
+    assert requests.get(base + "/analyst/briefings/download/..%2F..%2Fsettings.py", timeout=10,
+                        cookies=browser_cookies(dash_duo.driver)).status_code == 404
     assert dash_duo.get_logs() == []
 
 

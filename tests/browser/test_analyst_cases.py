@@ -24,7 +24,7 @@ from metrics.cases import CaseQuery, case_lifecycle
 from metrics.scope import Scope, Window
 from tests.browser.conftest import screenshot_dir, set_viewport, wait_until
 from tests.browser.conftest_million import million  # noqa: F401 - the session fixture
-from tests.conftest import FIXTURE_NOW, browser_sign_in
+from tests.conftest import FIXTURE_NOW, browser_cookies, browser_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -118,7 +118,9 @@ def test_csv_export_holds_the_filtered_count(dash_duo, million):  # noqa: F811
     href = wait_until(lambda: (h := driver.find_element("css selector", "#cs-export-csv").get_attribute("href"))
                       and "filter=" in h and h, what="the export link to carry the filter")
     assert json.loads(parse_qs(urlparse(href).query)["filter"][0]) == model
-    with urllib.request.urlopen(href if href.startswith("http") else base + href, timeout=60) as response:
+    cookie = "; ".join(f"{k}={v}" for k, v in browser_cookies(dash_duo.driver).items())  # signed in as the page is
+    request = urllib.request.Request(href if href.startswith("http") else base + href, headers={"Cookie": cookie})
+    with urllib.request.urlopen(request, timeout=60) as response:
         rows = list(csv.reader(io.StringIO(response.read().decode("utf-8-sig"))))
     assert len(rows) - 1 == filtered
     assert {r[rows[0].index("紧急程度")] for r in rows[1:]} == {"紧急"}
