@@ -9,7 +9,8 @@
  *    succeeded after a few seconds turns the "reconnecting" badge on, the next success turns it off;
  *  - a refresh answered 401 (the session cookie lost or expired, the server's secret changed) reloads
  *    the wall's page, at most once a minute: a token wall's address still holds ?token=..., which
- *    signs it in again; a revoked token then gets the gate's "wall token not valid" page;
+ *    signs it in again; a revoked token then gets the gate's "wall token not valid" page. On an
+ *    analyst page (this file is loaded by every page) a 401 goes to the sign-in page and back;
  *  - the refresh timer starts when the first drawing has arrived (so that it cannot ask for the
  *    polygons a second time while they are on their way), or after START_GRACE_MS regardless.
  *
@@ -75,9 +76,13 @@
     var wrapped = function (input, init) {
       return realFetch.apply(this, arguments).then(function (response) {
         var url = typeof input === "string" ? input : (input && input.url) || "";
-        if (response.status === 401 && url.indexOf("_dash-update-component") !== -1 &&
-            document.getElementById("wall")) {
-          reloadOnce();
+        if (response.status === 401 && url.indexOf("_dash-update-component") !== -1) {
+          if (document.getElementById("wall")) {
+            reloadOnce();
+          } else {  // an analyst page whose sign-in ended: to the sign-in page, and back here after it
+            window.location.assign("/login?next=" +
+              encodeURIComponent(window.location.pathname + window.location.search));
+          }
         }
         return response;
       });

@@ -447,3 +447,21 @@ def test_a_token_wall_that_loses_its_cookie_signs_in_again_by_itself(dash_duo, f
     assert [a for a in answers if a[0] == "/wall"] == [("/wall", 200), ("/wall", 200)]  # opened, reloaded once
     assert not [a for a in answers if a[0].startswith("/login")]
     leave(driver)
+
+
+def test_an_analyst_whose_sign_in_ends_is_sent_to_sign_in_and_back(dash_duo, small_demo):
+    """A callback answered 401 on an analyst page (the session ended) leads to /login and back to the page."""
+    from tests.conftest import TEST_PASSWORD
+
+    base = start(dash_duo, small_demo, "/", role="district")
+    driver = dash_duo.driver
+    goto(dash_duo, base + "/", timeout=60)
+    driver.delete_cookie(SESSION_COOKIE)
+    driver.find_element(By.ID, "an-nav-map").click()  # the page router's callback: 401 now
+    wait_until(lambda: driver.current_url.startswith(base + "/login?next="), timeout=20, what="the sign-in page")
+    assert "next=%2Fmap" in driver.current_url
+    driver.find_element(By.ID, "username").send_keys("t-district")
+    driver.find_element(By.ID, "password").send_keys(TEST_PASSWORD)
+    driver.find_element(By.ID, "sign-in").click()
+    wait_until(lambda: driver.current_url.rstrip("/") == base + "/map", timeout=20, what="back on /map")
+    assert driver.find_element(By.ID, "an-user").text == "t-district"
