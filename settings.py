@@ -67,12 +67,15 @@ class Settings:
     max_request_bytes: int = 262_144
     # Signs the session cookies. Empty: a random key generated once into <var_dir>/secrets/secret_key (mode 0600).
     # Every web host behind one name needs the same key; at least 32 characters.
-    secret_key: str = ""
+    secret_key: str = field(default="", repr=False)
     # Hours a sign-in lasts (wall tokens never expire by time; they are revoked).
     session_hours: int = 12
     # Mark the session cookie Secure even when the request reached us over plain HTTP (a TLS proxy in front).
     # Requests that arrive over HTTPS always get a Secure cookie.
     cookie_secure: bool = False
+    # Reverse proxies in front of the app that set X-Forwarded-For and X-Forwarded-Proto (0: none). With 1, the
+    # client's address (sign-in limits, audit) and scheme (Secure cookies) come from the proxy's headers.
+    proxy_hops: int = 0
 
     # --- demo data ----------------------------------------------------------------------------
     demo_events: int = 300_000
@@ -222,6 +225,8 @@ def _validate(s: Settings) -> None:
         raise bad("max_request_bytes", "expected a number of bytes of at least 1024")
     if s.secret_key and len(s.secret_key) < 32:
         raise bad("secret_key", "expected at least 32 characters (or leave it empty for a generated key)")
+    if not 0 <= s.proxy_hops <= 5:
+        raise bad("proxy_hops", "expected the number of reverse proxies in front of the app, 0 to 5")
     if not 1 <= s.session_hours <= 24 * 31:
         raise bad("session_hours", "expected a whole number of hours from 1 to 744")
     problem = _allowed_hosts_error(s.allowed_hosts)

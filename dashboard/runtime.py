@@ -319,6 +319,14 @@ class Runtime:
             raise access.AreaNotAllowedError(area_id)
         return Scope(area_id, level=level)
 
+    def allows(self, con: duckdb.DuckDBPyConnection, info: SnapshotInfo, area_id: str) -> bool:
+        """Whether ``area_id`` is an area of snapshot ``info`` that this request's principal may see."""
+        try:
+            self.scope(con, info, area_id)
+        except UnknownAreaError:  # AreaNotAllowedError included
+            return False
+        return True
+
     def home(self, deployment: Deployment) -> str:
         """The area a view without ``scope`` shows to this request's principal (the district, or its first area)."""
         return access.current().home(deployment.district_id)

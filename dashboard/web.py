@@ -26,6 +26,10 @@ What it adds to the Dash app's Flask server (each measured or argued in ``docs/s
   ``'unsafe-inline'`` or ``'unsafe-eval'`` scripts (the inline scripts Dash writes are allowed by
   their hashes, ``app.csp_hashes()``), ``frame-ancestors 'self'`` and ``X-Frame-Options``,
   ``X-Content-Type-Options: nosniff`` and ``Referrer-Policy: same-origin``.
+* **Behind reverse proxies** (the ``proxy_hops`` setting): Werkzeug's ``ProxyFix`` takes the client's
+  address and scheme from that many proxies' ``X-Forwarded-For`` and ``X-Forwarded-Proto``, so the
+  sign-in limits and the audit see people, not the proxy, and cookies are Secure behind TLS. Without
+  the setting those headers are ignored (anyone could send them).
 * **Health endpoints**, no sign-in: ``/healthz`` (the process answers) and ``/readyz`` (a snapshot is
   open and not stale, judged as the wall's status panel judges it: :func:`metrics.freshness.freshness`).
 """
@@ -46,6 +50,7 @@ from dash._pages import _path_to_page
 from dash.exceptions import DependencyException
 from dash.fingerprint import check_fingerprint
 from flask_compress import Compress
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboard import runtime as web_runtime
 from data.snapshot import NoSnapshotError
@@ -93,6 +98,8 @@ def harden(app: dash.Dash, settings: Settings) -> None:
         settings: deployment settings (``allowed_hosts``, ``host``, ``max_request_bytes``).
     """
     server = app.server
+    if settings.proxy_hops:  # the client's address and scheme as the trusted proxies saw them
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)
     server.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     _compress(server)
     # first of all before_request functions: a refused host name starts nothing of Dash's

@@ -6,6 +6,8 @@ any level by its name, and show where it sits.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import duckdb
 import pandas as pd
 
@@ -22,8 +24,11 @@ def ancestors(con: duckdb.DuckDBPyConnection, area_id: str) -> pd.DataFrame:
     return run(con, "area_ancestors", {"area_id": str(area_id)})
 
 
-def search(con: duckdb.DuckDBPyConnection, text: str, limit: int = 30) -> pd.DataFrame:
+def search(con: duckdb.DuckDBPyConnection, text: str, limit: int = 30,
+           roots: Sequence[str] | None = None) -> pd.DataFrame:
     """Areas whose name (zh or en) or id contains ``text``, best matches first.
+
+    With ``roots``, only those areas and the areas inside them are searched.
 
     Returns:
         ``area_id``, ``level``, ``name``, ``name_en``, and the street it lies in
@@ -31,5 +36,5 @@ def search(con: duckdb.DuckDBPyConnection, text: str, limit: int = 30) -> pd.Dat
     """
     text = (text or "").strip()
     if not text:
-        return run(con, "area_search", {"text": "\x00", "limit": 0})
-    return run(con, "area_search", {"text": text, "limit": int(limit)})
+        return run(con, "area_search", {"text": "\x00", "limit": 0, "roots": None})
+    return run(con, "area_search", {"text": text, "limit": int(limit), "roots": None if roots is None else list(roots)})

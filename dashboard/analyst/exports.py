@@ -197,8 +197,12 @@ class _Tally:
     rows = 0
 
 
-def _audited(chunks: Iterator[bytes], fmt: str, state: ViewState, scope_id: str, tally: _Tally) -> Iterator[bytes]:
-    """``chunks``, then one ``export`` audit line: format, the view's query, area and rows written.
+def _audited(chunks: Iterator[bytes], fmt: str, state: ViewState, scope_id: str, tally: _Tally,
+             sort_model: Any = None, filter_model: Any = None) -> Iterator[bytes]:
+    """``chunks``, then one ``export`` audit line: what was exported, by whom, and how many rows.
+
+    The line holds the format, the view's query, the grid's column filters and sort, the area and
+    the rows written.
 
     The line is written when the stream ends, also when the client went away or the query failed half
     way (then with ``"complete": false`` and the rows written until then). Who and from where are taken
@@ -213,6 +217,10 @@ def _audited(chunks: Iterator[bytes], fmt: str, state: ViewState, scope_id: str,
             complete = True
         finally:
             detail: dict[str, Any] = {"format": fmt, "filters": state.search(), "scope": scope_id, "rows": tally.rows}
+            if filter_model:
+                detail["grid_filter"] = filter_model
+            if sort_model:
+                detail["sort"] = sort_model
             if not complete:
                 detail["complete"] = False
             try:
@@ -245,7 +253,7 @@ def _csv() -> flask.Response:
             yield chunk
             tally.rows += 0 if batch is None else len(batch)  # counted once the client has taken the batch
 
-    body = _audited(generate(), "csv", state, scope_id, tally)
+    body = _audited(generate(), "csv", state, scope_id, tally, sort_model, filter_model)
     return flask.Response(flask.stream_with_context(body), mimetype="text/csv; charset=utf-8",
                           headers={"Content-Disposition": _disposition(name), "Cache-Control": "no-store"})
 
@@ -282,7 +290,7 @@ def _xlsx() -> flask.Response:
         finally:
             os.unlink(path)
 
-    body = _audited(generate(), "xlsx", state, scope_id, tally)
+    body = _audited(generate(), "xlsx", state, scope_id, tally, sort_model, filter_model)
     return flask.Response(flask.stream_with_context(body),
                           mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                           headers={"Content-Disposition": _disposition(name), "Cache-Control": "no-store"})

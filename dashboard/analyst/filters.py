@@ -8,7 +8,7 @@ or a shared link shows the same view.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -20,7 +20,6 @@ from dashboard.analyst.state import ViewState
 from dashboard.auth import access
 from dashboard.i18n import language, level_name, pick
 from metrics import areas
-from metrics.scope import UnknownAreaError
 
 __all__ = ["SEARCH_LIMIT", "apply_filters", "register", "scope_options"]
 
@@ -70,18 +69,18 @@ def _filters_to_url(window, first, last, scope, categories, channels, urgency, d
 
 
 def scope_options(con, text: str, current: str | None, current_label: str | None, lang: str,
-                  level_names: dict[str, str] | None = None, allowed: Callable[[str], bool] | None = None) -> list[dict]:
+                  level_names: dict[str, str] | None = None, roots: Sequence[str] | None = None) -> list[dict]:
     """Dropdown options for an area search: the current area first, then the best matches.
 
     Each match is labelled with its level (the deployment's own level names, ``level_names``) and
     the street it lies in, so two communities of one name in two streets can be told apart. With
-    ``allowed``, only the areas it accepts are offered (an account limited to some areas).
+    ``roots`` (an account's areas), only those and the areas inside them are offered.
     """
-    found = areas.search(con, text, SEARCH_LIMIT)
+    found = areas.search(con, text, SEARCH_LIMIT, roots)
     out = [{"label": current_label or current, "value": current}] if current else []
     for a, lv, n, ne, sn, sne in zip(found["area_id"], found["level"], found["name"], found["name_en"],
                                      found["street_name"], found["street_name_en"], strict=True):
-        if a == current or (allowed is not None and not allowed(str(a))):
+        if a == current:
             continue
         where = pick(sn, sne, lang) if isinstance(sn, str) else ""
         level = (level_names or {}).get(str(lv), str(lv))
@@ -99,17 +98,8 @@ def _search_scope(text, value, options, data):
     with rt.snapshot() as (con, info):
         deployment = rt.deployment(con, info)
         names = {lv.level: level_name(lv, lang) for lv in deployment.levels}
-        return scope_options(con, text, value, label, lang, names,
-                             allowed=None if access.current().everywhere else lambda a: _may_see(rt, con, info, a))
-
-
-def _may_see(rt: runtime.Runtime, con, info, area_id: str) -> bool:
-    """Whether this request's account may see ``area_id`` (the search offers no area it would refuse)."""
-    try:
-        rt.scope(con, info, area_id)
-    except UnknownAreaError:
-        return False
-    return True
+        principal = access.current()
+        return scope_options(con, text, value, label, lang, names, None if principal.everywhere else principal.areas)
 
 
 def register(app: dash.Dash) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from dashboard.auth.users import ROLES, UserError, UserStore
 
-__all__ = ["add_parser", "cmd_users", "first_admin"]
+__all__ = ["add_parser", "cmd_users", "first_admin", "unknown_areas"]
 
 _LAYOUTS = ("main", "map", "warnings")
 
@@ -50,7 +50,7 @@ def _password(args: argparse.Namespace) -> tuple[str, bool]:
     return secrets.token_urlsafe(15), True
 
 
-def _known_areas(settings, ids: list[str]) -> list[str]:
+def unknown_areas(settings, ids: list[str]) -> list[str]:
     """The ids the current snapshot does not know (none checked without a snapshot)."""
     from dashboard.runtime import Runtime
     from data.snapshot import NoSnapshotError
@@ -86,7 +86,7 @@ def _run(store: UserStore, settings, args: argparse.Namespace) -> int:
     action = args.users_command
     if action == "add":
         areas = [a.strip() for a in args.areas.split(",") if a.strip()]
-        unknown = _known_areas(settings, areas)
+        unknown = unknown_areas(settings, areas)
         if unknown:
             print(f"error: argument --areas: unknown area {', '.join(map(repr, unknown))}", file=sys.stderr)
             return 2
@@ -120,10 +120,10 @@ def _token(store: UserStore, settings, args: argparse.Namespace) -> int:
         store.revoke(args.revoke)
         print(f"revoked {args.revoke}")
         return 0
-    if args.scope and _known_areas(settings, [args.scope]):
+    if args.scope and unknown_areas(settings, [args.scope]):
         print(f"error: argument --scope: unknown area {args.scope!r}", file=sys.stderr)
         return 2
-    token, record = store.make_token(args.label, args.scope, args.layout)
+    token, record = store.make_token(args.label, (args.scope or "").strip() or None, args.layout)
     query = "&".join(f"{k}={v}" for k, v in (("scope", args.scope), ("layout", args.layout)) if v)
     print(f"token {record.token_id} (shown once): {token}")
     print(f"wall URL: http://{settings.host}:{settings.port}/wall?token={token}" + (f"&{query}" if query else ""))

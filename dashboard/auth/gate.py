@@ -188,6 +188,12 @@ def _principal() -> Principal:
     return user.principal if getattr(user, "is_authenticated", False) else NOBODY
 
 
+def _password_session() -> bool:
+    """Whether a person is signed in with a password here (a wall link from elsewhere must not replace that)."""
+    principal = _principal()
+    return principal.signed_in and principal.token_id is None
+
+
 def _address() -> str | None:
     return flask.request.remote_addr
 
@@ -211,7 +217,7 @@ def _gate(store: UserStore):
             flask.abort(403, description="cross-origin request refused")
         if _is_public(path):
             return None
-        if path == "/wall" and request.args.get("token"):
+        if path.rstrip("/") == "/wall" and request.args.get("token") and not _password_session():
             refused = _token_sign_in(store, request.args["token"])
             if refused is not None:
                 return refused
@@ -336,8 +342,16 @@ def _token_sign_in(store: UserStore, token: str) -> flask.Response | None:
 
 
 def _safe_next(target: str | None) -> str:
-    """Where to go after signing in: a path of this site only (no ``//host``, no scheme)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Where to go after signing in: a path of this site only.
+
+    Browsers drop tabs and line breaks from a URL and read a backslash as ``/``, so a tab or a
+    backslash between two slashes leads to another site: any control character or backslash, and
+    anything that parses with a scheme or a host, sends the person to ``/`` instead.
+    """
+    if not target or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target) or "\\" in target:
+        return "/"
+    parts = urlsplit(target)
+    if not target.startswith("/") or target.startswith("//") or parts.scheme or parts.netloc:
         return "/"
     return target
 
@@ -355,8 +369,8 @@ def _sign_in(store: UserStore, settings: Settings) -> Any:
     username = form.username.data.strip().lower()
     address = _address()
     since = (datetime.now(UTC) - timedelta(seconds=LOCK_SECONDS)).isoformat(timespec="seconds")
-    by_name, by_address, oldest = store.failures(username, address, since)
-    if by_name >= LOCK_FAILURES or by_address >= LOCK_FAILURES:
+    attempt, oldest = store.begin_sign_in(username, address, since, LOCK_FAILURES)  # counted as failed until right
+    if attempt is None:
         wait = LOCK_SECONDS
         if oldest:
             wait = max(1, int(LOCK_SECONDS - (datetime.now(UTC) - datetime.fromisoformat(oldest)).total_seconds()) + 1)
@@ -366,14 +380,13 @@ def _sign_in(store: UserStore, settings: Settings) -> Any:
         return response
     user = store.verify(username, form.password.data)
     if user is None:
-        store.audit(username, "signin.fail", {"user": username}, address)
         return _page(form, lang, t("auth.wrong", lang), 401)
     next_url = _safe_next(form.next.data)
     flask.session.clear()
     flask.session.permanent = True
     flask.session[_EXPIRES] = time.time() + settings.session_hours * 3600
     flask_login.login_user(_load(store, f"u:{user.username}:{store.session_key(user.username)}"))
-    store.audit(user.username, "signin.ok", {"user": user.username, "role": user.role}, address)
+    store.sign_in_succeeded(attempt, {"user": user.username, "role": user.role})
     if user.role == "wall" and not next_url.startswith("/wall"):
         next_url = "/wall"
     return flask.redirect(next_url)
@@ -386,6 +399,8 @@ def _sign_out(store: UserStore) -> Any:
     principal = _principal()
     if principal.signed_in:
         store.audit(principal.name, "signout", {}, _address())
+        if principal.token_id is None:
+            store.end_sessions(principal.name)  # a copy of the cookie is worthless from now on
     flask_login.logout_user()
     flask.session.clear()
     return flask.redirect("/login")

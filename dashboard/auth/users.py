@@ -1,7 +1,7 @@
 """The user store: accounts with a role and areas, wall tokens, and the audit log, in one SQLite file.
 
 SQLite, not the warehouse: the warehouse is written by the ETL alone and read-only everywhere else,
-while accounts change from the command line and (later) the admin page, from any web worker. One
+while accounts change from the command line and the admin page, from any web worker. One
 small file (``var/auth/users.sqlite3``, mode 0600) in WAL mode, so several processes read while one
 writes. Passwords are hashed with argon2id (argon2-cffi's defaults); a wall token is 32 random bytes
 shown once and stored as its SHA-256 (a random token needs no slow hash: nothing can be guessed).
@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS users (
     role          TEXT NOT NULL CHECK (role IN ('admin', 'district', 'area', 'wall')),
     areas         TEXT NOT NULL DEFAULT '[]',   -- JSON list of area ids (role 'area')
     created_at    TEXT NOT NULL,
-    updated_at    TEXT NOT NULL
+    updated_at    TEXT NOT NULL,
+    session_gen   INTEGER NOT NULL DEFAULT 0    -- raised by a sign-out or a new password: ends its sessions
 );
 CREATE TABLE IF NOT EXISTS tokens (
     token_id     TEXT PRIMARY KEY,               -- shown in lists; the token itself is never stored
@@ -55,7 +56,10 @@ CREATE TABLE IF NOT EXISTS audit (
     detail  TEXT NOT NULL DEFAULT '{}',          -- JSON
     address TEXT
 );
+CREATE INDEX IF NOT EXISTS audit_action_at ON audit (action, at);
 """
+# Columns added after a store was first made (CREATE TABLE IF NOT EXISTS leaves an old table as it is).
+_ADDED_COLUMNS = {"users": {"session_gen": "INTEGER NOT NULL DEFAULT 0"}}
 
 
 class UserError(ValueError):
@@ -104,6 +108,11 @@ class UserStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._db() as db:
             db.execute("PRAGMA journal_mode=WAL")  # kept by the file: set once, not per connection
+            for table, columns in _ADDED_COLUMNS.items():
+                have = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+                for name, ddl in columns.items():
+                    if have and name not in have:
+                        db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {ddl}")
             db.executescript(_SCHEMA)
         if fresh:
             os.chmod(self.path, 0o600)
@@ -143,7 +152,8 @@ class UserStore:
         now = _now()
         try:
             with self._db() as db:
-                db.execute("INSERT INTO users VALUES (?, ?, ?, ?, ?, ?)",
+                db.execute("INSERT INTO users (username, password_hash, role, areas, created_at, updated_at) "
+                           "VALUES (?, ?, ?, ?, ?, ?)",
                            (username, self._hasher.hash(password), role, json.dumps(list(areas)), now, now))
                 self._audit(db, actor, "user.add", {"user": username, "role": role, "areas": list(areas)})
         except sqlite3.IntegrityError:
@@ -155,6 +165,10 @@ class UserStore:
         if len(password) < 12:
             raise UserError("password: at least 12 characters")
 
+    @staticmethod
+    def _user(row: sqlite3.Row) -> User:
+        return User(row["username"], row["role"], tuple(json.loads(row["areas"])), row["created_at"], row["updated_at"])
+
     def get(self, username: str) -> User:
         """One account.
 
@@ -165,8 +179,7 @@ class UserStore:
             row = db.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
         if row is None:
             raise UserError(f"no user {username!r}")
-        return User(row["username"], row["role"], tuple(json.loads(row["areas"])), row["created_at"],
-                    row["updated_at"])
+        return self._user(row)
 
     def list(self) -> list[User]:
         """Every account, by name."""
@@ -185,8 +198,8 @@ class UserStore:
         """Replace an account's password."""
         self._check_password(password)
         with self._db() as db:
-            changed = db.execute("UPDATE users SET password_hash = ?, updated_at = ? WHERE username = ?",
-                                 (self._hasher.hash(password), _now(), username)).rowcount
+            changed = db.execute("UPDATE users SET password_hash = ?, updated_at = ?, session_gen = session_gen + 1 "
+                                 "WHERE username = ?", (self._hasher.hash(password), _now(), username)).rowcount
             if changed == 0:
                 raise UserError(f"no user {username!r}")
             self._audit(db, actor, "user.passwd", {"user": username})
@@ -212,37 +225,56 @@ class UserStore:
         """The account and its :meth:`session_key` in one read (the sign-in gate asks on every request)."""
         with self._db() as db:
             row = db.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
-        if row is None:
-            return None
-        user = User(row["username"], row["role"], tuple(json.loads(row["areas"])), row["created_at"], row["updated_at"])
-        return user, _digest(row["password_hash"])[:16]
+        return None if row is None else (self._user(row), str(row["session_gen"]))
 
     def session_key(self, username: str) -> str | None:
-        """A short digest of the account's password hash, kept in its sessions (``None``: no such user).
+        """What a session of the account holds to stay valid (``None``: no such user).
 
-        A new password ends every session signed in with the old one.
+        The account's session generation: a sign-out or a new password raises it, which ends every
+        session signed in before (on every browser: a sign-out signs the account out everywhere).
         """
+        found = self.session_user(username)
+        return None if found is None else found[1]
+
+    def end_sessions(self, username: str) -> None:
+        """End every session of the account (a sign-out)."""
         with self._db() as db:
-            row = db.execute("SELECT password_hash FROM users WHERE username = ?", (username,)).fetchone()
-        return None if row is None else _digest(row["password_hash"])[:16]
+            db.execute("UPDATE users SET session_gen = session_gen + 1 WHERE username = ?", (username,))
 
-    def failures(self, username: str, address: str | None, since: str) -> tuple[int, int, str | None]:
-        """Failed sign-ins since ``since`` (ISO time): ``(for this name, from this address, the oldest's time)``.
+    def begin_sign_in(self, username: str, address: str | None, since: str, limit: int) -> tuple[int | None, str | None]:
+        """Count recent failed sign-ins and, below the limit, record this attempt as failed until proven right.
 
-        Read from the audit log, which every web worker writes, so a limit on them holds across
-        workers and restarts.
+        The failures counted are those since ``since`` for this name and from this address; when
+        either has reached ``limit`` nothing is recorded. Count and record are one write transaction (``BEGIN IMMEDIATE``), so attempts sent at the same
+        moment from any worker are counted one after another: none of them passes the limit unseen.
+        :meth:`sign_in_succeeded` turns the line into a success.
+
+        Returns:
+            ``(the attempt's audit line id, or None when locked; the oldest counted failure's time)``.
         """
-        sql = ("SELECT count(*) FILTER (WHERE json_extract(detail, '$.user') = ?), "
-               "count(*) FILTER (WHERE address = ?), min(at) FROM audit WHERE action = 'signin.fail' AND at >= ? "
-               "AND (json_extract(detail, '$.user') = ? OR address = ?)")
+        count = ("SELECT count(*) FILTER (WHERE json_extract(detail, '$.user') = ?), "
+                 "count(*) FILTER (WHERE address = ?), min(at) FROM audit WHERE action = 'signin.fail' AND at >= ? "
+                 "AND (json_extract(detail, '$.user') = ? OR address = ?)")
         with self._db() as db:
-            by_name, by_address, oldest = db.execute(sql, (username, address, since, username, address)).fetchone()
-        return int(by_name or 0), int(by_address or 0), oldest
+            db.execute("BEGIN IMMEDIATE")
+            by_name, by_address, oldest = db.execute(count, (username, address, since, username, address)).fetchone()
+            if (by_name or 0) >= limit or (by_address or 0) >= limit:
+                return None, oldest
+            line = db.execute("INSERT INTO audit (at, actor, action, detail, address) VALUES (?, ?, 'signin.fail', ?, ?)",
+                              (_now(), username, json.dumps({"user": username}, ensure_ascii=False), address))
+            return line.lastrowid, oldest
+
+    def sign_in_succeeded(self, line_id: int, detail: dict) -> None:
+        """The attempt of :meth:`begin_sign_in` was right: its audit line becomes ``signin.ok``."""
+        with self._db() as db:
+            db.execute("UPDATE audit SET action = 'signin.ok', detail = ? WHERE id = ?",
+                       (json.dumps(detail, ensure_ascii=False), line_id))
 
     # --- wall tokens ----------------------------------------------------------------------------
     def make_token(self, label: str = "", scope: str | None = None, layout: str | None = None,
                    actor: str = "cli") -> tuple[str, Token]:
         """A new wall token: ``(the token, to show once, its record)``; it never expires by time."""
+        scope, layout = (scope or "").strip() or None, (layout or "").strip() or None  # "" means no limit
         token = secrets.token_urlsafe(32)
         token_id = secrets.token_hex(4)
         now = _now()
@@ -270,14 +302,11 @@ class UserStore:
             self._audit(db, actor, "token.revoke", {"token": token_id})
 
     def check_token(self, token: str) -> Token | None:
-        """The token's record when it is valid (and note its use), else ``None``."""
+        """The token's record when it is valid (its use noted as by :meth:`active_token`), else ``None``."""
         with self._db() as db:
             row = db.execute("SELECT token_id FROM tokens WHERE token_hash = ? AND revoked_at IS NULL",
                              (_digest(token),)).fetchone()
-            if row is None:
-                return None
-            db.execute("UPDATE tokens SET last_used_at = ? WHERE token_id = ?", (_now(), row["token_id"]))
-        return self.tokens(token_id=row["token_id"])[0]
+        return None if row is None else self.active_token(row["token_id"])
 
     def active_token(self, token_id: str, touch_after: int = 60) -> Token | None:
         """The token ``token_id`` unless revoked (a wall's every request asks).
@@ -292,10 +321,10 @@ class UserStore:
                 return None
             last = row["last_used_at"]
             if last is None or (now - datetime.fromisoformat(last)).total_seconds() >= touch_after:
-                db.execute("UPDATE tokens SET last_used_at = ? WHERE token_id = ?",
-                           (now.isoformat(timespec="seconds"), token_id))
+                last = now.isoformat(timespec="seconds")
+                db.execute("UPDATE tokens SET last_used_at = ? WHERE token_id = ?", (last, token_id))
         return Token(row["token_id"], row["label"], row["scope"], row["layout"], row["created_at"], row["created_by"],
-                     row["last_used_at"], row["revoked_at"])
+                     last, row["revoked_at"])
 
     # --- audit ----------------------------------------------------------------------------------
     @staticmethod

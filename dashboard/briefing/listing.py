@@ -9,6 +9,7 @@ warehouse is read only for area names.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import multiprocessing
 import threading
@@ -30,7 +31,6 @@ from dashboard.briefing.archive import Report, list_reports, record_run
 from dashboard.briefing.week import IsoWeek
 from dashboard.i18n import pick, t
 from metrics import areas
-from metrics.scope import UnknownAreaError
 from settings import Settings
 
 __all__ = ["already_running", "DOWNLOAD_PREFIX", "LIST_LIMIT", "PREVIEW_PREFIX", "WEEKS_OFFERED", "Request", "check_request",
@@ -280,17 +280,8 @@ def reports_of(view: View) -> list[Report]:
     listed = for_scope(found, view.scope.area_id, view.deployment.district_id)
     if access.current().everywhere:
         return listed
-    rt, seen = runtime.current(), {}
-
-    def may_see(area_id: str) -> bool:
-        if area_id not in seen:
-            try:
-                rt.scope(view.con, view.info, area_id)
-                seen[area_id] = True
-            except UnknownAreaError:  # AreaNotAllowedError included
-                seen[area_id] = False
-        return seen[area_id]
-
+    rt = runtime.current()
+    may_see = functools.cache(lambda area_id: rt.allows(view.con, view.info, area_id))
     return [r for r in listed if may_see(r.path.parent.name) and may_see(r.scope_id)]
 
 

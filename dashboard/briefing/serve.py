@@ -20,7 +20,6 @@ from dashboard.auth.gate import auditor
 from dashboard.briefing.archive import find_report
 from dashboard.briefing.listing import DOWNLOAD_PREFIX, PREVIEW_PREFIX, download_name
 from data.snapshot import NoSnapshotError
-from metrics.scope import UnknownAreaError
 from settings import Settings
 
 __all__ = ["may_see", "register"]
@@ -76,12 +75,9 @@ def may_see(folder: str) -> bool:
     rt = runtime.current()
     try:
         with rt.snapshot() as (con, info):
-            rt.scope(con, info, folder)
-    except UnknownAreaError:  # AreaNotAllowedError included
-        return False
+            return rt.allows(con, info, folder)
     except NoSnapshotError:
         return access.current().everywhere
-    return True
 
 
 def _not_found(rest: str) -> flask.Response:

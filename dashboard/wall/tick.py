@@ -37,7 +37,7 @@ from dashboard.figures.backlog import days_figure, days_frame, hours_figure, hou
 from dashboard.i18n import level_name, pick, t
 from dashboard.runtime import Runtime
 from dashboard.wall import data, warmup
-from dashboard.wall.layout import MAP_LABELS, rows_for
+from dashboard.wall.layout import MAP_LABELS, panels_of, rows_for
 from dashboard.wall.map_panel import MapView, map_outputs
 from dashboard.wall.options import BadOptions, WallOptions
 from data.snapshot import NoSnapshotError
@@ -117,6 +117,16 @@ def _chart(src: data.Source, opts: WallOptions, mv: MapView, panel: str, drawn: 
     return build(df, opts.lang, mv.scale)
 
 
+def _check_layout(only: str | None, opts: WallOptions, text_panels: Sequence[str],
+                  graph_panels: Sequence[str]) -> None:
+    """A token limited to one layout gets that layout's panels and nothing else, whatever the request lists."""
+    if only is None:
+        return
+    texts, graphs = panels_of(only)
+    if opts.layout != only or not set(text_panels) <= set(texts) or not set(graph_panels) <= set(graphs):
+        raise BadOptions(f"this wall token shows the {only!r} layout only")
+
+
 def run_tick(runtime: Runtime, options: object, viewport: object, drawn: object, text_panels: Sequence[str],
              graph_panels: Sequence[str], rotate_step: object = 0, rotate_only: bool = False) -> TickResult:
     """Build the outputs of one refresh.
@@ -149,8 +159,7 @@ def run_tick(runtime: Runtime, options: object, viewport: object, drawn: object,
         with runtime.snapshot() as (con, info):
             deployment = runtime.deployment(con, info)
             opts = WallOptions.from_dict(options, settings, runtime.home(deployment))
-            if access.current().layout not in (None, opts.layout):  # a token limited to one layout
-                raise BadOptions(f"this wall token shows the {access.current().layout!r} layout only")
+            _check_layout(access.current().layout, opts, text_panels, graph_panels)
             scope = runtime.scope(con, info, opts.scope)  # UnknownAreaError: nothing computed, nothing noted
             opts = opts.fitted(con, scope, deployment.slots)
             warmup.note(runtime, opts, text_panels, graph_panels)

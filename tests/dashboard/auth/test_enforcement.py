@@ -582,6 +582,7 @@ def test_a_post_from_another_origin_is_refused(app, bare):
 
 @pytest.mark.parametrize("target, expected", [
     ("//evil.example", "/"), ("https://evil.example/x", "/"), ("/\\evil.example", "/"), ("evil.example", "/"),
+    ("/\t/evil.example", "/"), ("/\n/evil.example", "/"), ("/\r\n/x", "/"), ("/\x7f/evil.example", "/"),
     ("/cases?win=30d", "/cases?win=30d"),
 ])
 def test_next_cannot_leave_the_site(bare, target, expected):
@@ -659,3 +660,69 @@ def test_the_sign_out_button_of_the_analyst_pages_signs_out(app):
     assert page.status_code == 200 and len(field) == 1 and field[0]["type"] == "hidden"
     assert client.post("/logout", data={"csrf_token": field[0]["value"]}).status_code == 302
     assert client.get("/").status_code == 302
+
+
+# --- found in review ------------------------------------------------------------------------------
+
+
+def test_attempts_sent_at_once_cannot_pass_the_failure_limit_together(bare):
+    """The count and the attempt's line are one transaction: 12 wrong passwords at once, at most 5 are tried."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    name = account(_settings(bare), "district")
+    clients = [bare.server.test_client() for _ in range(12)]
+    forms = [{"csrf_token": _csrf(c), "username": name, "password": "wrong password!!", "next": ""} for c in clients]
+    with ThreadPoolExecutor(12) as pool:
+        statuses = list(pool.map(lambda cf: cf[0].post("/login", data=cf[1]).status_code, zip(clients, forms, strict=True)))
+    assert statuses.count(401) == 5 and statuses.count(429) == 7, statuses
+    assert len(_audit(bare, "signin.fail")) == 5
+
+
+def test_signing_out_ends_the_session_even_for_a_copy_of_its_cookie(bare):
+    name = account(_settings(bare), "district")
+    client = bare.server.test_client()
+    assert _sign_in(client, name, TEST_PASSWORD).status_code == 302
+    copy = bare.server.test_client()
+    copy.set_cookie(SESSION_COOKIE, client.get_cookie(SESSION_COOKIE).value)
+    assert copy.get("/_dash-dependencies").status_code == 200
+    assert client.post("/logout", data={"csrf_token": _csrf(client, "/login")}).status_code == 302
+    assert copy.get("/_dash-dependencies").status_code == 401
+    assert _sign_in(client, name, TEST_PASSWORD).status_code == 302  # and a new sign-in works
+
+
+def test_a_layout_token_gets_no_panel_of_another_layout(app):
+    """A map-only token asking for the main layout's panels with map options is refused (400), not served."""
+    client, _, _ = _token_client(app, layout="map")
+    body = _tick(app, layout="map")
+    body["outputs"] = _tick(app, layout="main")["outputs"]
+    assert client.post("/_dash-update-component", json=body).status_code == 400
+
+
+def test_a_wall_link_does_not_replace_a_password_sign_in(app):
+    token, _ = store_of(app.server).make_token("lobby", actor="tests")
+    client = signed_in(app, "district")
+    assert client.get(f"/wall?token={token}").status_code == 200
+    assert client.get("/cases").status_code == 200  # still the district account, not a wall
+
+
+def test_behind_a_proxy_the_client_address_comes_from_x_forwarded_for(tmp_path):
+    for hops, expected in ((0, "127.0.0.1"), (1, "203.0.113.7")):
+        settings = settings_for(tmp_path / f"var{hops}", proxy_hops=str(hops))
+        app = create_app(settings, clock=lambda: FIXTURE_NOW)
+        client = app.server.test_client()
+        token = _csrf(client)
+        client.post("/login", data={"csrf_token": token, "username": "nobody", "password": "x" * 12},
+                    headers={"X-Forwarded-For": "203.0.113.7"})
+        assert [line["address"] for line in _audit(app, "signin.fail")] == [expected]
+
+
+def test_the_area_search_finds_an_area_accounts_own_areas_among_many_others(app):
+    """30 matches of another street must not crowd out the account's own (the filter is in the query)."""
+    from dashboard.analyst.filters import scope_options
+
+    with SnapshotReader(_settings(app).warehouse_dir).cursor() as con:
+        everyone = scope_options(con, "社区", None, None, "zh")
+        mine = scope_options(con, "社区", None, None, "zh", roots=(THIRD,))
+        streets = {r[0] for r in con.execute("SELECT street_id FROM areas WHERE list_contains(?, area_id)",
+                                             [[o["value"] for o in mine]]).fetchall()}
+    assert len(everyone) == 30 and 0 < len(mine) <= 30 and streets == {THIRD}
