@@ -230,7 +230,7 @@ def _gate(store: UserStore):
             if _is_page(request):
                 return flask.redirect("/wall")
             flask.abort(403)
-        if path.startswith(_ANALYST_ONLY) and not principal.analyst:
+        if path.startswith(_ANALYST_ONLY) and not principal.analyst:  # today only walls; kept for any new role
             flask.abort(403)
         if path.startswith("/admin") and not principal.admin:
             flask.abort(403)
