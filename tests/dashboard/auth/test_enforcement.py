@@ -720,9 +720,13 @@ def test_the_area_search_finds_an_area_accounts_own_areas_among_many_others(app)
     """30 matches of another street must not crowd out the account's own (the filter is in the query)."""
     from dashboard.analyst.filters import scope_options
 
-    with SnapshotReader(_settings(app).warehouse_dir).cursor() as con:
+    settings = _settings(app)
+    con = SnapshotReader(settings.warehouse_dir, settings.timezone).cursor()
+    try:
         everyone = scope_options(con, "社区", None, None, "zh")
         mine = scope_options(con, "社区", None, None, "zh", roots=(THIRD,))
         streets = {r[0] for r in con.execute("SELECT street_id FROM areas WHERE list_contains(?, area_id)",
                                              [[o["value"] for o in mine]]).fetchall()}
+    finally:
+        con.close()
     assert len(everyone) == 30 and 0 < len(mine) <= 30 and streets == {THIRD}
