@@ -202,6 +202,14 @@ def _unescaped(text: str) -> str:
     return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text)
 
 
+def _in_token(text: str, start: int, end: int) -> bool:
+    """Whether the digits at ``text[start:end]`` sit inside a run of ASCII letters and digits (a hex id such
+    as a callback's ``end_id``), which no one writes a phone or ID number into."""
+    before = text[start - 1] if start > 0 else ""
+    after = text[end] if end < len(text) else ""
+    return (before.isascii() and before.isalpha()) or (after.isascii() and after.isalpha())
+
+
 def personal_numbers(text: str) -> list[str]:
     """What looks like a PRC ID number or a mainland mobile number in ``text`` (data.pii's patterns).
 
@@ -214,6 +222,8 @@ def personal_numbers(text: str) -> list[str]:
     for pattern in (_ID_RE, _PHONE_RE):
         for m in pattern.finditer(text):
             if m.group(1) == "." and m.start() > 0 and text[m.start() - 1].isdigit():
+                continue
+            if _in_token(text, m.start(1) + len(m.group(1)), m.end() - len(m.groups()[-1] or "")):
                 continue
             found.append(text[max(0, m.start() - 40):m.end() + 40])
     return found
