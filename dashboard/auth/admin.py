@@ -176,7 +176,7 @@ def _users_add() -> flask.Response:
         return _users(form, t("admin.error", lang, reason=_form_errors(form)), 400)
     username = form.username.data.strip().lower()
     areas = [a.strip() for a in (form.areas.data or "").split(",") if a.strip()]
-    unknown = unknown_areas(runtime.current().settings, areas)
+    unknown = unknown_areas(runtime.current().settings, areas, runtime.current())
     if unknown:
         return _users(form, t("admin.unknown_areas", lang, areas=", ".join(unknown)), 400)
     password = form.password.data or secrets.token_urlsafe(15)
@@ -255,7 +255,7 @@ def _tokens_add() -> flask.Response:
         return _tokens(form, t("admin.error", lang, reason=_form_errors(form)), 400)
     scope = (form.scope.data or "").strip() or None
     layout = form.layout.data or None
-    if scope and unknown_areas(runtime.current().settings, [scope]):
+    if scope and unknown_areas(runtime.current().settings, [scope], runtime.current()):
         return _tokens(form, t("admin.unknown_areas", lang, areas=scope), 400)
     token, record = _store().make_token((form.label.data or "").strip(), scope, layout, actor=_me())
     query = urlencode({"token": token, **({"layout": layout} if layout else {}), **({"scope": scope} if scope else {})})

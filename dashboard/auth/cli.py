@@ -50,13 +50,17 @@ def _password(args: argparse.Namespace) -> tuple[str, bool]:
     return secrets.token_urlsafe(15), True
 
 
-def unknown_areas(settings, ids: list[str]) -> list[str]:
-    """The ids the current snapshot does not know (none checked without a snapshot)."""
+def unknown_areas(settings, ids: list[str], runtime=None) -> list[str]:
+    """The ids the current snapshot does not know (none checked without a snapshot).
+
+    ``runtime``: the app's (the admin page passes it, so a request opens no reader of its own); the
+    command line, which has none, opens one for this check.
+    """
     from dashboard.runtime import Runtime
     from data.snapshot import NoSnapshotError
     from metrics.scope import UnknownAreaError, area_level
 
-    rt = Runtime(settings)
+    rt = runtime or Runtime(settings)
     unknown = []
     try:
         with rt.snapshot() as (con, _):
@@ -68,7 +72,8 @@ def unknown_areas(settings, ids: list[str]) -> list[str]:
     except NoSnapshotError:
         return []
     finally:
-        rt.close()
+        if runtime is None:
+            rt.close()
     return unknown
 
 
