@@ -3,7 +3,7 @@
 PY_SYS ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
-DEBS   := chromium chromium-driver fonts-noto-cjk poppler-utils
+DEBS   := chromium chromium-driver fonts-noto-cjk poppler-utils redis-server
 
 .PHONY: run test lint setup debs demo bench clean
 

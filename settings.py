@@ -117,6 +117,12 @@ class Settings:
     # The dashboard warns "data is stale" when the snapshot is older than this many ETL cycles.
     stale_after_cycles: int = 2
 
+    # --- shared results (issue 14) -------------------------------------------------------------
+    # Where web workers share finished wall and analyst results (dashboard/shared_cache.py): empty for files under
+    # <var_dir>/cache/results (one host), "redis://host:6379/0" (or rediss://, unix://) for a Redis server, "none"
+    # for each process alone. May hold a password: never printed.
+    cache_url: str = field(default="", repr=False)
+
     # Per-category SLA overrides from the TOML file: {category_id: {stage: limit}}.
     sla_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
@@ -229,6 +235,8 @@ def _validate(s: Settings) -> None:
         raise bad("proxy_hops", "expected the number of reverse proxies in front of the app, 0 to 5")
     if not 1 <= s.session_hours <= 24 * 31:
         raise bad("session_hours", "expected a whole number of hours from 1 to 744")
+    if s.cache_url not in ("", "none") and not s.cache_url.startswith(("redis://", "rediss://", "unix://")):
+        raise bad("cache_url", "expected empty (files under var/cache), 'none', or a redis:// URL")
     problem = _allowed_hosts_error(s.allowed_hosts)
     if problem is not None:
         raise bad("allowed_hosts", problem)

@@ -78,11 +78,13 @@ def _worker_started(worker) -> None:
 
 
 def _worker_exiting(server, worker) -> None:
-    """A worker stops: end its warm-up thread, then close its DuckDB connections (in that order)."""
+    """A worker stops: end its warm-up threads, then close its DuckDB connections (in that order)."""
     from dashboard import runtime
+    from dashboard.analyst import warmup as analyst_warmup
     from dashboard.wall import warmup
 
     warmup.stop()
+    analyst_warmup.stop()
     app = getattr(worker.app, "dash_app", None)
     if app is not None:
         runtime.of(app).close()

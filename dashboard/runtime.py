@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import OrderedDict
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -37,6 +37,7 @@ import dash
 import duckdb
 import flask
 
+from dashboard import shared_cache
 from dashboard.auth import access
 from data.snapshot import NoSnapshotError, SnapshotInfo, SnapshotReader
 from layers import view
@@ -49,10 +50,10 @@ __all__ = ["Clock", "Deployment", "NoDistrictError", "Runtime", "RUNTIME_KEY", "
 
 Clock = Callable[[], datetime]
 RUNTIME_KEY = "GRIDPULSE_RUNTIME"
+# Longest the analyst pages keep answering from the previous snapshot while the new one is warmed (served()).
+WARM_GRACE_S = 20.0
 # Prepared cursors kept for reuse per process (one per request thread that may run at once is plenty).
 IDLE_CURSORS = 8
-# Finished analyst panels kept per app (a few views of a few pages, each a handful of panels).
-REMEMBERED = 256
 
 
 class NoDistrictError(LookupError):
@@ -146,7 +147,11 @@ class Runtime:
         self._newest: tuple[str, datetime | None] | None = None  # (snapshot name, its newest case)
         # Idle cursors on the current snapshot, ready for the metric SQL (see snapshot()).
         self._idle: tuple[str, list[duckdb.DuckDBPyConnection]] = ("", [])
-        self._remembered: OrderedDict[tuple, object] = OrderedDict()  # finished analyst panels (remember())
+        # view_now() with a given clock: its reading when a snapshot state (name, fresh_at) was first seen
+        self._seen: dict[tuple[str, datetime], datetime] = {}
+        # served(): the snapshot whose analyst views the warm-up finished, and the newest state seen while waiting
+        self._ready: SnapshotInfo | None = None
+        self._pending: tuple[tuple[str, datetime], float] | None = None
 
     def now(self) -> datetime:
         """The current time in the deployment's zone.
@@ -164,34 +169,113 @@ class Runtime:
             raise ValueError("the clock must return a timezone-aware datetime")
         return moment.astimezone(self.settings.zone)
 
-    def view_now(self) -> datetime:
-        """The "as of" time of the analyst pages: :meth:`now`, on the wall clock cut to the whole minute.
+    def view_now(self, info: SnapshotInfo | None = None) -> datetime:
+        """The "as of" time of the analyst pages: when the ETL last confirmed the data they show.
 
-        A view asked for twice in one minute on one snapshot is then the same view, so its panels can
-        be answered from :meth:`remember` (an analyst going back and forth, a colleague opening a shared
-        link). A given clock and historical data are used as they are.
+        That is snapshot ``info``'s (default: :meth:`served`) ``fresh_at``: the moment the ETL last
+        found its data current, the same in every worker process and on every host, so a view asked
+        by any analyst on any worker while that snapshot is served is the same view, computed once
+        (:meth:`remember`, :mod:`dashboard.analyst.warmup`). The ETL confirms the data every cycle
+        (a minute), so the pages' time moves a minute at a time, as before.
+
+        When the data is stale (not confirmed for ``stale_after_cycles`` ETL cycles: the ETL is down)
+        time goes on without it: the wall clock cut to the minute, so deadlines still pass. Historical
+        data is shown as of its newest case. A given clock (tests, benchmarks) has no relation to the
+        pointer's times: its reading when this runtime first saw the snapshot's state stands in for
+        ``fresh_at``, with the same staleness rule.
         """
-        moment = self.now()
-        if self._clock is None and self.historical() is None:
-            moment = moment.replace(second=0, microsecond=0)
-        return moment
+        if self.historical() is not None:
+            return self.now()
+        if info is None:
+            try:
+                info = self.served()
+            except (NoSnapshotError, duckdb.Error):
+                return self.now().replace(second=0, microsecond=0)
+        now = self.now()
+        if self._clock is None:
+            fresh = info.fresh_at.astimezone(self.settings.zone)
+        else:
+            state = (info.name, info.fresh_at)
+            with self._lock:
+                fresh = self._seen.get(state)
+                if fresh is None:
+                    fresh = self._seen[state] = now
+                    while len(self._seen) > 8:
+                        self._seen.pop(next(iter(self._seen)))
+        limit = self.settings.stale_after_cycles * self.settings.etl_interval_seconds
+        if (now - fresh).total_seconds() > limit:
+            return now.replace(second=0, microsecond=0)
+        return fresh
+
+    def newest(self) -> SnapshotInfo:
+        """The newest published snapshot (what :meth:`snapshot` opens).
+
+        Raises:
+            data.snapshot.NoSnapshotError: nothing has been published yet.
+        """
+        return self._reader.current()
+
+    def served(self) -> SnapshotInfo:
+        """The snapshot the analyst pages answer from: the newest, or for a few seconds the one before.
+
+        When the ETL publishes, :mod:`dashboard.analyst.warmup` computes the views analysts asked for
+        recently on the new snapshot; until it is done (at most :data:`WARM_GRACE_S` seconds) the
+        pages keep answering from the previous snapshot, whose results are ready, instead of making
+        the first analyst of every minute wait for a computation. Without anything to warm, and
+        when the previous snapshot's connection is gone, the newest is served at once.
+
+        Raises:
+            data.snapshot.NoSnapshotError: nothing has been published yet.
+        """
+        newest = self._reader.current()
+        state = (newest.name, newest.fresh_at)
+        with self._lock:
+            ready, pending = self._ready, self._pending
+            if ready is None or (ready.name, ready.fresh_at) == state:
+                return newest
+            if pending is None or pending[0] != state:
+                self._pending = pending = (state, time.monotonic())
+        if time.monotonic() - pending[1] > WARM_GRACE_S:
+            return newest
+        return ready
+
+    @property
+    def warm(self) -> SnapshotInfo | None:
+        """The snapshot whose analyst views the warm-up finished last (``None``: nothing is warmed)."""
+        with self._lock:
+            return self._ready
+
+    def warmed(self, info: SnapshotInfo | None) -> None:
+        """Tell :meth:`served` that snapshot ``info``'s views are computed (``None``: nothing to wait for)."""
+        with self._lock:
+            self._ready = info
+
+    @contextmanager
+    def view_snapshot(self) -> Iterator[tuple[duckdb.DuckDBPyConnection, SnapshotInfo]]:
+        """:meth:`snapshot`, on the snapshot :meth:`served` names (the analyst pages' cursor)."""
+        served = self.served()
+        with self.snapshot() as (con, info):
+            if info.name == served.name:
+                yield con, served
+                return
+        cur = self._reader.cursor_on(served.name)
+        if cur is None:  # the reader has moved on twice: the newest it is
+            with self.snapshot() as (con, info):
+                yield con, info
+            return
+        try:
+            yield cur, served
+        finally:
+            _close_quietly(cur)
 
     def remember(self, key: tuple, compute: Callable[[], object]) -> object:
         """``compute()``, kept for later requests under ``key`` (which must hold the snapshot and the time).
 
-        A small per-app table of finished panels (:data:`REMEMBERED` entries, least recently used
-        dropped); nothing outside this app sees it.
+        Kept in the deployment's shared results (:mod:`dashboard.shared_cache`): every worker
+        process answers the same view from one computation, and a view being computed by another
+        request or the warm-up is waited for rather than computed again.
         """
-        with self._lock:
-            if key in self._remembered:
-                self._remembered.move_to_end(key)
-                return self._remembered[key]
-        value = compute()
-        with self._lock:
-            self._remembered[key] = value
-            while len(self._remembered) > REMEMBERED:
-                self._remembered.popitem(last=False)
-        return value
+        return shared_cache.results(self.settings).get(key, compute)
 
     def historical(self) -> datetime | None:
         """The newest case's receipt time when the current snapshot is historical, else ``None``.

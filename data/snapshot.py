@@ -131,6 +131,7 @@ class SnapshotReader:
         self._info: SnapshotInfo | None = None
         self._con: duckdb.DuckDBPyConnection | None = None
         self._previous: duckdb.DuckDBPyConnection | None = None
+        self._previous_name: str | None = None
         self._checked = 0.0
 
     def _refresh(self) -> None:
@@ -142,6 +143,7 @@ class SnapshotReader:
             if self._previous is not None:
                 self._previous.close()
             self._previous, self._con = self._con, con
+            self._previous_name = None if self._info is None else self._info.name
         self._info = info  # same file, maybe a newer checked_at
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -152,6 +154,24 @@ class SnapshotReader:
                 self._refresh()
                 self._checked = now
             cur = self._con.cursor()
+        cur.execute("SET TimeZone = ?", [self._timezone])
+        return cur
+
+    def cursor_on(self, name: str) -> duckdb.DuckDBPyConnection | None:
+        """A cursor on snapshot ``name`` if it is the current or the previous one, else ``None``.
+
+        For a reader that keeps answering from the snapshot before the newest for a few seconds
+        (the analyst pages while the new one's results are computed: ``dashboard.runtime``); the
+        pointer is not checked here.
+        """
+        with self._lock:
+            if self._info is not None and name == self._info.name and self._con is not None:
+                con = self._con
+            elif name == self._previous_name and self._previous is not None:
+                con = self._previous
+            else:
+                return None
+            cur = con.cursor()
         cur.execute("SET TimeZone = ?", [self._timezone])
         return cur
 
@@ -180,4 +200,4 @@ class SnapshotReader:
             for con in (self._con, self._previous):
                 if con is not None:
                     con.close()
-            self._con = self._previous = self._info = None
+            self._con = self._previous = self._info = self._previous_name = None

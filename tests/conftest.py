@@ -56,16 +56,21 @@ def reset_process_state() -> None:
 
     The settings, the clock and the snapshot readers live on each app's ``Runtime`` (or are passed in);
     what remains process-wide are caches and the wall's warm-up: the metrics' results, facts,
-    per-cursor set-up and calendars (``metrics.cache.reset``), the wall's data cache, the warm-up's
-    watcher threads and plans, and the ETL's checksum and micro-grid index caches.
+    per-cursor set-up and calendars (``metrics.cache.reset``), the wall's data cache, the shared results
+    (emptied, files included: a session fixture's var/ is shared by many tests), the warm-ups'
+    watcher threads and plans (wall and analyst), and the ETL's checksum and micro-grid index caches.
     """
+    from dashboard import shared_cache
+    from dashboard.analyst import warmup as analyst_warmup
     from dashboard.wall import data as wall_data
     from dashboard.wall import warmup
     from data import landing, validate
     from metrics import cache
 
     warmup.reset()
+    analyst_warmup.reset()
     wall_data.CACHE.clear()
+    shared_cache.reset()
     cache.reset()
     landing.reset()
     validate.reset()

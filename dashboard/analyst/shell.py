@@ -225,7 +225,7 @@ def page(key: str, query: dict, panels: Sequence[Any], tools: Any = None) -> htm
     lang = language(state.lang, rt.settings.language)
     q = {"lang": lang}
     try:
-        with rt.snapshot() as (con, info):
+        with rt.view_snapshot() as (con, info):
             try:
                 deployment = rt.deployment(con, info)
             except NoDistrictError:
@@ -237,7 +237,7 @@ def page(key: str, query: dict, panels: Sequence[Any], tools: Any = None) -> htm
                 return unknown_area(con, deployment, area_id, lang, _PATHS[key])
             cat = catalogue(con, info, deployment)
             crumbs = breadcrumb_items(con, deployment, area_id, lang)
-            now = rt.view_now()
+            now = rt.view_now(info)
             historical = rt.historical() is not None
     except NoSnapshotError:
         return no_data(q, rt.settings)

@@ -20,6 +20,7 @@ import duckdb
 from dash import html
 
 from dashboard import runtime
+from dashboard.analyst import warmup
 from dashboard.analyst.state import ViewState
 from dashboard.auth.access import AreaNotAllowedError
 from dashboard.i18n import language, pick, t
@@ -72,8 +73,11 @@ class View:
 
 
 @contextmanager
-def open_view(state: ViewState | Mapping[str, Any] | None) -> Iterator[View]:
-    """The :class:`View` of ``state`` on the app's current snapshot.
+def open_view(state: ViewState | Mapping[str, Any] | None, newest: bool = False) -> Iterator[View]:
+    """The :class:`View` of ``state`` on the snapshot the analyst pages serve (``newest``: the newest one).
+
+    The pages serve the previous snapshot for a few seconds after a new one is published, while its
+    views are computed (:meth:`dashboard.runtime.Runtime.served`); the warm-up itself reads the newest.
 
     Raises:
         data.snapshot.NoSnapshotError: nothing is published yet.
@@ -84,10 +88,10 @@ def open_view(state: ViewState | Mapping[str, Any] | None) -> Iterator[View]:
     if not isinstance(state, ViewState):
         state = ViewState.from_dict(state)
     lang = language(state.lang, rt.settings.language)
-    with rt.snapshot() as (con, info):
+    with (rt.snapshot() if newest else rt.view_snapshot()) as (con, info):
         deployment = rt.deployment(con, info)
         area = rt.scope(con, info, state.scope or rt.home(deployment))
-        now = rt.view_now()
+        now = rt.view_now(info)
         yield View(state=state, con=con, info=info, settings=rt.settings, deployment=deployment,
                    scope=state.scope_of(area.area_id, area.level), area_scope=area,
                    window=state.window_at(now, rt.settings.timezone), now=now, lang=lang)
@@ -119,7 +123,7 @@ def failed(lang: str) -> html.Div:
 
 
 def render(state: Mapping[str, Any] | None, build: Callable[[View], Any], panel: str = "panel",
-           remember: bool = True) -> Any:
+           remember: bool = True, warming: bool = False) -> Any:
     """Run a panel builder on the view of ``state``; a message panel for anything that goes wrong.
 
     A panel once built is remembered for its snapshot, "as of" time and view
@@ -132,16 +136,24 @@ def render(state: Mapping[str, Any] | None, build: Callable[[View], Any], panel:
         panel: the panel's name: the server log's and the remembered panels' key.
         remember: whether the panel depends on the view alone and may be remembered; ``False`` for
             a builder that also reads other inputs (the cases grid's block request, the open case).
+            A remembered panel is also noted for :mod:`dashboard.analyst.warmup`, which computes it
+            again on each new snapshot before the pages switch to it.
+        warming: the warm-up's own call: on the newest snapshot, and not noted again.
     """
     vs = ViewState.from_dict(state)
     lang = language(vs.lang, _default_language())
     try:
-        with open_view(vs) as view:
+        with open_view(vs, newest=warming) as view:
             if not remember:
                 return build(view)
-            # The resolved area is part of the key: a view without ``scope`` shows each account its own area.
-            key = ("panel", panel, view.info.name, view.now, view.scope.area_id, vs.search())
-            return runtime.current().remember(key, lambda: build(view))
+            # The resolved area is part of the key, not the URL's: a view without ``scope`` shows each
+            # account its own area, and is the same view as the one naming that area.
+            area = view.scope.area_id
+            key = ("panel", panel, view.info.name, view.now, area, vs.with_scope(None).search())
+            found = runtime.current().remember(key, lambda: build(view))
+            if not warming:
+                warmup.note(panel, vs.with_scope(area).to_dict(), build)
+            return found
     except PanelMessage as exc:
         return message(exc.kind, exc.text)
     except NoSnapshotError:

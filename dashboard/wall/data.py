@@ -26,6 +26,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from dashboard import shared_cache
 from dashboard.components.ticker import ticker_rows
 from dashboard.components.warnings import newest_first
 from dashboard.runtime import Deployment
@@ -129,7 +130,11 @@ def source(con: duckdb.DuckDBPyConnection, info: SnapshotInfo, scope: Scope, now
 
 
 def _cached(src: Source, panel: str, compute: Callable[[], Any], *extra: Hashable) -> Any:
-    return CACHE.get(src.key(panel, *extra), compute, max_age=src.settings.etl_interval_seconds)
+    """``compute()`` once per key and ETL cycle in this process, and once in all the deployment's workers."""
+    max_age = src.settings.etl_interval_seconds
+    shared = shared_cache.results(src.settings)
+    return CACHE.get(src.key(panel, *extra), lambda: shared.get(("wall", *src.key(panel, *extra)), compute, max_age),
+                     max_age=max_age)
 
 
 def scope_name(src: Source) -> tuple[str, str] | None:

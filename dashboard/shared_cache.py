@@ -1,0 +1,268 @@
+"""Finished results shared by every web worker of a deployment: Flask-Caching behind a small local table.
+
+The production server runs several worker processes on one snapshot (``workers`` setting). Each
+wall refresh and analyst panel is a function of the snapshot, the scope, the view and "now", and
+the same ones are asked for by every screen and analyst of a command center; computing them once
+per process would multiply the work by the number of workers. So a finished result goes to a
+store all workers share, and each process keeps the ones it used last in memory too:
+
+* **local**: a small LRU per process (no unpickling on a hit);
+* **shared**: Flask-Caching's ``FileSystemCache`` under ``<var_dir>/cache/results`` by default, its
+  ``RedisCache`` when ``cache_url`` names a Redis server (several hosts, or many workers), nothing
+  with ``cache_url = "none"``. Entries expire after :data:`TIMEOUT_S`; the file store also keeps at
+  most :data:`THRESHOLD` files;
+* **single flight across processes**: the first process to miss a key takes a lock entry in the
+  shared store (``add``: atomic in Redis, nearly so on files) and computes; the others wait for its
+  result instead of starting the same query (a wall wall of screens refreshing at once costs one
+  computation, whatever worker each one reaches). A lock is given up after :data:`LOCK_S`; a
+  waiter whose owner failed computes the result itself.
+
+Every key holds the snapshot's name (the callers put it there), so a new snapshot is never hidden
+behind an old result, and the settings and the code are part of every key too (another SLA rule or
+a new release never reads what the previous one stored). Keys are tuples turned into text canonically (sets sorted, datetimes in ISO
+form, dataclasses field by field), so every process spells a key the same way whatever its hash
+seed. A value that cannot be read back (another version of the code, a torn file) is a miss.
+
+A store is made per deployment (its ``var_dir`` or ``cache_url``) on first use and lives as long as
+the process; :func:`reset` forgets them all (tests).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import logging
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from settings import Settings
+
+__all__ = ["Results", "results", "reset", "canonical", "TIMEOUT_S", "LOCK_S", "THRESHOLD", "LOCAL_ENTRIES"]
+
+log = logging.getLogger(__name__)
+
+TIMEOUT_S = 15 * 60  # a snapshot lives a minute; historical data keeps its results this long
+LOCK_S = 120.0  # longest a computation may hold its lock before others compute too
+POLL_S = 0.02  # how often a waiter looks for the owner's result
+RETRY_S = 30.0  # a store that failed is left alone this long
+THRESHOLD = 5000  # files in the file store before it prunes
+LOCAL_ENTRIES = 256
+_PREFIX = "gp1:"  # bump when the shape of what is stored changes
+_MISSING = object()
+
+
+def canonical(value: Any) -> str:
+    """A key's text, the same in every process (no hash-seed or address dependence)."""
+    if isinstance(value, tuple | list):
+        return "(" + ",".join(canonical(v) for v in value) + ")"
+    if isinstance(value, frozenset | set):
+        return "{" + ",".join(sorted(canonical(v) for v in value)) + "}"
+    if isinstance(value, dict):
+        return "{" + ",".join(sorted(f"{canonical(k)}:{canonical(v)}" for k, v in value.items())) + "}"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = ",".join(f"{f.name}={canonical(getattr(value, f.name))}" for f in dataclasses.fields(value))
+        return f"{type(value).__name__}({fields})"
+    if value is None or isinstance(value, str | int | float | bool):
+        return repr(value)
+    raise TypeError(f"no canonical key text for {type(value).__name__}")
+
+
+class Results:
+    """A deployment's shared results: local LRU, shared store, single flight in and across processes."""
+
+    def __init__(self, store: Any | None, salt: str = "", local_entries: int = LOCAL_ENTRIES):
+        """Args:
+            store: a Flask-Caching / cachelib backend (``get``, ``set``, ``add``, ``delete``,
+                ``clear``), or ``None`` for this process alone.
+            salt: part of every key (the settings' fingerprint: other SLA rules, other results).
+            local_entries: size of the in-process LRU.
+        """
+        self.store = store
+        self._salt = salt
+        self._down_until = 0.0  # after a failure of the store, it is not asked again until then
+        self._lock = threading.Lock()
+        self._local: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+        self._inflight: dict[str, threading.Event] = {}
+        self._max = local_entries
+
+    def get(self, key: Hashable, compute: Callable[[], Any], max_age: float | None = None) -> Any:
+        """The result of ``key`` (younger than ``max_age`` seconds if given), else ``compute()`` once.
+
+        ``compute`` runs at most once at a time per key in this process and, with a shared store,
+        nearly always once in all processes. An exception in ``compute`` reaches the caller and
+        stores nothing.
+        """
+        text = self._text(key)
+        while True:
+            with self._lock:
+                hit = self._local.get(text)
+                if hit is not None and _fresh(hit[0], max_age):
+                    self._local.move_to_end(text)
+                    return hit[1]
+                event = self._inflight.get(text)
+                owner = event is None
+                if owner:
+                    event = self._inflight[text] = threading.Event()
+            if not owner:
+                event.wait(timeout=LOCK_S)  # then look again: stored, or failed and we compute
+                continue
+            try:
+                stamped = self._shared(text, compute, max_age)
+            finally:
+                with self._lock:
+                    self._inflight.pop(text).set()
+            with self._lock:
+                self._local[text] = stamped
+                self._local.move_to_end(text)
+                while len(self._local) > self._max:
+                    self._local.popitem(last=False)
+            return stamped[1]
+
+    def _text(self, key: Hashable) -> str:
+        return _PREFIX + hashlib.sha256((self._salt + canonical(key)).encode()).hexdigest()
+
+    def _shared(self, text: str, compute: Callable[[], Any], max_age: float | None) -> tuple[float, Any]:
+        """(stored at, value) from the shared store, or computed here once and stored there."""
+        if self.store is None:
+            return time.time(), compute()
+        deadline = time.monotonic() + LOCK_S
+        while True:
+            found = self._read(text)
+            if found is not _MISSING and _fresh(found[0], max_age):
+                return found
+            locked = self._try(lambda: self.store.add(text + ":lock", os.getpid(), timeout=int(LOCK_S)), None)
+            if locked is None or locked:  # ours, or the store is down: compute it ourselves
+                break
+            if time.monotonic() > deadline:  # the owner died or hangs: compute it ourselves
+                break
+            time.sleep(POLL_S)
+        try:
+            stamped = (time.time(), compute())
+            self._try(lambda: self.store.set(text, stamped, timeout=TIMEOUT_S), False)
+            return stamped
+        finally:
+            self._try(lambda: self.store.delete(text + ":lock"), False)
+
+    def _read(self, text: str) -> Any:
+        if self._down():
+            return _MISSING
+        try:
+            found = self.store.get(text)
+        except Exception:  # an unreadable entry (torn file, other code version) or the store is down
+            log.warning("shared results: could not read an entry; computing it", exc_info=True)
+            self._failed()
+            return _MISSING
+        if not (isinstance(found, tuple) and len(found) == 2 and isinstance(found[0], float)):
+            return _MISSING
+        return found
+
+    def _try(self, call: Callable[[], Any], default: Any) -> Any:
+        """A store operation; a store that is down costs the sharing, never the answer.
+
+        After a failure the store is left alone for :data:`RETRY_S` seconds, so an unreachable
+        Redis does not add its connection time-out to every request.
+        """
+        if self._down():
+            return default
+        try:
+            return call()
+        except Exception:
+            log.warning("shared results: the store failed; going on without it for %.0f s", RETRY_S, exc_info=True)
+            self._failed()
+            return default
+
+    def _down(self) -> bool:
+        return time.monotonic() < self._down_until
+
+    def _failed(self) -> None:
+        self._down_until = time.monotonic() + RETRY_S
+
+    def peek(self, key: Hashable) -> bool:
+        """Whether ``key`` is held here or in the shared store (the warm-up's and the tests' question)."""
+        text = self._text(key)
+        with self._lock:
+            if text in self._local:
+                return True
+        return self.store is not None and self._read(text) is not _MISSING
+
+    def clear(self, shared: bool = True) -> None:
+        """Forget the local results and, with ``shared``, empty the shared store too."""
+        with self._lock:
+            self._local.clear()
+        if shared and self.store is not None:
+            self._try(self.store.clear, False)
+
+
+def _fresh(stored_at: float, max_age: float | None) -> bool:
+    return max_age is None or time.time() - stored_at < max_age
+
+
+_backends: dict[str, Any] = {}
+_stores: dict[tuple[str, str], Results] = {}
+_stores_lock = threading.Lock()
+
+
+def results(settings: Settings) -> Results:
+    """The shared results of ``settings``' deployment (made on first use, then the same object).
+
+    Settings that differ (another SLA rule, another zone) get their own keys in the same store:
+    the settings' fingerprint salts every key.
+    """
+    where = settings.cache_url or str(settings.var_dir / "cache" / "results")
+    salt = hashlib.sha256((_code_version() + repr(settings)).encode()).hexdigest()[:16]
+    with _stores_lock:
+        found = _stores.get((where, salt))
+        if found is None:
+            if where not in _backends:
+                _backends[where] = _backend(settings)
+            found = _stores[(where, salt)] = Results(_backends[where], salt)
+        return found
+
+
+@functools.cache
+def _code_version() -> str:
+    """The code that computes results, as the size and time of its files: a deploy never reads its predecessor's."""
+    root = Path(__file__).resolve().parent.parent
+    parts = []
+    for package in ("dashboard", "metrics", "layers", "data"):
+        for path in sorted((root / package).rglob("*.py")) + sorted((root / package).rglob("*.sql")):
+            st = path.stat()
+            parts.append(f"{path.relative_to(root)}:{st.st_size}:{st.st_mtime_ns}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _backend(settings: Settings) -> Any | None:
+    """The Flask-Caching backend ``cache_url`` asks for (validated by the settings)."""
+    url = settings.cache_url
+    if url == "none":
+        return None
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        from flask_caching.backends.rediscache import RedisCache
+        import redis
+
+        client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+        return RedisCache(host=client, default_timeout=TIMEOUT_S, key_prefix="gridpulse:")
+    from flask_caching.backends.filesystemcache import FileSystemCache
+
+    folder = settings.var_dir / "cache" / "results"
+    folder.mkdir(parents=True, exist_ok=True)
+    return FileSystemCache(str(folder), threshold=THRESHOLD, default_timeout=TIMEOUT_S, mode=0o600)
+
+
+def reset() -> None:
+    """Empty and forget every store of this process (tests: no result leaks from one test to the next)."""
+    with _stores_lock:
+        stores = list(_stores.values())
+        _stores.clear()
+        _backends.clear()
+    for store in stores:
+        store.clear()

@@ -1,0 +1,163 @@
+"""Results shared by the web workers: keys, single flight across processes, the file and Redis stores."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from dashboard import shared_cache
+from dashboard.shared_cache import Results, canonical
+from metrics.scope import Scope
+from settings import SettingsError, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _settings(var: Path, **env: str):
+    return load_settings(env={"GRIDPULSE_VAR_DIR": str(var), **{f"GRIDPULSE_{k.upper()}": v for k, v in env.items()}},
+                         toml_path=None)
+
+
+def test_a_key_is_spelled_the_same_in_every_process():
+    key = ("wall", "snap.duckdb", Scope("A", categories=("c2", "c1"), level="street"),
+           frozenset({"x", "y", "z", "w"}), datetime(2026, 11, 25, 10, 30, tzinfo=UTC), {"b": 1, "a": None})
+    here = canonical(key)
+    code = ("from datetime import UTC, datetime\nfrom dashboard.shared_cache import canonical\n"
+            "from metrics.scope import Scope\n"
+            "print(canonical(('wall', 'snap.duckdb', Scope('A', categories=('c2', 'c1'), level='street'), "
+            "frozenset({'x', 'y', 'z', 'w'}), datetime(2026, 11, 25, 10, 30, tzinfo=UTC), {'b': 1, 'a': None})))")
+    for seed in ("1",):  # another hash seed iterates a set in another order (this process has a random one)
+        out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                             env={**os.environ, "PYTHONHASHSEED": seed})
+        assert out.stdout.strip() == here
+    with pytest.raises(TypeError):
+        canonical((object(),))  # an address in a key would never match in another process
+
+
+def test_results_are_computed_once_and_shared_through_the_file_store(tmp_path):
+    settings = _settings(tmp_path / "var")
+    one = shared_cache.results(settings)
+    calls = []
+    assert one.get(("k", 1), lambda: calls.append(1) or {"v": 1}) == {"v": 1}
+    assert one.get(("k", 1), lambda: calls.append(1) or {"v": 2}) == {"v": 1} and calls == [1]
+    assert any((tmp_path / "var" / "cache" / "results").iterdir())  # on disk for the other workers
+    other = Results(one.store, salt=one._salt)  # another process's view of the same store
+    assert other.get(("k", 1), lambda: calls.append(1) or {"v": 3}) == {"v": 1} and calls == [1]
+
+
+def test_other_settings_do_not_read_each_others_results(tmp_path):
+    a = shared_cache.results(_settings(tmp_path / "var"))
+    b = shared_cache.results(_settings(tmp_path / "var", sla_accept_seconds="120"))
+    a.get(("vitals",), lambda: "rules A")
+    assert b.get(("vitals",), lambda: "rules B") == "rules B"
+    assert a.store is b.store  # one store for the deployment, keys apart
+
+
+def test_max_age_and_failures(tmp_path):
+    results = shared_cache.results(_settings(tmp_path / "var"))
+    assert results.get(("a",), lambda: 1, max_age=60) == 1
+    assert results.get(("a",), lambda: 2, max_age=0) == 2  # too old: computed again
+    with pytest.raises(ZeroDivisionError):
+        results.get(("b",), lambda: 1 / 0)
+    assert results.get(("b",), lambda: "ok") == "ok"  # a failure stores nothing, and frees the lock
+
+
+def test_an_unreadable_entry_is_a_miss(tmp_path):
+    results = shared_cache.results(_settings(tmp_path / "var"))
+    results.get(("x",), lambda: "first")
+    for f in (tmp_path / "var" / "cache" / "results").iterdir():
+        if not f.name.startswith("__"):
+            f.write_bytes(b"\x00garbage")  # a torn file, or another version's pickle
+    fresh = Results(results.store, salt=results._salt)
+    assert fresh.get(("x",), lambda: "again") == "again"
+
+
+def _count_in_process(folder: str, counter: str, start: float, url: str = "") -> object:
+    settings = _settings(Path(folder), **({"cache_url": url} if url else {}))
+    while time.time() < start:
+        time.sleep(0.001)
+
+    def compute():
+        with open(counter, "a") as f:
+            f.write("x")
+        time.sleep(0.5)  # a slow query: the others arrive while it runs
+        return "numbers"
+    return shared_cache.results(settings).get(("slow", "snapshot-1"), compute)
+
+
+def test_workers_asking_at_once_compute_once(tmp_path):
+    """Four processes miss the same key together: one computes, the others wait for its result."""
+    counter = tmp_path / "count"
+    start = time.time() + 1.0
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(4) as pool:
+        found = pool.starmap(_count_in_process, [(str(tmp_path / "var"), str(counter), start)] * 4)
+    assert found == ["numbers"] * 4
+    assert counter.read_text() == "x"
+
+
+def test_a_store_that_is_down_costs_the_sharing_not_the_answer(tmp_path, caplog):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens here once closed
+    results = shared_cache.results(_settings(tmp_path / "var", cache_url=f"redis://127.0.0.1:{port}/0"))
+    started = time.monotonic()
+    assert results.get(("k",), lambda: 42) == 42
+    assert results.get(("j",), lambda: 43) == 43
+    assert time.monotonic() - started < 5  # no waiting for a lock nobody can take
+    assert caplog.text.count("could not read") == 1  # then left alone for a while
+
+
+def test_cache_url_is_checked_and_never_printed():
+    with pytest.raises(SettingsError, match="cache_url"):
+        _settings(Path("/tmp/x"), cache_url="memcached://host")
+    s = _settings(Path("/tmp/x"), cache_url="redis://:hunter2-secret@host:6379/0")
+    assert "hunter2" not in repr(s)
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    """A private redis-server on a free loopback port (Debian's package; `make test` installs it as root)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (Debian package redis-server; `make test` installs it as root)")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_redis_shares_results_between_processes(tmp_path, redis_url):
+    counter = tmp_path / "count"
+    settings = _settings(tmp_path / "var", cache_url=redis_url)
+    results = shared_cache.results(settings)
+    assert type(results.store).__name__ == "RedisCache"
+    start = time.time() + 1.0
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(3) as pool:
+        found = pool.starmap(_count_in_process, [(str(tmp_path / "var"), str(counter), start, redis_url)] * 3)
+    assert found == ["numbers"] * 3 and counter.read_text() == "x"
+    assert results.get(("slow", "snapshot-1"), lambda: "not again") == "numbers"  # and this process finds it
+    assert not (tmp_path / "var" / "cache" / "results").exists()  # nothing went to files
