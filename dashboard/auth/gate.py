@@ -11,7 +11,7 @@ One entry, :func:`install`, called by :func:`dashboard.app.create_app`. It adds 
   every request (a revoked token stops the next refresh), never expires by time, and the page keeps
   the token in its address, so a screen that loses its cookie signs in again by reloading.
 * **The gate** (a ``before_request`` function, after the host check): public paths (sign-in, health,
-  static bundles and assets) pass; anything else needs an account or a token. Pages send the
+  static bundles and assets, and ``/metrics``, which admits by its own rule) pass; anything else needs an account or a token. Pages send the
   anonymous to ``/login?next=...``; callbacks, Dash's JSON, exports and downloads answer 401.
   A wall account or token opens the wall and its callbacks only; the analyst pages, exports and
   briefings need ``admin``, ``district`` or ``area``; ``/admin`` needs ``admin``. A POST from
