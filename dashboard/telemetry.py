@@ -367,7 +367,12 @@ def _metrics(settings: Settings, networks: Sequence) -> flask.Response:
     refused = _refusal(flask.request, settings, networks)
     if refused is not None:
         return refused
-    body, content_type = exposition(settings, flask.request.headers.get("Accept", ""))
+    try:
+        body, content_type = exposition(settings, flask.request.headers.get("Accept", ""))
+    except (OSError, ValueError) as exc:  # var/prometheus/ removed or unreadable under a running server
+        log.warning("metrics: the processes' metric files cannot be read: %s", exc)
+        return flask.Response("Service Unavailable: the metric files cannot be read.\n", status=503,
+                              mimetype="text/plain")
     return flask.Response(body, content_type=content_type)
 
 

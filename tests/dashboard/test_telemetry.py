@@ -123,6 +123,13 @@ def test_requests_are_labelled_by_page_callback_and_route_in_files_every_process
     assert total(text, HIST, kind="page", handler="/wall", status="2xx") == 1  # the first process's, still there
 
 
+def test_a_removed_metrics_folder_is_a_503_not_a_crash(tmp_path, multiproc):
+    app = create_app(settings_for(tmp_path / "var"))
+    multiproc.rmdir()
+    response = app.server.test_client().get("/metrics")
+    assert response.status_code == 503 and b"cannot be read" in response.data
+
+
 def test_callback_labels_stay_bounded_whatever_a_client_posts(app, single):
     client = signed_in(app)
     for i in range(30):
