@@ -209,8 +209,12 @@ def _stop_process(proc: subprocess.Popen | None, timeout: float = 60) -> None:
 
 def _serve_production(settings: Settings, args: argparse.Namespace) -> int:
     """Gunicorn in this process (its arbiter), the scheduler beside it; both end when the arbiter does."""
+    from dashboard import telemetry
     from dashboard.production import GridPulseServer
 
+    # Before gunicorn forks and the scheduler starts (and before anything imports prometheus_client): every
+    # process of this run writes its metrics under var/prometheus/, emptied of the last run's (docs/serving.md).
+    telemetry.use_multiprocess_dir(settings, wipe=True)
     scheduler = None
     if settings.scheduler_in_serve and not getattr(args, "no_scheduler", False):
         scheduler = _scheduler_process(settings)
@@ -222,15 +226,18 @@ def _serve_production(settings: Settings, args: argparse.Namespace) -> int:
         return int(exc.code or 0)
     finally:
         _stop_process(scheduler)
+        if scheduler is not None:
+            telemetry.process_ended(scheduler.pid)
     return 0
 
 
 def _serve_debug(settings: Settings, args: argparse.Namespace) -> int:
     """Flask's development server, with the scheduler in this process: one process to step through."""
-    from dashboard import runtime
+    from dashboard import runtime, telemetry
     from dashboard.app import create_app
     from dashboard.wall import warmup
 
+    telemetry.single_process()  # one process serves and schedules: its own registry is the whole picture
     scheduler = None
     app = create_app(settings)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)  # systemd / docker stop: the same orderly shutdown as Ctrl-C
@@ -239,7 +246,8 @@ def _serve_debug(settings: Settings, args: argparse.Namespace) -> int:
             from dashboard.briefing.jobs import schedule_jobs
             from data.schedule import start_background_scheduler
 
-            scheduler = start_background_scheduler(settings, extra=schedule_jobs(settings))
+            scheduler = start_background_scheduler(settings, extra=schedule_jobs(settings),
+                                                   on_cycle=telemetry.record_cycle)
         warmup.start(runtime.of(app))  # the default wall's numbers, before the first wall asks
         print(f"GridPulse serving on http://{settings.host}:{settings.port}/ (Flask's development server, --debug)",
               file=sys.stderr)
@@ -375,11 +383,18 @@ def cmd_users(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _with_briefing(handler):
-    """A scheduler command that also runs the weekly briefing (``data/`` cannot import it itself)."""
+    """A scheduler command that also runs the weekly briefing and counts cycles (``data/`` imports neither).
+
+    Its metrics go to ``var/prometheus/`` beside the web workers' (not emptied: a scheduler started on
+    its own adds to a running server's files; ``serve`` empties the folder when it starts).
+    """
     from dashboard.briefing.jobs import schedule_jobs
 
     def run(settings: Settings, args: argparse.Namespace) -> int:
-        return handler(settings, args, extra=schedule_jobs(settings))
+        from dashboard import telemetry
+
+        telemetry.use_multiprocess_dir(settings, wipe=False)
+        return handler(settings, args, extra=schedule_jobs(settings), on_cycle=telemetry.record_cycle)
     return run
 
 

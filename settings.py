@@ -123,6 +123,13 @@ class Settings:
     # for each process alone. May hold a password: never printed.
     cache_url: str = field(default="", repr=False)
 
+    # --- metrics for operators (issue 14) -------------------------------------------------------
+    # Who may read /metrics (docs/serving.md, "Metrics for operators"): clients in these networks (addresses or
+    # CIDR, comma-separated; default: this machine), and anyone sending `Authorization: Bearer <metrics_token>`.
+    # Empty metrics_allow and no token: nobody. Behind a proxy, set proxy_hops, or only the token works.
+    metrics_allow: str = "127.0.0.0/8,::1"
+    metrics_token: str = field(default="", repr=False)  # at least 32 characters; put it in the environment
+
     # Per-category SLA overrides from the TOML file: {category_id: {stage: limit}}.
     sla_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
@@ -259,6 +266,13 @@ def _validate(s: Settings) -> None:
         raise bad("calendar", problem)
     if s.holiday_file is not None and not s.holiday_file.is_file():
         raise bad("holiday_file", "file does not exist (leave the setting out for <var_dir>/calendar/holidays.csv)")
+    # metrics for operators (issue 14)
+    problem = _networks_error(s.metrics_allow)
+    if problem is not None:
+        raise bad("metrics_allow", problem)
+    if s.metrics_token and (len(s.metrics_token) < 32 or any(c.isspace() for c in s.metrics_token)):
+        raise SettingsError(f"setting metrics_token ({ENV_PREFIX}METRICS_TOKEN): expected at least 32 characters "
+                            "without spaces (or leave it empty: /metrics then opens to metrics_allow only)")
     for cat, rules in s.sla_overrides.items():
         for stage, limit in rules.items():
             if stage not in {"accept_seconds", "dispatch_seconds", "close_hours", "close_working_days"}:
@@ -292,6 +306,21 @@ def _allowed_hosts_error(value: str) -> str | None:
                             entry):
             return (f"expected host names or IP addresses, comma-separated, without scheme or port "
                     f"(e.g. 'dash.example.org,10.0.0.5'; '*' allows any); {entry!r} is none")
+    return None
+
+
+def _networks_error(value: str) -> str | None:
+    """Why ``value`` is not a usable ``metrics_allow`` setting (addresses or networks), or ``None`` when it is."""
+    import ipaddress
+
+    for entry in (e.strip() for e in value.split(",")):
+        if not entry:
+            continue
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            return (f"expected IP addresses or networks, comma-separated (e.g. '127.0.0.0/8,::1,10.0.0.0/24'); "
+                    f"{entry!r} is none")
     return None
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import dash
 from dash import dcc, html
 
-from dashboard import ids, web
+from dashboard import ids, telemetry, web
 from dashboard.analyst import exports, filters
 from dashboard.auth import admin, gate
 from dashboard.briefing import serve as briefing_files
@@ -62,5 +62,6 @@ def create_app(settings: Settings, clock: Clock | None = None) -> dash.Dash:
     briefing_files.register(app.server)  # /analyst/briefings/download|preview/<scope>/<week>.pdf
     gate.install(app, settings)  # sign-in: sessions, wall tokens, /login, who may open what (docs/access.md)
     admin.register(app.server)  # /admin: accounts, wall tokens, the audit log (admins only)
-    web.harden(app, settings)  # compression, caching, limits, host names, headers, /healthz /readyz (last)
+    web.harden(app, settings)  # compression, caching, limits, host names, headers, /healthz /readyz
+    telemetry.install(app, settings)  # request latency and /metrics (last: its clock starts first, stops last)
     return app

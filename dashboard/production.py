@@ -6,7 +6,9 @@ each with ``threads`` threads (the ``gthread`` worker: Dash callbacks block on D
 wall's refresh must not wait behind an analyst's export). Every worker builds its own app, and so
 its own snapshot reader and DuckDB connections (a connection must never cross a fork), then starts
 the wall warm-up; the scheduler is not in any of them: ``app.py serve`` runs it as a process of
-its own, the one writer (``docs/serving.md``).
+its own, the one writer (``docs/serving.md``). Every process writes its Prometheus metrics to
+``var/prometheus/`` (set up by ``app.py serve``); ``child_exit`` tells prometheus_client when a
+worker has gone (``dashboard/telemetry.py``).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "preload_app": False,  # each worker imports and builds its own app: no DuckDB state across fork
         "post_worker_init": _worker_started,
         "worker_exit": _worker_exiting,
+        "child_exit": _worker_ended,  # in the arbiter, after a worker has gone: prometheus_client's bookkeeping
     }
 
 
@@ -88,3 +91,10 @@ def _worker_exiting(server, worker) -> None:
     app = getattr(worker.app, "dash_app", None)
     if app is not None:
         runtime.of(app).close()
+
+
+def _worker_ended(server, worker) -> None:
+    """A worker process has ended (in the arbiter): forget its live gauges; its counters stay in the sum."""
+    from dashboard import telemetry
+
+    telemetry.process_ended(worker.pid)

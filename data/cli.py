@@ -96,15 +96,19 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def cmd_scheduler(settings, args: argparse.Namespace, extra: tuple = ()) -> int:
-    """``python app.py scheduler``: the ETL schedules (and the simulator, and ``extra`` jobs) alone, until Ctrl-C."""
+def cmd_scheduler(settings, args: argparse.Namespace, extra: tuple = (), on_cycle=None) -> int:
+    """``python app.py scheduler``: the ETL schedules (and the simulator, and ``extra`` jobs) alone, until Ctrl-C.
+
+    ``extra`` and ``on_cycle`` come from ``app.py`` (the weekly briefing, the operators' metrics): see
+    :func:`data.schedule.build_scheduler`.
+    """
     from data.schedule import start_background_scheduler
 
     # Stop on Ctrl-C and on SIGTERM alike (how `app.py serve` and service managers stop it), even when this
     # process was started with SIGINT ignored (a background job of a non-interactive shell is).
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
-    scheduler = start_background_scheduler(settings, extra=extra)
+    scheduler = start_background_scheduler(settings, extra=extra, on_cycle=on_cycle)
     print(f"scheduler running: events every {settings.etl_interval_seconds} s, reference tables at cron "  # noqa: T201
           f"'{settings.reference_cron}' ({settings.timezone}); Ctrl-C stops", file=sys.stderr)
     try:

@@ -100,19 +100,22 @@ def _last_fire(trigger: CronTrigger, now: datetime) -> datetime | None:
     return last
 
 
-def _events_job(settings) -> None:
-    """One events cycle; a failure is already recorded in etl_runs, this only keeps the scheduler alive."""
-    try:
-        etl.run_cycle(settings, "events")
-    except Exception:
-        log.exception("events ETL cycle could not run")
+def _cycle_job(settings, kind: str, on_cycle: Callable | None = None) -> None:
+    """One ETL cycle of ``kind``; a failure is already recorded in etl_runs, this only keeps the scheduler alive.
 
-
-def _reference_job(settings) -> None:
+    ``on_cycle(kind, result)`` is told how it went (``result`` ``None``: the cycle could not run at
+    all); that is how ``app.py`` counts cycles for the operators' metrics without ``data/`` importing them.
+    """
     try:
-        etl.run_cycle(settings, "reference")
+        result = etl.run_cycle(settings, kind)
     except Exception:
-        log.exception("reference ETL cycle could not run")
+        log.exception("%s ETL cycle could not run", kind)
+        result = None
+    if on_cycle is not None:
+        try:
+            on_cycle(kind, result)
+        except Exception:
+            log.exception("the on_cycle hook failed")
 
 
 def _simulator_job(simulator) -> None:
@@ -122,22 +125,25 @@ def _simulator_job(simulator) -> None:
         log.exception("simulator tick failed")
 
 
-def build_scheduler(settings, simulate: bool | None = None, extra: Sequence[CronJob] = ()) -> BackgroundScheduler:
+def build_scheduler(settings, simulate: bool | None = None, extra: Sequence[CronJob] = (),
+                    on_cycle: Callable | None = None) -> BackgroundScheduler:
     """A configured, not yet started scheduler.
 
     Args:
         settings: intervals, cron expression, zone, simulator rate.
         extra: jobs of the web tier to run on their own cron (the weekly briefing).
+        on_cycle: called after every ETL cycle with its kind and :class:`data.runs.CycleResult` (``None``
+            when it could not run): the operators' metrics (``dashboard/telemetry.py``).
         simulate: add the simulator job (default: when ``simulate_cases_per_day`` > 0 and the current
             snapshot is a demo warehouse; on any other warehouse it is off, said once at INFO).
     """
     tz = settings.zone
     sched = BackgroundScheduler(timezone=tz, job_defaults=_JOB_DEFAULTS)
     sched.add_job(  # every etl_interval_seconds (60 s by default), starting now: new landing files
-        _events_job, IntervalTrigger(seconds=settings.etl_interval_seconds, timezone=tz), args=[settings],
-        id="etl-events", name="events ETL", next_run_time=datetime.now(tz))
+        _cycle_job, IntervalTrigger(seconds=settings.etl_interval_seconds, timezone=tz),
+        args=[settings, "events", on_cycle], id="etl-events", name="events ETL", next_run_time=datetime.now(tz))
     sched.add_job(  # reference_cron, "0 2 * * *" by default: every day at 02:00 local time: all tables
-        _reference_job, cron_trigger(settings.reference_cron, tz), args=[settings],
+        _cycle_job, cron_trigger(settings.reference_cron, tz), args=[settings, "reference", on_cycle],
         id="etl-reference", name="reference ETL")
     for job in extra:
         trigger = cron_trigger(job.cron, tz)
@@ -168,10 +174,10 @@ def build_scheduler(settings, simulate: bool | None = None, extra: Sequence[Cron
     return sched
 
 
-def start_background_scheduler(settings, simulate: bool | None = None, extra: Sequence[CronJob] = ()
-                               ) -> BackgroundScheduler:
+def start_background_scheduler(settings, simulate: bool | None = None, extra: Sequence[CronJob] = (),
+                               on_cycle: Callable | None = None) -> BackgroundScheduler:
     """Build and start the scheduler in background threads; stop it with ``.shutdown(wait=False)``."""
-    sched = build_scheduler(settings, simulate, extra)
+    sched = build_scheduler(settings, simulate, extra, on_cycle)
     # APScheduler logs every job run at INFO: eight lines a minute here. Our jobs log what they did.
     executor_log = logging.getLogger("apscheduler.executors.default")
     if executor_log.level == logging.NOTSET:

@@ -11,7 +11,7 @@ One entry, :func:`install`, called by :func:`dashboard.app.create_app`. It adds 
   every request (a revoked token stops the next refresh), never expires by time, and the page keeps
   the token in its address, so a screen that loses its cookie signs in again by reloading.
 * **The gate** (a ``before_request`` function, after the host check): public paths (sign-in, health,
-  static bundles and assets) pass; anything else needs an account or a token. Pages send the
+  static bundles and assets, and ``/metrics``, which admits by its own rule) pass; anything else needs an account or a token. Pages send the
   anonymous to ``/login?next=...``; callbacks, Dash's JSON, exports and downloads answer 401.
   A wall account or token opens the wall and its callbacks only; the analyst pages, exports and
   briefings need ``admin``, ``district`` or ``area``; ``/admin`` needs ``admin``. A POST from
@@ -44,6 +44,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from dashboard import telemetry
 from dashboard.auth import access
 from dashboard.auth.access import NOBODY, Principal
 from dashboard.auth.users import UserStore
@@ -57,8 +58,9 @@ SESSION_COOKIE = "gridpulse_session"
 LOCK_FAILURES = 5  # failed sign-ins within LOCK_SECONDS, per name or per address, before a wait
 LOCK_SECONDS = 60
 # Reachable without signing in: the sign-in page, health checks, the favicon, Dash's script bundles and
-# the assets folder (no data in either).
-PUBLIC_PATHS = ("/login", "/healthz", "/readyz", "/_favicon.ico", "/favicon.ico")
+# the assets folder (no data in either), and /metrics, which admits by its own rule (metrics_allow, metrics_token:
+# dashboard/telemetry.py), as a Prometheus server cannot sign in.
+PUBLIC_PATHS = ("/login", "/healthz", "/readyz", "/_favicon.ico", "/favicon.ico", "/metrics")
 PUBLIC_PREFIXES = ("/_dash-component-suites/", "/assets/")
 _WALL_PATHS = ("/wall", "/_dash-layout", "/_dash-dependencies", "/logout")
 _ANALYST_ONLY = ("/analyst/",)  # exports and briefing downloads
@@ -323,6 +325,7 @@ def _token_sign_in(store: UserStore, token: str) -> flask.Response | None:
     found = store.check_token(token[:200])
     if found is None:
         store.audit("(token)", "token.refused", {}, _address())
+        telemetry.record_signin_failure("token_refused")
         flask_login.logout_user()
         lang = language(flask.request.args.get("lang"), "zh")
         return flask.make_response(flask.render_template_string(
@@ -365,6 +368,7 @@ def _sign_in(store: UserStore, settings: Settings) -> Any:
     if not form.validate_on_submit():  # a missing or wrong CSRF token, an empty field
         status = 400 if form.csrf_token.errors else 401
         key = "auth.csrf" if form.csrf_token.errors else "auth.missing"
+        telemetry.record_signin_failure("bad_form")
         return _page(form, lang, t(key, lang), status)
     username = form.username.data.strip().lower()
     address = _address()
@@ -375,11 +379,13 @@ def _sign_in(store: UserStore, settings: Settings) -> Any:
         if oldest:
             wait = max(1, int(LOCK_SECONDS - (datetime.now(UTC) - datetime.fromisoformat(oldest)).total_seconds()) + 1)
         store.audit(username, "signin.locked", {"user": username}, address)
+        telemetry.record_signin_failure("locked")
         response = _page(form, lang, t("auth.locked", lang, seconds=wait), 429)
         response.headers["Retry-After"] = str(wait)
         return response
     user = store.verify(username, form.password.data)
     if user is None:
+        telemetry.record_signin_failure("wrong_password")
         return _page(form, lang, t("auth.wrong", lang), 401)
     next_url = _safe_next(form.next.data)
     flask.session.clear()

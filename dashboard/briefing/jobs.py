@@ -49,10 +49,19 @@ def run(settings: Settings, week: IsoWeek | None, scope_id: str | None = None, l
     except BaseException as exc:
         record_run(settings.reports_dir, {**entry, "status": "failed", "seconds": round(time.monotonic() - started, 1),
                                           "error": f"{type(exc).__name__}: {exc}"})
+        _count(trigger, "failed")
         raise
     record_run(settings.reports_dir, {**entry, "status": "ok", "seconds": round(time.monotonic() - started, 1),
                                       "path": str(path)})
+    _count(trigger, "ok")
     return path
+
+
+def _count(trigger: str, outcome: str) -> None:
+    """The run for the operators' metrics, in the process that wrote it (``dashboard/telemetry.py``)."""
+    from dashboard import telemetry  # here: the command line's other commands need none of the web stack
+
+    telemetry.record_briefing(trigger, outcome)
 
 
 def _child(settings: Settings, week: str | None, scope_id: str | None, lang: str | None, partial: bool,
