@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pyarrow.parquet as pq
@@ -54,7 +55,7 @@ import pyarrow.parquet as pq
 from data.snapshot import SnapshotReader
 
 __all__ = ["FORMAT_VERSION", "COMPRESSIONS", "ROW_GROUP_ROWS", "MANIFEST", "AREAS_FILE", "SUCCESS", "NULL_PARTITION",
-           "HistoryExportError", "ExportResult", "export_history", "read_manifest"]
+           "HistoryExportError", "ExportResult", "export_history", "read_manifest", "month_start"]
 
 FORMAT_VERSION = 1
 SOURCE_TABLE = "events"
@@ -168,7 +169,8 @@ def export_history(settings, target: Path | str, full: bool = False, compression
             try:
                 staging.mkdir()
                 t = time.perf_counter()
-                _write_months(cur, staging, area_column, write if reuse is not None else None, compression)
+                _write_months(cur, staging, area_column, write if reuse is not None else None, compression,
+                              settings.timezone)
                 timings["write"] = time.perf_counter() - t
                 for month in kept:
                     _link_tree(target / f"{MONTH}={month}", staging / f"{MONTH}={month}")
@@ -276,15 +278,23 @@ def _sql_path(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
+def month_start(month: str, tz: str, later: int = 0) -> datetime:
+    """Local midnight of the first day of ``month`` (``YYYY-MM``), or of the month ``later`` months after it."""
+    year, mon = (int(x) for x in month.split("-"))
+    year, mon = year + (mon - 1 + later) // 12, (mon - 1 + later) % 12 + 1
+    return datetime(year, mon, 1, tzinfo=ZoneInfo(tz))
+
+
 def _write_months(cur: duckdb.DuckDBPyConnection, staging: Path, area_column: str, months: list[str] | None,
-                  compression: str) -> None:
+                  compression: str, tz: str) -> None:
     """COPY the cases of ``months`` (``None``: all) into ``staging`` partitioned by month and area."""
     if months == []:
         return
     where, params = "", {}
-    if months is not None:
+    if months is not None:  # the range lets DuckDB skip the row groups of other months (its zone maps)
         assert all(_MONTH_RE.match(m) for m in months)
-        where, params = f"WHERE {_MONTH_SQL} IN (SELECT unnest($months))", {"months": months}
+        where = f"WHERE received_at >= $lo AND received_at < $hi AND {_MONTH_SQL} IN (SELECT unnest($months))"
+        params = {"months": months, "lo": month_start(min(months), tz), "hi": month_start(max(months), tz, 1)}
     cur.execute(f"COPY (SELECT e.*, {_MONTH_SQL} AS {MONTH}, e.{area_column} AS {AREA} FROM {SOURCE_TABLE} e {where}) "
                 f"TO {_sql_path(staging)} (FORMAT parquet, PARTITION_BY ({MONTH}, {AREA}), "
                 f"COMPRESSION {compression}, ROW_GROUP_SIZE {ROW_GROUP_ROWS}, OVERWRITE_OR_IGNORE)", params)
