@@ -382,11 +382,9 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
 
     try:
         r = export_history(settings, args.dir, full=args.full, compression=args.compression)
-    except HistoryExportError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except NoSnapshotError:
-        print("error: " + NO_DATA_HINT.format(var=settings.var_dir), file=sys.stderr)
+    except (HistoryExportError, NoSnapshotError) as exc:
+        why = NO_DATA_HINT.format(var=settings.var_dir) if isinstance(exc, NoSnapshotError) else exc
+        print(f"error: {why}", file=sys.stderr)
         return 1
     print(f"{r.mode} export of snapshot {r.snapshot} into {r.path}: {r.rows:,} cases, {r.files} files, "
           f"{r.bytes / 1e6:,.1f} MB, {r.seconds:.1f} s (by month and {r.area_level})")
