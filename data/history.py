@@ -3,7 +3,7 @@
 ``python app.py export history DIR`` writes the current snapshot's ``events`` table (one row per case,
 its whole lifecycle) as::
 
-    DIR/month=2026-11/area=330108001/data_0.parquet
+    DIR/month=2026-11/area=R01/data_0.parquet
     DIR/month=2026-11/area=__HIVE_DEFAULT_PARTITION__/data_0.parquet   (cases with no top-level area)
     DIR/_manifest.json  _areas.csv  _README.txt  _SUCCESS
 
