@@ -2,7 +2,8 @@
 
 The tiny demo (``etl_base``, 3 000 cases over 20 days) for the round trip and the incremental update;
 small geographies made here (a street-like borough level, and micro-grids right under the city) for the
-top-level area, cases with no area, and months in the deployment's own zone.
+top-level area, cases with no area, and months in the deployment's own zone; LA's example (regions whose
+ids have spaces, Pacific time) when ../shared/data is there.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import app
 from data.history import MANIFEST, NULL_PARTITION, SUCCESS, HistoryExportError, export_history
 from data.snapshot import publish, read_current
 from data.warehouse import connect
-from tests.conftest import settings_for
+from tests.conftest import settings_for, shared_data
 from tests.data.test_geo_import import THREE_LEVELS, _boroughs, _districts, _geojson, _mapping, _run
 
 HIVE = {"month": "VARCHAR", "area": "VARCHAR"}
@@ -240,3 +241,22 @@ def test_micro_grids_right_under_the_city_are_the_top_level_area(tmp_path):
     _assert_identical(settings, out, "microgrid_id")
     assert os.path.exists(out / "_areas.csv")
 
+
+
+def test_la_example_by_region_ids_with_spaces_and_its_own_zone(tmp_path):
+    from tests.e2e.conftest import build_deployment
+
+    councils, export = shared_data("la311", "la_nc_boundary_2019_modified.geojson"), \
+        shared_data("la311", "la311_requests_2020_10k.csv")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(tmp_path)
+        settings = build_deployment(tmp_path / "var", "la311", councils, "source-2020.toml", export, mp)
+    assert settings.timezone == "America/Los_Angeles"  # months of receipt are LA's months
+    out = tmp_path / "history"
+    result = export_history(settings, out)
+    assert result.area_level == "street" and result.rows >= 9_000  # LA's regions sit in the street slot
+    _assert_identical(settings, out, "street_id")
+    folders = {f.split("/")[1] for f in _parquet_files(out)}
+    assert any("%20" in f for f in folders), folders  # region ids have spaces: percent-encoded, decoded on read
+    areas = (out / "_areas.csv").read_text(encoding="utf-8").splitlines()
+    assert len(areas) == 1 + 12 + 1  # header, the 12 regions, the NULL folder
