@@ -178,7 +178,8 @@ def export_history(settings, target: Path | str, full: bool = False, compression
                 written = sum(f["rows"] for fs in files.values() for f in fs)
                 expected = sum(v["rows"] for v in months.values())
                 if written != expected:  # counts add up, or nothing is published
-                    raise HistoryExportError(f"the export holds {written:,} rows but the snapshot {expected:,}")
+                    raise HistoryExportError(f"the export holds {written:,} rows but the snapshot {expected:,} (files of an "
+                                             "earlier export missing? run with --full)")
                 _write_areas(cur, staging, level)
                 manifest = {"format": "gridpulse-history", **settings_key, "snapshot": snapshot,
                             "exported_at": datetime.now(UTC).isoformat(), "source_table": SOURCE_TABLE,
