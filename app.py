@@ -10,6 +10,7 @@ python app.py scheduler       run the ETL schedules alone (for multi-process web
 python app.py simulate        drop live demo cases into the landing zone (demo warehouses only)
 python app.py report --week 2026-W47 [--scope AREA] [--lang en] [--partial]   write the weekly briefing (PDF)
 python app.py users add|list|remove|passwd|token     accounts (roles scoped to areas) and wall tokens
+python app.py export history DIR [--full] [--compression zstd]   the cases as Hive-partitioned Parquet (docs/scaling.md)
 
 Every command checks its arguments (a bad one is named in the message, exit status 2) and exits
 with status 1 and a one-line message, never a traceback, when it fails.
@@ -115,6 +116,13 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--scope", metavar="AREA_ID", help="an area id (default: the whole district)")
     r.add_argument("--lang", choices=("zh", "en"), help="language (default: setting language)")
     r.add_argument("--partial", action="store_true", help="write a week that is not over yet, marked as partial")
+    x = sub.add_parser("export", help="export the warehouse for other engines (Spark, Trino, DuckDB)")
+    xsub = x.add_subparsers(dest="export_command", metavar="WHAT", required=True)
+    xh = xsub.add_parser("history", help="the current snapshot's cases as Parquet partitioned by month and top-level area")
+    xh.add_argument("dir", type=Path, metavar="DIR", help="export folder (new, empty, or an earlier export to update)")
+    xh.add_argument("--full", action="store_true", help="rewrite every month, not only those that changed")
+    xh.add_argument("--compression", choices=("zstd", "snappy", "gzip", "uncompressed"), default="zstd",
+                    help="Parquet compression (default zstd)")
     from dashboard.auth.cli import add_parser as add_users_parser
 
     add_users_parser(sub)
@@ -375,6 +383,23 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    """``app.py export history DIR``: the cases as Hive-partitioned Parquet (data/history.py); prints a summary."""
+    from data.history import HistoryExportError, export_history
+    from data.snapshot import NoSnapshotError
+
+    try:
+        r = export_history(settings, args.dir, full=args.full, compression=args.compression)
+    except (HistoryExportError, NoSnapshotError) as exc:
+        why = NO_DATA_HINT.format(var=settings.var_dir) if isinstance(exc, NoSnapshotError) else exc
+        print(f"error: {why}", file=sys.stderr)
+        return 1
+    print(f"{r.mode} export of snapshot {r.snapshot} into {r.path}: {r.rows:,} cases, {r.files} files, "
+          f"{r.bytes / 1e6:,.1f} MB, {r.seconds:.1f} s (by month and {r.area_level})")
+    print(f"  months written {len(r.months_written)}, kept {len(r.months_kept)}, removed {len(r.months_removed)}")
+    return 0
+
+
 def cmd_users(settings: Settings, args: argparse.Namespace) -> int:
     """``app.py users ...``: accounts and wall tokens (dashboard/auth/cli.py)."""
     from dashboard.auth.cli import cmd_users as run_users
@@ -413,7 +438,8 @@ def main(argv: list[str] | None = None) -> int:
     from data import cli as data_cli  # etl, scheduler and simulate
 
     handlers = {"serve": cmd_serve, "demo": cmd_demo, "geography": cmd_geography, "import": cmd_import,
-                **data_cli.HANDLERS, "report": cmd_report, "users": cmd_users, "scheduler": _with_briefing(data_cli.cmd_scheduler)}
+                **data_cli.HANDLERS, "report": cmd_report, "users": cmd_users, "export": cmd_export,
+                "scheduler": _with_briefing(data_cli.cmd_scheduler)}
     try:
         return handlers[args.command](settings, args)
     except KeyboardInterrupt:
