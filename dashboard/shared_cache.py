@@ -80,7 +80,9 @@ class Results:
     """A deployment's shared results: local LRU, shared store, single flight in and across processes."""
 
     def __init__(self, store: Any | None, salt: str = "", local_entries: int = LOCAL_ENTRIES):
-        """Args:
+        """A deployment's results on ``store``.
+
+        Args:
             store: a Flask-Caching / cachelib backend (``get``, ``set``, ``add``, ``delete``,
                 ``clear``), or ``None`` for this process alone.
             salt: part of every key (the settings' fingerprint: other SLA rules, other results).
@@ -246,8 +248,8 @@ def _backend(settings: Settings) -> Any | None:
     if url == "none":
         return None
     if url.startswith(("redis://", "rediss://", "unix://")):
-        from flask_caching.backends.rediscache import RedisCache
         import redis
+        from flask_caching.backends.rediscache import RedisCache
 
         client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
         return RedisCache(host=client, default_timeout=TIMEOUT_S, key_prefix="gridpulse:")

@@ -7,9 +7,9 @@ import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from dashboard import runtime
 from dashboard.analyst.state import ViewState
 from dashboard.analyst.view import PanelMessage, render
-from dashboard import runtime
 from dashboard.app import create_app
 from dashboard.runtime import Runtime
 from tests.conftest import FIXTURE_NOW, as_principal, settings_for, signed_in
