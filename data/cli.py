@@ -1,4 +1,4 @@
-"""The data commands of ``app.py``: ``etl``, ``scheduler`` and ``simulate``.
+"""The data commands of ``app.py``: ``etl``, ``scheduler``, ``simulate`` and ``pull``.
 
 ``app.py`` merges :data:`HANDLERS` into its own; each handler takes the settings and the parsed
 arguments and returns the process exit code. This is the one module of ``data/`` that prints.
@@ -23,7 +23,12 @@ from datetime import datetime
 
 from data.etl import CycleResult, last_runs, run_cycle
 
-__all__ = ["HANDLERS", "cmd_etl", "cmd_scheduler", "cmd_simulate", "format_result", "format_runs"]
+__all__ = ["HANDLERS", "cmd_etl", "cmd_scheduler", "cmd_simulate", "cmd_pull", "format_result", "format_runs",
+           "PULL_HOST_REFUSAL"]
+
+# The ETL on a host that pulls its snapshots would write a second CURRENT beside the puller's.
+PULL_HOST_REFUSAL = ("this host pulls its snapshots from the object store (object_store_role = pull): the ETL runs "
+                     "on the writer host only")
 
 
 def _n(value: int | None) -> str:
@@ -85,10 +90,22 @@ def cmd_etl(settings, args: argparse.Namespace) -> int:
     if getattr(args, "status", False):
         print(format_runs(last_runs(settings)))  # noqa: T201
         return 0
+    if settings.object_store_role == "pull":
+        raise RuntimeError(PULL_HOST_REFUSAL)
     kind = "reference" if getattr(args, "reference", False) else "events"
     result = run_cycle(settings, kind)  # RuntimeError when another process holds the warehouse: see _guarded
     print(format_result(result))  # noqa: T201
+    _publish_to_store(settings)
     return 0 if result.status == "ok" else 1
+
+
+def _publish_to_store(settings) -> None:
+    """On the writer host of an object store: hand the snapshot to the store now (the scheduler does it each cycle)."""
+    from data.objectstore import publisher_for
+
+    publisher = publisher_for(settings)
+    if publisher is not None:
+        print(f"object store {settings.object_store_url}: {publisher.sync()}", file=sys.stderr)  # noqa: T201
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -100,6 +117,8 @@ def cmd_scheduler(settings, args: argparse.Namespace, extra: tuple = ()) -> int:
     """``python app.py scheduler``: the ETL schedules (and the simulator, and ``extra`` jobs) alone, until Ctrl-C."""
     from data.schedule import start_background_scheduler
 
+    if settings.object_store_role == "pull":
+        raise RuntimeError(PULL_HOST_REFUSAL)
     # Stop on Ctrl-C and on SIGTERM alike (how `app.py serve` and service managers stop it), even when this
     # process was started with SIGINT ignored (a background job of a non-interactive shell is).
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -114,6 +133,30 @@ def cmd_scheduler(settings, args: argparse.Namespace, extra: tuple = ()) -> int:
         pass
     finally:
         scheduler.shutdown(wait=True)
+    return 0
+
+
+def cmd_pull(settings, args: argparse.Namespace) -> int:
+    """``python app.py pull``: follow the object store's snapshots into this host's ``var/``, until Ctrl-C.
+
+    What ``app.py serve`` runs beside the web workers on a pull host, in place of the scheduler.
+    """
+    from data.objectstore import start_puller
+
+    if settings.object_store_role != "pull":
+        raise RuntimeError("app.py pull needs object_store_url and object_store_role = pull (docs/object-store.md)")
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
+    puller = start_puller(settings)
+    print(f"pulling snapshots from {settings.object_store_url} every {settings.object_store_poll_seconds} s "  # noqa: T201
+          f"into {settings.warehouse_dir}; Ctrl-C stops", file=sys.stderr)
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        puller.stop()
     return 0
 
 
@@ -192,4 +235,5 @@ def _guarded(handler: Callable[[object, argparse.Namespace], int]) -> Callable[[
     return run
 
 
-HANDLERS = {"etl": _guarded(cmd_etl), "scheduler": _guarded(cmd_scheduler), "simulate": _guarded(cmd_simulate)}
+HANDLERS = {"etl": _guarded(cmd_etl), "scheduler": _guarded(cmd_scheduler), "simulate": _guarded(cmd_simulate),
+            "pull": _guarded(cmd_pull)}

@@ -1,7 +1,9 @@
 """Schedules: the ETL every minute and nightly, the demo's simulator, and the jobs ``app.py`` hands in.
 
 The events ETL runs every minute, the reference tables nightly, the demo's live simulator every
-15 s, and jobs handed in by ``app.py`` (the weekly briefing, Mondays 08:00) on their own cron.
+15 s, and jobs handed in by ``app.py`` (the weekly briefing, Mondays 08:00) on their own cron. On the
+writer host of an object store (``object_store_role = "publish"``) each ETL job then hands the
+snapshot to the store (:mod:`data.objectstore`).
 
 All jobs run in one APScheduler ``BackgroundScheduler`` in the deployment's zone (Asia/Shanghai by
 default), inside ``python app.py serve`` or alone in ``python app.py scheduler``. There is exactly
@@ -25,7 +27,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from data import etl, meta
+from data import etl, meta, objectstore
 
 __all__ = ["CronJob", "build_scheduler", "cron_trigger", "start_background_scheduler", "SIMULATOR_TICK_SECONDS"]
 
@@ -100,19 +102,27 @@ def _last_fire(trigger: CronTrigger, now: datetime) -> datetime | None:
     return last
 
 
-def _events_job(settings) -> None:
-    """One events cycle; a failure is already recorded in etl_runs, this only keeps the scheduler alive."""
+def _events_job(settings, publisher=None) -> None:
+    """One events cycle; a failure is already recorded in etl_runs, this only keeps the scheduler alive.
+
+    With an object store (``publisher``), the cycle's snapshot, or only its ``checked_at``, goes to the
+    store afterwards, outside the writer lock; a failed upload is logged and tried again after the next cycle.
+    """
     try:
         etl.run_cycle(settings, "events")
     except Exception:
         log.exception("events ETL cycle could not run")
+    if publisher is not None:
+        publisher.sync()
 
 
-def _reference_job(settings) -> None:
+def _reference_job(settings, publisher=None) -> None:
     try:
         etl.run_cycle(settings, "reference")
     except Exception:
         log.exception("reference ETL cycle could not run")
+    if publisher is not None:
+        publisher.sync()
 
 
 def _simulator_job(simulator) -> None:
@@ -133,11 +143,12 @@ def build_scheduler(settings, simulate: bool | None = None, extra: Sequence[Cron
     """
     tz = settings.zone
     sched = BackgroundScheduler(timezone=tz, job_defaults=_JOB_DEFAULTS)
+    publisher = objectstore.publisher_for(settings)  # None unless this host publishes to an object store
     sched.add_job(  # every etl_interval_seconds (60 s by default), starting now: new landing files
-        _events_job, IntervalTrigger(seconds=settings.etl_interval_seconds, timezone=tz), args=[settings],
+        _events_job, IntervalTrigger(seconds=settings.etl_interval_seconds, timezone=tz), args=[settings, publisher],
         id="etl-events", name="events ETL", next_run_time=datetime.now(tz))
     sched.add_job(  # reference_cron, "0 2 * * *" by default: every day at 02:00 local time: all tables
-        _reference_job, cron_trigger(settings.reference_cron, tz), args=[settings],
+        _reference_job, cron_trigger(settings.reference_cron, tz), args=[settings, publisher],
         id="etl-reference", name="reference ETL")
     for job in extra:
         trigger = cron_trigger(job.cron, tz)
