@@ -320,3 +320,61 @@ def test_a_broken_upload_leaves_the_old_manifest_and_is_retried(writer, hosts, s
     assert Publisher(writer).sync() == "uploaded"  # the next cycle's try
     assert puller.poll_once() == "swapped"
     assert read_current(hosts[0].current_file).name == read_current(writer.current_file).name
+
+
+def test_two_web_processes_serve_their_own_pulled_snapshot(writer, hosts, store, tmp_path):
+    """`app.py serve` on a pull host: gunicorn with `app.py pull` beside it, and `serve --debug` with a puller thread."""
+    import signal
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
+    from pathlib import Path
+
+    import psutil
+
+    root = Path(__file__).resolve().parents[2]
+    assert Publisher(writer).sync() == "uploaded"
+    name = read_current(writer.current_file).name
+    procs, logs, ports = [], [], []
+    for i, (h, extra) in enumerate(zip(hosts, (["--workers", "1"], ["--debug"]), strict=True)):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            ports.append(s.getsockname()[1])
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDPULSE_")}
+        env.update({"GRIDPULSE_VAR_DIR": str(h.var_dir), "GRIDPULSE_OBJECT_STORE_URL": h.object_store_url,
+                    "GRIDPULSE_OBJECT_STORE_ROLE": "pull", "GRIDPULSE_OBJECT_STORE_ENDPOINT": store.endpoint,
+                    "GRIDPULSE_OBJECT_STORE_REGION": "us-east-1", "GRIDPULSE_OBJECT_STORE_ADDRESSING": "path",
+                    "GRIDPULSE_OBJECT_STORE_POLL_SECONDS": "1"})
+        logs.append(open(tmp_path / f"host{i}.log", "w+"))  # noqa: SIM115 (closed below)
+        procs.append(subprocess.Popen([sys.executable, "app.py", "serve", "--port", str(ports[-1]), *extra], cwd=root,
+                                      env=env, stdout=logs[-1], stderr=subprocess.STDOUT))
+
+    def ready(port: int) -> dict | None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as response:
+                import json
+                return json.loads(response.read())
+        except (OSError, urllib.error.HTTPError):
+            return None
+
+    try:
+        _until(lambda: all((ready(p) or {}).get("snapshot") == name for p in ports), timeout=90)
+        pulls = [c for c in psutil.Process(procs[0].pid).children(recursive=True) if "pull" in c.cmdline()]
+        assert len(pulls) == 1  # the pull process, in place of the scheduler
+        assert not hosts[0].work_db.exists() and not hosts[1].work_db.exists()  # no ETL on a web host
+        children = psutil.Process(procs[0].pid).children(recursive=True)
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        assert [proc.wait(60) for proc in procs] == [0, 0]
+        _, alive = psutil.wait_procs(children, timeout=10)
+        assert not alive
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+        for log in logs:
+            log.seek(0)
+            text = log.read()
+            log.close()
+            assert "Traceback" not in text, text
