@@ -119,20 +119,26 @@ def cmd_scheduler(settings, args: argparse.Namespace, extra: tuple = ()) -> int:
 
     if settings.object_store_role == "pull":
         raise RuntimeError(PULL_HOST_REFUSAL)
+    return _in_foreground(lambda: start_background_scheduler(settings, extra=extra),
+                          f"scheduler running: events every {settings.etl_interval_seconds} s, reference tables at "
+                          f"cron '{settings.reference_cron}' ({settings.timezone}); Ctrl-C stops")
+
+
+def _in_foreground(start: Callable[[], object], banner: str) -> int:
+    """Run a background service (what ``start()`` returns) until Ctrl-C or SIGTERM, then shut it down, waiting."""
     # Stop on Ctrl-C and on SIGTERM alike (how `app.py serve` and service managers stop it), even when this
     # process was started with SIGINT ignored (a background job of a non-interactive shell is).
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
-    scheduler = start_background_scheduler(settings, extra=extra)
-    print(f"scheduler running: events every {settings.etl_interval_seconds} s, reference tables at cron "  # noqa: T201
-          f"'{settings.reference_cron}' ({settings.timezone}); Ctrl-C stops", file=sys.stderr)
+    service = start()
+    print(banner, file=sys.stderr)  # noqa: T201
     try:
         while True:
             time.sleep(1)
     except KeyboardInterrupt:
         pass
     finally:
-        scheduler.shutdown(wait=True)
+        service.shutdown(wait=True)
     return 0
 
 
@@ -145,19 +151,9 @@ def cmd_pull(settings, args: argparse.Namespace) -> int:
 
     if settings.object_store_role != "pull":
         raise RuntimeError("app.py pull needs object_store_url and object_store_role = pull (docs/object-store.md)")
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _interrupt)
-    puller = start_puller(settings)
-    print(f"pulling snapshots from {settings.object_store_url} every {settings.object_store_poll_seconds} s "  # noqa: T201
-          f"into {settings.warehouse_dir}; Ctrl-C stops", file=sys.stderr)
-    try:
-        while True:
-            time.sleep(1)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        puller.stop()
-    return 0
+    return _in_foreground(lambda: start_puller(settings),
+                          f"pulling snapshots from {settings.object_store_url} every "
+                          f"{settings.object_store_poll_seconds} s into {settings.warehouse_dir}; Ctrl-C stops")
 
 
 def cmd_simulate(settings, args: argparse.Namespace) -> int:

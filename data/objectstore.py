@@ -220,20 +220,17 @@ class _StatusFile:
             log.exception("could not write %s", self.path)
 
 
-class Publisher:
-    """The writer host's side: put the local current snapshot and its manifest into the store.
+class _StoreSide:
+    """What the publisher and the puller share: the settings, the store's location, the client and the status file."""
 
-    One per scheduler process (it remembers the SHA-256 of the snapshots it hashed).
-    """
+    role = ""
 
-    def __init__(self, settings, client=None, transfer_config=None):
-        """Args: settings; client and transfer_config: injected by tests (default from the settings)."""
+    def __init__(self, settings, client=None):
+        """Args: settings; client: injected by tests (default: :func:`make_client`, on first use)."""
         self.settings = settings
         self.where = StoreLocation.parse(settings.object_store_url)
         self._client = client
-        self._transfer = transfer_config
-        self._sha: dict[str, str] = {}
-        self.status = _StatusFile(settings.warehouse_dir, "publish")
+        self.status = _StatusFile(settings.warehouse_dir, self.role)
 
     @property
     def client(self):
@@ -241,6 +238,21 @@ class Publisher:
         if self._client is None:
             self._client = make_client(self.settings)
         return self._client
+
+
+class Publisher(_StoreSide):
+    """The writer host's side: put the local current snapshot and its manifest into the store.
+
+    One per scheduler process (it remembers the SHA-256 of the snapshots it hashed).
+    """
+
+    role = "publish"
+
+    def __init__(self, settings, client=None, transfer_config=None):
+        """Args: settings; client and transfer_config: injected by tests (default from the settings)."""
+        super().__init__(settings, client)
+        self._transfer = transfer_config
+        self._sha: dict[str, str] = {}
 
     def sync(self) -> str:
         """Bring the store up to the local ``CURRENT``; never raises.
@@ -345,26 +357,18 @@ def publisher_for(settings) -> Publisher | None:
     return None
 
 
-class Puller:
+class Puller(_StoreSide):
     """A web-only host's side: follow the store's manifest into this host's ``var/warehouse``."""
+
+    role = "pull"
 
     def __init__(self, settings, client=None):
         """Args: settings; client: injected by tests (default from the settings)."""
-        self.settings = settings
-        self.where = StoreLocation.parse(settings.object_store_url)
-        self._client = client
+        super().__init__(settings, client)
         self._rejected: dict[tuple[str, str], float] = {}  # (name, sha256) -> monotonic time to try again
-        self.status = _StatusFile(settings.warehouse_dir, "pull")
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._clean_downloads()
-
-    @property
-    def client(self):
-        """The S3 client (made on first use)."""
-        if self._client is None:
-            self._client = make_client(self.settings)
-        return self._client
 
     def _clean_downloads(self) -> None:
         """Delete downloads a killed puller left behind (never named by CURRENT: they were not checked)."""
