@@ -406,6 +406,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from data import cli as data_cli  # etl, scheduler and simulate
 
+    if settings.object_store_role == "pull" and args.command in data_cli.WRITING_COMMANDS:
+        print(f"error: {args.command}: {data_cli.PULL_HOST_REFUSAL}", file=sys.stderr)
+        return 1
+
     handlers = {"serve": cmd_serve, "demo": cmd_demo, "geography": cmd_geography, "import": cmd_import,
                 **data_cli.HANDLERS, "report": cmd_report, "users": cmd_users, "scheduler": _with_briefing(data_cli.cmd_scheduler)}
     try:

@@ -24,11 +24,13 @@ from datetime import datetime
 from data.etl import CycleResult, last_runs, run_cycle
 
 __all__ = ["HANDLERS", "cmd_etl", "cmd_scheduler", "cmd_simulate", "cmd_pull", "format_result", "format_runs",
-           "PULL_HOST_REFUSAL"]
+           "PULL_HOST_REFUSAL", "WRITING_COMMANDS"]
 
-# The ETL on a host that pulls its snapshots would write a second CURRENT beside the puller's.
-PULL_HOST_REFUSAL = ("this host pulls its snapshots from the object store (object_store_role = pull): the ETL runs "
-                     "on the writer host only")
+# Commands that write the warehouse: on a host that pulls its snapshots they would write a second CURRENT beside
+# the puller's, so app.py refuses them there.
+WRITING_COMMANDS = ("demo", "etl", "scheduler", "simulate", "geography", "import")
+PULL_HOST_REFUSAL = ("this host pulls its snapshots from the object store (object_store_role = pull): the ETL and "
+                     "every other command that writes the warehouse run on the writer host only")
 
 
 def _n(value: int | None) -> str:
@@ -90,8 +92,6 @@ def cmd_etl(settings, args: argparse.Namespace) -> int:
     if getattr(args, "status", False):
         print(format_runs(last_runs(settings)))  # noqa: T201
         return 0
-    if settings.object_store_role == "pull":
-        raise RuntimeError(PULL_HOST_REFUSAL)
     kind = "reference" if getattr(args, "reference", False) else "events"
     result = run_cycle(settings, kind)  # RuntimeError when another process holds the warehouse: see _guarded
     print(format_result(result))  # noqa: T201
@@ -117,8 +117,6 @@ def cmd_scheduler(settings, args: argparse.Namespace, extra: tuple = ()) -> int:
     """``python app.py scheduler``: the ETL schedules (and the simulator, and ``extra`` jobs) alone, until Ctrl-C."""
     from data.schedule import start_background_scheduler
 
-    if settings.object_store_role == "pull":
-        raise RuntimeError(PULL_HOST_REFUSAL)
     return _in_foreground(lambda: start_background_scheduler(settings, extra=extra),
                           f"scheduler running: events every {settings.etl_interval_seconds} s, reference tables at "
                           f"cron '{settings.reference_cron}' ({settings.timezone}); Ctrl-C stops")

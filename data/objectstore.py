@@ -134,6 +134,8 @@ class Manifest:
             raise ValueError(f"the manifest names an unsafe snapshot file {m.snapshot[:80]!r}")
         if not re.fullmatch(r"[0-9a-f]{64}", m.sha256) or m.size <= 0:
             raise ValueError("the manifest's size or sha256 is malformed")
+        if any(t is not None and t.tzinfo is None for t in (m.published_at, m.checked_at)):
+            raise ValueError("the manifest's times have no time zone")  # the web tier compares them with aware times
         return m
 
     def info(self, warehouse_dir: Path) -> SnapshotInfo:

@@ -262,7 +262,8 @@ def test_a_corrupt_or_partial_object_is_never_swapped_in(writer, hosts, store):
     # a hostile or torn manifest: nothing is written anywhere
     evil = Manifest(good.name, base.published_at, 1, None, base.size, base.sha256).text().replace(
         good.name, "../../CURRENT.duckdb")
-    for text in (evil, '{"snapshot": "x.duckdb"', "[]"):
+    naive = base.text().replace(base.published_at.isoformat(), base.published_at.replace(tzinfo=None).isoformat())
+    for text in (evil, '{"snapshot": "x.duckdb"', "[]", naive):
         _put_manifest(store, text)
         assert puller.poll_once() == "rejected"
     assert not (host.var_dir.parent / "CURRENT.duckdb").exists()
@@ -274,15 +275,15 @@ def test_a_corrupt_or_partial_object_is_never_swapped_in(writer, hosts, store):
     assert read_store_status(host.warehouse_dir).ok
 
 
-def test_a_pull_host_runs_no_etl(hosts, capsys):
-    import argparse
+def test_a_pull_host_runs_nothing_that_writes_the_warehouse(hosts, monkeypatch, capsys):
+    import app
 
-    from data.cli import HANDLERS
-
-    assert HANDLERS["etl"](hosts[0], argparse.Namespace()) == 1
-    assert HANDLERS["scheduler"](hosts[0], argparse.Namespace()) == 1
-    assert "object_store_role = pull" in capsys.readouterr().err
-    assert not hosts[0].work_db.exists()
+    for name in ("var_dir", "object_store_url", "object_store_role", "object_store_endpoint"):
+        monkeypatch.setenv(f"GRIDPULSE_{name.upper()}", str(getattr(hosts[0], name)))
+    for argv in (["etl"], ["scheduler"], ["demo"], ["simulate", "--seconds", "1"]):
+        assert app.main(argv) == 1
+        assert "object_store_role = pull" in capsys.readouterr().err
+    assert not hosts[0].work_db.exists() and not hosts[0].landing_dir.exists()
 
 
 class _BreaksMidUpload:
