@@ -47,6 +47,7 @@ from data.contract import (
     SnapshotInfo,
     StoreStatus,
     read_current,
+    read_store_status,
     store_status_text,
 )
 from data.snapshot import prune, write_atomic, write_current
@@ -149,7 +150,8 @@ def make_client(settings):
 
     Credentials come from boto3's own chain (environment, profile files, instance role), never from
     the settings. Timeouts are short so an unreachable store is known within seconds; the checksum
-    options keep boto3 >= 1.36 from sending CRC trailers that MinIO releases before 2025 and OSS refuse.
+    options keep boto3 >= 1.36 from adding the CRC checksum headers it now sends by default, which
+    several S3-compatible stores refuse (MinIO, Huawei OBS, Backblaze B2 reports: boto/boto3#4392).
     """
     import boto3
     from botocore.config import Config
@@ -192,7 +194,8 @@ class _StatusFile:
 
     def __init__(self, warehouse_dir: Path, role: str):
         self.path = Path(warehouse_dir) / STORE_STATUS_FILE
-        self.status = StoreStatus(role, True, None)
+        before = read_store_status(Path(warehouse_dir))  # a restarted puller keeps "unreachable since" true
+        self.status = before if before is not None and before.role == role else StoreStatus(role, True, None)
 
     def ok(self, snapshot: str | None) -> None:
         now = datetime.now(UTC)

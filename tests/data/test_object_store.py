@@ -205,6 +205,10 @@ def test_unreachable_store_hosts_keep_serving_and_recover(writer, hosts, store):
             text = " ".join(str(c.children) for c in data_status(fresh, "en", h.timezone))
             assert "Snapshot store unreachable" in text
 
+        since = read_store_status(hosts[0].warehouse_dir).unreachable_since
+        assert Puller(hosts[0]).poll_once() == "failed"  # a restarted puller still knows since when
+        assert read_store_status(hosts[0].warehouse_dir).unreachable_since == since
+
         store.start()  # the hosts and the writer recover by themselves
         assert publisher.sync() == "uploaded"
         newest = read_current(writer.current_file).name
