@@ -102,25 +102,16 @@ def _last_fire(trigger: CronTrigger, now: datetime) -> datetime | None:
     return last
 
 
-def _events_job(settings, publisher=None) -> None:
-    """One events cycle; a failure is already recorded in etl_runs, this only keeps the scheduler alive.
+def _etl_job(settings, kind: str, publisher=None) -> None:
+    """One ETL cycle of ``kind``; a failure is already recorded in etl_runs, this only keeps the scheduler alive.
 
     With an object store (``publisher``), the cycle's snapshot, or only its ``checked_at``, goes to the
     store afterwards, outside the writer lock; a failed upload is logged and tried again after the next cycle.
     """
     try:
-        etl.run_cycle(settings, "events")
+        etl.run_cycle(settings, kind)
     except Exception:
-        log.exception("events ETL cycle could not run")
-    if publisher is not None:
-        publisher.sync()
-
-
-def _reference_job(settings, publisher=None) -> None:
-    try:
-        etl.run_cycle(settings, "reference")
-    except Exception:
-        log.exception("reference ETL cycle could not run")
+        log.exception("%s ETL cycle could not run", kind)
     if publisher is not None:
         publisher.sync()
 
@@ -145,10 +136,11 @@ def build_scheduler(settings, simulate: bool | None = None, extra: Sequence[Cron
     sched = BackgroundScheduler(timezone=tz, job_defaults=_JOB_DEFAULTS)
     publisher = objectstore.publisher_for(settings)  # None unless this host publishes to an object store
     sched.add_job(  # every etl_interval_seconds (60 s by default), starting now: new landing files
-        _events_job, IntervalTrigger(seconds=settings.etl_interval_seconds, timezone=tz), args=[settings, publisher],
+        _etl_job, IntervalTrigger(seconds=settings.etl_interval_seconds, timezone=tz),
+        args=[settings, "events", publisher],
         id="etl-events", name="events ETL", next_run_time=datetime.now(tz))
     sched.add_job(  # reference_cron, "0 2 * * *" by default: every day at 02:00 local time: all tables
-        _reference_job, cron_trigger(settings.reference_cron, tz), args=[settings, publisher],
+        _etl_job, cron_trigger(settings.reference_cron, tz), args=[settings, "reference", publisher],
         id="etl-reference", name="reference ETL")
     for job in extra:
         trigger = cron_trigger(job.cron, tz)

@@ -20,7 +20,7 @@ from moto.server import ThreadedMotoServer
 
 from data.contract import read_current, read_last_run, read_store_status
 from data.objectstore import MANIFEST_KEY, Manifest, Publisher, Puller, StoreLocation, make_client
-from data.schedule import _events_job
+from data.schedule import build_scheduler
 from data.snapshot import SnapshotReader
 from settings import Settings
 from tests.conftest import settings_for
@@ -183,10 +183,11 @@ def test_unreachable_store_hosts_keep_serving_and_recover(writer, hosts, store):
         land(writer, "OSC.csv", to_csv(demo_cases(writer, 5, "OSC")))
         old = time.time() - 60
         os.utime(writer.landing_dir / "events" / "OSC.csv", (old, old))  # settled: the scheduler's job takes it
-        _events_job(writer, publisher)
+        job = build_scheduler(writer, simulate=False).get_job("etl-events")  # the scheduler's own minute job
+        job.func(*job.args)
         assert read_last_run(writer.warehouse_dir).status == "ok"
         assert read_current(writer.current_file).name != first
-        assert publisher.status.status.unreachable_since is not None
+        assert isinstance(job.args[2], Publisher) and read_store_status(writer.warehouse_dir).unreachable_since
 
         for h, a in zip(hosts, apps, strict=True):
             status = read_store_status(h.warehouse_dir)
