@@ -7,6 +7,7 @@ python app.py etl             run one ETL cycle and print a summary (--status: l
 python app.py geography import --mapping MAP.toml FILE...   the deployment's own areas
 python app.py import --source MAP.toml FILE...            a city's exports through the ETL
 python app.py scheduler       run the ETL schedules alone (for multi-process web tiers)
+python app.py pull            follow the object store's snapshots (a web-only host; docs/object-store.md)
 python app.py simulate        drop live demo cases into the landing zone (demo warehouses only)
 python app.py report --week 2026-W47 [--scope AREA] [--lang en] [--partial]   write the weekly briefing (PDF)
 python app.py users add|list|remove|passwd|token     accounts (roles scoped to areas) and wall tokens
@@ -107,6 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("files", type=Path, nargs="+", metavar="FILE", help="the exported files")
 
     sub.add_parser("scheduler", help="run the ETL schedules alone (events every minute, reference nightly)")
+    sub.add_parser("pull", help="follow the object store's snapshots into this host's var/ (object_store_role = pull)")
     m = sub.add_parser("simulate", help="drop realistic new demo cases and updates into the landing zone")
     m.add_argument("--per-day", type=_whole(1, "a positive whole number"),
                    help="cases a day (default: setting simulate_cases_per_day)")
@@ -194,12 +196,14 @@ def _has_accounts(settings: Settings) -> bool:
 def _scheduler_process(settings: Settings) -> subprocess.Popen | None:
     """``app.py scheduler`` as a process of its own (the one writer), or ``None`` when switched off.
 
+    On a host that pulls its snapshots from an object store, ``app.py pull`` instead (docs/object-store.md).
     It gets the same settings through the environment (the serve command's own overrides included)
     and its own session, so a Ctrl-C in the terminal reaches only the server, which then stops it once.
     """
     env = {**os.environ, ENV_PREFIX + "VAR_DIR": str(settings.var_dir), ENV_PREFIX + "HOST": settings.host,
            ENV_PREFIX + "PORT": str(settings.port)}
-    return subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "scheduler"], env=env,
+    command = "pull" if settings.object_store_role == "pull" else "scheduler"
+    return subprocess.Popen([sys.executable, str(Path(__file__).resolve()), command], env=env,
                             start_new_session=True)
 
 
@@ -224,7 +228,8 @@ def _serve_production(settings: Settings, args: argparse.Namespace) -> int:
     # process of this run writes its metrics under var/prometheus/, emptied of the last run's (docs/serving.md).
     telemetry.use_multiprocess_dir(settings, wipe=True)
     scheduler = None
-    if settings.scheduler_in_serve and not getattr(args, "no_scheduler", False):
+    pulls = settings.object_store_role == "pull"  # a pull host's data comes only from its puller
+    if (settings.scheduler_in_serve or pulls) and not getattr(args, "no_scheduler", False):
         scheduler = _scheduler_process(settings)
     print(f"GridPulse serving on http://{settings.host}:{settings.port}/ ({settings.workers} workers × "
           f"{settings.threads} threads{', scheduler pid ' + str(scheduler.pid) if scheduler else ''})", file=sys.stderr)
@@ -250,7 +255,11 @@ def _serve_debug(settings: Settings, args: argparse.Namespace) -> int:
     app = create_app(settings)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)  # systemd / docker stop: the same orderly shutdown as Ctrl-C
     try:
-        if settings.scheduler_in_serve and not getattr(args, "no_scheduler", False):
+        if settings.object_store_role == "pull" and not getattr(args, "no_scheduler", False):
+            from data.objectstore import start_puller
+
+            scheduler = start_puller(settings)  # stops as the scheduler does: shutdown() below
+        elif settings.scheduler_in_serve and not getattr(args, "no_scheduler", False):
             from dashboard.briefing.jobs import schedule_jobs
             from data.schedule import start_background_scheduler
 
@@ -436,6 +445,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     from data import cli as data_cli  # etl, scheduler and simulate
+
+    if settings.object_store_role == "pull" and args.command in data_cli.WRITING_COMMANDS:
+        print(f"error: {args.command}: {data_cli.PULL_HOST_REFUSAL}", file=sys.stderr)
+        return 1
 
     handlers = {"serve": cmd_serve, "demo": cmd_demo, "geography": cmd_geography, "import": cmd_import,
                 **data_cli.HANDLERS, "report": cmd_report, "users": cmd_users, "export": cmd_export,

@@ -129,6 +129,25 @@ class Settings:
     # Empty metrics_allow and no token: nobody. Behind a proxy, set proxy_hops, or only the token works.
     metrics_allow: str = "127.0.0.0/8,::1"
     metrics_token: str = field(default="", repr=False)  # at least 32 characters; put it in the environment
+    # --- object store: several web hosts, one writer (issue 14) ---------------------------------------
+    # "s3://bucket/prefix" of an S3-compatible store (AWS S3, MinIO, Alibaba OSS) that carries the snapshots from
+    # the writer host to the web hosts; empty: no object store (every process reads this machine's var/).
+    # Credentials never go here: boto3 reads them from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, AWS_PROFILE,
+    # ~/.aws/credentials or an instance role (docs/object-store.md).
+    object_store_url: str = ""
+    # "publish" on the writer host (its ETL uploads each snapshot), "pull" on a web-only host (`serve` runs the
+    # puller instead of the scheduler). Required when object_store_url is set.
+    object_store_role: str = ""
+    # The store's endpoint for anything but AWS S3: "http://minio:9000", "https://oss-cn-hangzhou.aliyuncs.com".
+    object_store_endpoint: str = ""
+    # The store's region ("cn-hangzhou", "us-east-1"); empty: boto3's own (AWS_DEFAULT_REGION, ~/.aws/config).
+    object_store_region: str = ""
+    # "auto" (boto3 decides), "path" (http://endpoint/bucket/key: MinIO) or "virtual" (http://bucket.endpoint/key: OSS).
+    object_store_addressing: str = "auto"
+    # How often a pull host asks the store whether a newer snapshot is there (one small GET).
+    object_store_poll_seconds: int = 5
+    # Files above this many MiB travel as multipart uploads in parts of this size (S3's minimum part is 5 MiB).
+    object_store_part_mb: int = 64
 
     # Per-category SLA overrides from the TOML file: {category_id: {stage: limit}}.
     sla_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -273,6 +292,7 @@ def _validate(s: Settings) -> None:
     if s.metrics_token and (len(s.metrics_token) < 32 or any(c.isspace() for c in s.metrics_token)):
         raise SettingsError(f"setting metrics_token ({ENV_PREFIX}METRICS_TOKEN): expected at least 32 characters "
                             "without spaces (or leave it empty: /metrics then opens to metrics_allow only)")
+    _validate_object_store(s, bad)
     for cat, rules in s.sla_overrides.items():
         for stage, limit in rules.items():
             if stage not in {"accept_seconds", "dispatch_seconds", "close_hours", "close_working_days"}:
@@ -283,6 +303,39 @@ def _validate(s: Settings) -> None:
             if not isinstance(limit, kinds) or isinstance(limit, bool) or limit <= 0:
                 what = "a positive whole number" if whole else "a positive number"
                 raise SettingsError(f"setting sla.{cat}.{stage}: expected {what}, got {limit!r}")
+
+
+def _validate_object_store(s: Settings, bad) -> None:
+    """The object-store settings (issue 14): a usable URL, a role when there is one, no credentials anywhere."""
+    import re
+
+    for name in ("object_store_url", "object_store_endpoint"):
+        if "@" in getattr(s, name):  # user:secret@host: said without echoing the value, which would log the secret
+            raise SettingsError(f"setting {name} ({ENV_PREFIX}{name.upper()}): credentials do not belong in the URL; "
+                                "give them to boto3 (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, "
+                                "~/.aws/credentials), see docs/object-store.md")
+    url = s.object_store_url.strip()
+    if url:
+        m = re.fullmatch(r"s3://([^/@:?#]+)(/[^?#@]*)?", url)
+        if not m or not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", m.group(1)):
+            raise bad("object_store_url", "expected s3://bucket or s3://bucket/prefix with a valid bucket name "
+                      "(3-63 lower-case letters, digits, dots, hyphens) and no credentials in it")
+        if s.object_store_role not in {"publish", "pull"}:
+            raise bad("object_store_role", "expected 'publish' (the writer host) or 'pull' (a web-only host) "
+                      "when object_store_url is set")
+    elif s.object_store_role:
+        raise bad("object_store_role", "object_store_url is empty: set it too, or leave the role empty")
+    endpoint = s.object_store_endpoint.strip()
+    if endpoint and not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+(/[^\s?#@]*)?", endpoint):
+        raise bad("object_store_endpoint", "expected http(s)://host[:port] without credentials")
+    if s.object_store_region and not re.fullmatch(r"[a-z0-9-]{2,40}", s.object_store_region):
+        raise bad("object_store_region", "expected a region name such as us-east-1 or cn-hangzhou")
+    if s.object_store_addressing not in {"auto", "path", "virtual"}:
+        raise bad("object_store_addressing", "expected 'auto', 'path' or 'virtual'")
+    if not 1 <= s.object_store_poll_seconds <= 3600:
+        raise bad("object_store_poll_seconds", "expected a whole number of seconds from 1 to 3600")
+    if not 5 <= s.object_store_part_mb <= 5120:
+        raise bad("object_store_part_mb", "expected MiB from 5 (S3's smallest part) to 5120 (its largest)")
 
 
 def _allowed_hosts_error(value: str) -> str | None:

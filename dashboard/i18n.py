@@ -20,6 +20,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "wall.live": ("数据实时", "Live"),
     "wall.stale": ("数据已滞后 {minutes} 分钟", "Data {minutes} min old"),
     "wall.etl_failed": ("最近一次数据更新失败", "Last data update failed"),
+    "wall.store_unreachable": ("无法连接快照存储", "Snapshot store unreachable"),
     "wall.reconnecting": ("正在重新连接…", "Reconnecting…"),
     "wall.no_snapshot": ("尚无数据快照", "No data snapshot yet"),
     "wall.unknown_scope": ("未知区域 {area}", "Unknown area {area}"),

@@ -53,6 +53,7 @@ from flask_compress import Compress
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboard import runtime as web_runtime
+from data.contract import read_store_status
 from data.snapshot import NoSnapshotError
 from metrics.freshness import freshness
 from settings import Settings
@@ -347,21 +348,36 @@ def _readiness(app: dash.Dash) -> Callable[[], flask.Response]:
             with runtime.snapshot() as (con, info):
                 fresh = freshness(con, info, runtime.now(), runtime.settings, runtime.historical())
         except NoSnapshotError:
+            status = read_store_status(runtime.settings.warehouse_dir) if runtime.settings.object_store_url else None
+            if status is not None and not status.ok:  # a new pull host that has never reached its store
+                return _unready(f"no snapshot yet: the object store has not answered ({status.error})")
             return _unready("no snapshot yet: nothing has been published (run the ETL or `app.py demo`)")
         except (duckdb.Error, OSError) as exc:
             log.warning("readiness: the current snapshot cannot be read: %s", exc)
             return _unready("the current snapshot cannot be read")
         body = {"snapshot": info.name, "age_s": max(0, round(fresh.age_s)), "historical": fresh.historical_as_of is not None}
+        store = _store_problem(fresh)
+        if store is not None:  # still ready while the last snapshot is fresh enough; said either way
+            body["store"] = store
         if fresh.stale:
             if fresh.last_run_status == "failed":
                 reason = "snapshot stale: the last ETL run failed"
             else:
                 limit = runtime.settings.stale_after_cycles * runtime.settings.etl_interval_seconds
                 reason = f"snapshot stale: published {round(fresh.age_s)} s ago, more than {limit} s"
-            return _unready(reason, **body)
+            return _unready(reason + (f"; {store}" if store else ""), **body)
         return flask.jsonify(status="ready", **body)
 
     return readyz
+
+
+def _store_problem(fresh) -> str | None:
+    """What ``/readyz`` says about the object store this host pulls from or publishes to (issue 14), if anything."""
+    if fresh.store_unreachable_since is not None:
+        return f"object store unreachable since {fresh.store_unreachable_since.isoformat(timespec='seconds')}"
+    if fresh.store_error:
+        return f"object store: {fresh.store_error}"
+    return None
 
 
 def _unready(reason: str, **extra: object) -> flask.Response:

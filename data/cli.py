@@ -1,4 +1,4 @@
-"""The data commands of ``app.py``: ``etl``, ``scheduler`` and ``simulate``.
+"""The data commands of ``app.py``: ``etl``, ``scheduler``, ``simulate`` and ``pull``.
 
 ``app.py`` merges :data:`HANDLERS` into its own; each handler takes the settings and the parsed
 arguments and returns the process exit code. This is the one module of ``data/`` that prints.
@@ -23,7 +23,14 @@ from datetime import datetime
 
 from data.etl import CycleResult, last_runs, run_cycle
 
-__all__ = ["HANDLERS", "cmd_etl", "cmd_scheduler", "cmd_simulate", "format_result", "format_runs"]
+__all__ = ["HANDLERS", "cmd_etl", "cmd_scheduler", "cmd_simulate", "cmd_pull", "format_result", "format_runs",
+           "PULL_HOST_REFUSAL", "WRITING_COMMANDS"]
+
+# Commands that write the warehouse: on a host that pulls its snapshots they would write a second CURRENT beside
+# the puller's, so app.py refuses them there.
+WRITING_COMMANDS = ("demo", "etl", "scheduler", "simulate", "geography", "import")
+PULL_HOST_REFUSAL = ("this host pulls its snapshots from the object store (object_store_role = pull): the ETL and "
+                     "every other command that writes the warehouse run on the writer host only")
 
 
 def _n(value: int | None) -> str:
@@ -88,7 +95,17 @@ def cmd_etl(settings, args: argparse.Namespace) -> int:
     kind = "reference" if getattr(args, "reference", False) else "events"
     result = run_cycle(settings, kind)  # RuntimeError when another process holds the warehouse: see _guarded
     print(format_result(result))  # noqa: T201
+    _publish_to_store(settings)
     return 0 if result.status == "ok" else 1
+
+
+def _publish_to_store(settings) -> None:
+    """On the writer host of an object store: hand the snapshot to the store now (the scheduler does it each cycle)."""
+    from data.objectstore import publisher_for
+
+    publisher = publisher_for(settings)
+    if publisher is not None:
+        print(f"object store {settings.object_store_url}: {publisher.sync()}", file=sys.stderr)  # noqa: T201
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -104,21 +121,41 @@ def cmd_scheduler(settings, args: argparse.Namespace, extra: tuple = (), on_cycl
     """
     from data.schedule import start_background_scheduler
 
+    return _in_foreground(lambda: start_background_scheduler(settings, extra=extra, on_cycle=on_cycle),
+                          f"scheduler running: events every {settings.etl_interval_seconds} s, reference tables at "
+                          f"cron '{settings.reference_cron}' ({settings.timezone}); Ctrl-C stops")
+
+
+def _in_foreground(start: Callable[[], object], banner: str) -> int:
+    """Run a background service (what ``start()`` returns) until Ctrl-C or SIGTERM, then shut it down, waiting."""
     # Stop on Ctrl-C and on SIGTERM alike (how `app.py serve` and service managers stop it), even when this
     # process was started with SIGINT ignored (a background job of a non-interactive shell is).
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
-    scheduler = start_background_scheduler(settings, extra=extra, on_cycle=on_cycle)
-    print(f"scheduler running: events every {settings.etl_interval_seconds} s, reference tables at cron "  # noqa: T201
-          f"'{settings.reference_cron}' ({settings.timezone}); Ctrl-C stops", file=sys.stderr)
+    service = start()
+    print(banner, file=sys.stderr)  # noqa: T201
     try:
         while True:
             time.sleep(1)
     except KeyboardInterrupt:
         pass
     finally:
-        scheduler.shutdown(wait=True)
+        service.shutdown(wait=True)
     return 0
+
+
+def cmd_pull(settings, args: argparse.Namespace) -> int:
+    """``python app.py pull``: follow the object store's snapshots into this host's ``var/``, until Ctrl-C.
+
+    What ``app.py serve`` runs beside the web workers on a pull host, in place of the scheduler.
+    """
+    from data.objectstore import start_puller
+
+    if settings.object_store_role != "pull":
+        raise RuntimeError("app.py pull needs object_store_url and object_store_role = pull (docs/object-store.md)")
+    return _in_foreground(lambda: start_puller(settings),
+                          f"pulling snapshots from {settings.object_store_url} every "
+                          f"{settings.object_store_poll_seconds} s into {settings.warehouse_dir}; Ctrl-C stops")
 
 
 def cmd_simulate(settings, args: argparse.Namespace) -> int:
@@ -196,4 +233,5 @@ def _guarded(handler: Callable[[object, argparse.Namespace], int]) -> Callable[[
     return run
 
 
-HANDLERS = {"etl": _guarded(cmd_etl), "scheduler": _guarded(cmd_scheduler), "simulate": _guarded(cmd_simulate)}
+HANDLERS = {"etl": _guarded(cmd_etl), "scheduler": _guarded(cmd_scheduler), "simulate": _guarded(cmd_simulate),
+            "pull": _guarded(cmd_pull)}

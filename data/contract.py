@@ -1,9 +1,9 @@
 """What the write side (ETL, marts, snapshots) and the read side (metrics, layers, dashboard) agree on.
 
 One side-effect-free module both sides import: the table names, the stage-history window behind
-the SLA-risk quantiles and their SQL text, and the formats of the two small files beside the
-warehouse (``CURRENT``, the pointer to the published snapshot, and ``LAST_RUN.json``, how the last
-ETL cycle went). Importing it opens no connection and reads no file, and it imports only the
+the SLA-risk quantiles and their SQL text, and the formats of the small files beside the
+warehouse (``CURRENT``, the pointer to the published snapshot, ``LAST_RUN.json``, how the last
+ETL cycle went, and ``STORE_STATUS.json``, whether this host reaches the object store). Importing it opens no connection and reads no file, and it imports only the
 standard library, so the web tier can depend on it without loading the ETL (a test checks this in
 a fresh process).
 """
@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 
 __all__ = ["TABLES", "STAGE_HISTORY_DAYS", "stage_history", "stage_quantiles_sql", "CURRENT_FILE", "LAST_RUN_FILE",
            "SNAPSHOTS_DIR", "SnapshotInfo", "current_text", "parse_current", "read_current", "LastRun",
-           "last_run_text", "parse_last_run", "read_last_run"]
+           "last_run_text", "parse_last_run", "read_last_run", "STORE_STATUS_FILE", "StoreStatus", "store_status_text",
+           "read_store_status"]
 
 # Every table of the warehouse, in dependency order (columns: docs/data-dictionary.md).
 TABLES = (
@@ -34,6 +35,7 @@ STAGE_HISTORY_DAYS = 28
 # The files beside the warehouse: <warehouse_dir>/CURRENT, <warehouse_dir>/LAST_RUN.json, <warehouse_dir>/snapshots/.
 CURRENT_FILE = "CURRENT"
 LAST_RUN_FILE = "LAST_RUN.json"
+STORE_STATUS_FILE = "STORE_STATUS.json"  # only with an object store (data/objectstore.py, docs/object-store.md)
 SNAPSHOTS_DIR = "snapshots"
 _SQL_DIR = Path(__file__).resolve().parent / "sql"
 
@@ -159,3 +161,55 @@ def read_last_run(warehouse_dir: Path) -> LastRun | None:
     except (OSError, UnicodeDecodeError):
         return None
     return parse_last_run(text)
+
+
+# ------------------------------------------------------------------------------------------------
+# STORE_STATUS.json: {"role": "pull|publish", "ok": true, "attempt_at": "<ISO UTC>", "last_ok_at": "<ISO UTC>",
+#                     "unreachable_since": "<ISO UTC>"|null, "error": "..."|null, "snapshot": "<name>"|null}
+# ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StoreStatus:
+    """How this host's last exchange with the object store went, as its puller or publisher wrote it.
+
+    ``unreachable_since`` is the first of the consecutive failed attempts (``None`` while the store
+    answers); ``error`` is the last failure in one line (never a credential: botocore's messages name
+    the endpoint and the operation only).
+    """
+
+    role: str  # pull | publish
+    ok: bool
+    attempt_at: datetime | None  # UTC
+    last_ok_at: datetime | None = None
+    unreachable_since: datetime | None = None
+    error: str | None = None
+    snapshot: str | None = None  # the snapshot the store's manifest names (as last seen)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def store_status_text(status: StoreStatus) -> str:
+    """The text of ``STORE_STATUS.json`` for ``status``."""
+    return json.dumps({"role": status.role, "ok": status.ok, "attempt_at": _iso(status.attempt_at),
+                       "last_ok_at": _iso(status.last_ok_at), "unreachable_since": _iso(status.unreachable_since),
+                       "error": status.error, "snapshot": status.snapshot})
+
+
+def read_store_status(warehouse_dir: Path) -> StoreStatus | None:
+    """``<warehouse_dir>/STORE_STATUS.json``; ``None`` without an object store or for a torn or foreign file.
+
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = (d / STORE_STATUS_FILE).write_text(store_status_text(StoreStatus("pull", False, None, error="down")))
+    >>> read_store_status(d).error
+    'down'
+    """
+    try:
+        data = json.loads((Path(warehouse_dir) / STORE_STATUS_FILE).read_text(encoding="utf-8"))
+        stamps = {k: datetime.fromisoformat(data[k]) if data.get(k) else None
+                  for k in ("attempt_at", "last_ok_at", "unreachable_since")}
+        return StoreStatus(str(data["role"]), bool(data["ok"]), error=data.get("error"), snapshot=data.get("snapshot"),
+                           **stamps)
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
+        return None

@@ -1,7 +1,9 @@
 """Schedules: the ETL every minute and nightly, the demo's simulator, and the jobs ``app.py`` hands in.
 
 The events ETL runs every minute, the reference tables nightly, the demo's live simulator every
-15 s, and jobs handed in by ``app.py`` (the weekly briefing, Mondays 08:00) on their own cron.
+15 s, and jobs handed in by ``app.py`` (the weekly briefing, Mondays 08:00) on their own cron. On the
+writer host of an object store (``object_store_role = "publish"``) each ETL job then hands the
+snapshot to the store (:mod:`data.objectstore`).
 
 All jobs run in one APScheduler ``BackgroundScheduler`` in the deployment's zone (Asia/Shanghai by
 default), inside ``python app.py serve`` or alone in ``python app.py scheduler``. There is exactly
@@ -25,7 +27,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from data import etl, meta
+from data import etl, meta, objectstore
 
 __all__ = ["CronJob", "build_scheduler", "cron_trigger", "start_background_scheduler", "SIMULATOR_TICK_SECONDS"]
 
@@ -100,11 +102,13 @@ def _last_fire(trigger: CronTrigger, now: datetime) -> datetime | None:
     return last
 
 
-def _cycle_job(settings, kind: str, on_cycle: Callable | None = None) -> None:
+def _cycle_job(settings, kind: str, on_cycle: Callable | None = None, publisher=None) -> None:
     """One ETL cycle of ``kind``; a failure is already recorded in etl_runs, this only keeps the scheduler alive.
 
     ``on_cycle(kind, result)`` is told how it went (``result`` ``None``: the cycle could not run at
     all); that is how ``app.py`` counts cycles for the operators' metrics without ``data/`` importing them.
+    With an object store (``publisher``), the cycle's snapshot, or only its ``checked_at``, goes to the
+    store afterwards, outside the writer lock; a failed upload is logged and tried again after the next cycle.
     """
     try:
         result = etl.run_cycle(settings, kind)
@@ -116,6 +120,8 @@ def _cycle_job(settings, kind: str, on_cycle: Callable | None = None) -> None:
             on_cycle(kind, result)
         except Exception:
             log.exception("the on_cycle hook failed")
+    if publisher is not None:
+        publisher.sync()
 
 
 def _simulator_job(simulator) -> None:
@@ -139,11 +145,13 @@ def build_scheduler(settings, simulate: bool | None = None, extra: Sequence[Cron
     """
     tz = settings.zone
     sched = BackgroundScheduler(timezone=tz, job_defaults=_JOB_DEFAULTS)
+    publisher = objectstore.publisher_for(settings)  # None unless this host publishes to an object store
     sched.add_job(  # every etl_interval_seconds (60 s by default), starting now: new landing files
         _cycle_job, IntervalTrigger(seconds=settings.etl_interval_seconds, timezone=tz),
-        args=[settings, "events", on_cycle], id="etl-events", name="events ETL", next_run_time=datetime.now(tz))
+        args=[settings, "events", on_cycle, publisher], id="etl-events", name="events ETL",
+        next_run_time=datetime.now(tz))
     sched.add_job(  # reference_cron, "0 2 * * *" by default: every day at 02:00 local time: all tables
-        _cycle_job, cron_trigger(settings.reference_cron, tz), args=[settings, "reference", on_cycle],
+        _cycle_job, cron_trigger(settings.reference_cron, tz), args=[settings, "reference", on_cycle, publisher],
         id="etl-reference", name="reference ETL")
     for job in extra:
         trigger = cron_trigger(job.cron, tz)

@@ -15,7 +15,9 @@ while it copies, so the checkpointed file is a complete database, and copying by
 ``CURRENT`` also carries ``checked_at``: the last time the ETL looked for new data, moved by
 :func:`touch` on cycles with nothing to publish, so a quiet night is not shown as stale data.
 
-Write side: :func:`publish`, :func:`touch`. Read side: :class:`SnapshotReader` (one per process, see
+Write side: :func:`publish`, :func:`touch`, and for a host that receives its snapshots from elsewhere (the
+object store's puller, :mod:`data.objectstore`) :func:`write_current`, :func:`write_atomic` and :func:`prune`.
+Read side: :class:`SnapshotReader` (one per process, see
 :func:`reader`), :func:`read_current`, :class:`SnapshotInfo`, :class:`NoSnapshotError`. The format of
 ``CURRENT`` itself is in :mod:`data.contract` (``SnapshotInfo`` and ``read_current`` are re-exported
 here from it).
@@ -35,18 +37,27 @@ import duckdb
 from data.contract import CURRENT_FILE, SNAPSHOTS_DIR, SnapshotInfo, current_text, read_current
 from data.warehouse import connect
 
-__all__ = ["SnapshotInfo", "publish", "touch", "read_current", "SnapshotReader", "NoSnapshotError"]
+__all__ = ["SnapshotInfo", "publish", "touch", "read_current", "write_current", "write_atomic", "prune",
+           "SnapshotReader", "NoSnapshotError"]
 
 
 class NoSnapshotError(RuntimeError):
     """No snapshot has been published yet (run ``python app.py demo`` or ``etl``)."""
 
 
-def _write_current(warehouse_dir: Path, info: SnapshotInfo) -> None:
+def write_atomic(path: Path, text: str) -> None:
+    """Replace the small file ``path`` atomically (temp file beside it + ``os.replace``): old or new, never half."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_current(warehouse_dir: Path, info: SnapshotInfo) -> None:
     """Replace ``CURRENT`` atomically: readers see the old pointer or the new one, never half."""
-    tmp = warehouse_dir / f".{CURRENT_FILE}.{os.getpid()}.tmp"
-    tmp.write_text(current_text(info), encoding="utf-8")
-    os.replace(tmp, warehouse_dir / CURRENT_FILE)
+    write_atomic(Path(warehouse_dir) / CURRENT_FILE, current_text(info))
 
 
 def touch(warehouse_dir: Path) -> SnapshotInfo | None:
@@ -55,7 +66,7 @@ def touch(warehouse_dir: Path) -> SnapshotInfo | None:
     if info is None:
         return None
     info = SnapshotInfo(info.name, info.path, info.published_at, info.run_id, datetime.now(UTC))
-    _write_current(warehouse_dir, info)
+    write_current(warehouse_dir, info)
     return info
 
 
@@ -92,17 +103,17 @@ def publish(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, keep: int = 3, 
         os.replace(partial, target)
         if _before_swap is not None:
             _before_swap()
-        _write_current(warehouse_dir, info)
+        write_current(warehouse_dir, info)
     except BaseException:
         target.unlink(missing_ok=True)  # CURRENT never named it: no half-published snapshot stays behind
         raise
     finally:
         partial.unlink(missing_ok=True)
-    _prune(snapshots, name, keep)
+    prune(snapshots, name, keep)
     return info
 
 
-def _prune(snapshots: Path, current: str, keep: int) -> None:
+def prune(snapshots: Path, current: str, keep: int) -> None:
     """Delete all but the newest ``keep`` snapshots (never the current one).
 
     Readers that still have an old file open keep reading it: on POSIX an unlinked file lives

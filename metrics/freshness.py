@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from data.contract import SnapshotInfo, read_last_run
+from data.contract import SnapshotInfo, read_last_run, read_store_status
 from metrics import sqlfiles
 from metrics.calendar import calendar_notice, default_calendar
 from settings import Settings
@@ -47,6 +47,10 @@ class Freshness:
         calendar_notice_en: the same in English.
         historical_as_of: the newest case's time when the data is historical (shown as of that
             moment, never "stale"), else ``None``.
+        store_unreachable_since: with an object store (issue 14), since when this host has failed to
+            reach it (it keeps serving its last snapshot, which turns stale by age), else ``None``.
+        store_error: the object store's last failure on this host (unreachable, or a snapshot that
+            failed its check), else ``None``.
     """
 
     published_at: datetime
@@ -57,6 +61,8 @@ class Freshness:
     calendar_notice_zh: str | None
     calendar_notice_en: str | None
     historical_as_of: datetime | None = None
+    store_unreachable_since: datetime | None = None
+    store_error: str | None = None
 
 
 def newest_case(con: duckdb.DuckDBPyConnection) -> datetime | None:
@@ -103,10 +109,13 @@ def freshness(con: duckdb.DuckDBPyConnection, info: SnapshotInfo, now: datetime,
     local_today = pd.Timestamp(now).tz_convert(settings.timezone).date()
     notice = calendar_notice(default_calendar(settings), local_today - timedelta(days=30),
                              local_today + timedelta(days=14))
+    store = read_store_status(Path(settings.warehouse_dir)) if settings.object_store_url else None
+    store_failing = store is not None and not store.ok
     return Freshness(
         published_at=info.published_at, age_s=age, stale=stale, last_run_status=status, last_run_error=error,
         calendar_notice_zh=notice.zh if notice else None, calendar_notice_en=notice.en if notice else None,
-        historical_as_of=historical,
+        historical_as_of=historical, store_unreachable_since=store.unreachable_since if store_failing else None,
+        store_error=store.error if store_failing else None,
     )
 
 

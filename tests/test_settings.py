@@ -87,3 +87,39 @@ def test_the_deployment_identity_is_no_setting(name):
         load_settings(env={f"GRIDPULSE_{name}": "x"}, toml_path=None)
     settings = load_settings(env={}, toml_path=None)
     assert not hasattr(settings, "logs_dir") and not hasattr(settings, "quarantine_dir")
+
+
+_STORE = {"GRIDPULSE_OBJECT_STORE_URL": "s3://gridpulse-snapshots/hz", "GRIDPULSE_OBJECT_STORE_ROLE": "pull"}
+
+
+@pytest.mark.parametrize("env, named", [
+    ({"GRIDPULSE_OBJECT_STORE_URL": "s3://gridpulse-snapshots"}, "GRIDPULSE_OBJECT_STORE_ROLE"),  # role required
+    ({"GRIDPULSE_OBJECT_STORE_ROLE": "pull"}, "GRIDPULSE_OBJECT_STORE_ROLE"),  # a role without a store
+    ({**_STORE, "GRIDPULSE_OBJECT_STORE_ROLE": "both"}, "GRIDPULSE_OBJECT_STORE_ROLE"),
+    ({**_STORE, "GRIDPULSE_OBJECT_STORE_URL": "https://gridpulse-snapshots"}, "GRIDPULSE_OBJECT_STORE_URL"),
+    ({**_STORE, "GRIDPULSE_OBJECT_STORE_URL": "s3://GP"}, "GRIDPULSE_OBJECT_STORE_URL"),  # not a bucket name
+    ({**_STORE, "GRIDPULSE_OBJECT_STORE_ENDPOINT": "minio:9000"}, "GRIDPULSE_OBJECT_STORE_ENDPOINT"),
+    ({**_STORE, "GRIDPULSE_OBJECT_STORE_ADDRESSING": "dns"}, "GRIDPULSE_OBJECT_STORE_ADDRESSING"),
+    ({**_STORE, "GRIDPULSE_OBJECT_STORE_POLL_SECONDS": "0"}, "GRIDPULSE_OBJECT_STORE_POLL_SECONDS"),
+    ({**_STORE, "GRIDPULSE_OBJECT_STORE_PART_MB": "4"}, "GRIDPULSE_OBJECT_STORE_PART_MB"),
+])
+def test_bad_object_store_settings_are_named(env, named):
+    with pytest.raises(SettingsError, match=named):
+        load_settings(env=env, toml_path=None)
+
+
+@pytest.mark.parametrize("name", ["OBJECT_STORE_URL", "OBJECT_STORE_ENDPOINT"])
+def test_a_secret_in_an_object_store_url_is_refused_unechoed(name):
+    value = "s3://AKIDEXAMPLE:s3cr3tvalue@gridpulse-snapshots" if name == "OBJECT_STORE_URL" else \
+        "https://AKIDEXAMPLE:s3cr3tvalue@oss-cn-hangzhou.aliyuncs.com"
+    with pytest.raises(SettingsError, match=f"GRIDPULSE_{name}") as caught:
+        load_settings(env={**_STORE, f"GRIDPULSE_{name}": value}, toml_path=None)
+    assert "s3cr3tvalue" not in str(caught.value)
+
+
+def test_object_store_settings_accepted():
+    s = load_settings(env={**_STORE, "GRIDPULSE_OBJECT_STORE_ENDPOINT": "http://127.0.0.1:9000",
+                           "GRIDPULSE_OBJECT_STORE_ADDRESSING": "path", "GRIDPULSE_OBJECT_STORE_REGION": "cn-hangzhou"},
+                      toml_path=None)
+    assert (s.object_store_role, s.object_store_poll_seconds, s.object_store_part_mb) == ("pull", 5, 64)
+    assert load_settings(env={}, toml_path=None).object_store_url == ""  # off by default

@@ -37,7 +37,8 @@ def data_status(fresh, lang: str, tz: str, now: datetime | None = None) -> list:
     """Children of the status area from a ``metrics.freshness.Freshness``.
 
     Stale data is said in words with its age, in red with a square, so it reads from the back of
-    the room and without colour; a failed ETL run says so too (its error is in the tooltip).
+    the room and without colour; a failed ETL run says so too (its error is in the tooltip), and so
+    does a web host that cannot reach the object store its snapshots come from.
     The date is added to the time when the data is from another day than ``now``.
     """
     published = getattr(fresh, "published_at", None)
@@ -63,9 +64,13 @@ def data_status(fresh, lang: str, tz: str, now: datetime | None = None) -> list:
         words = [t("wall.stale", lang, minutes=minutes)] if age and age > 0 else []
         if failed:
             words.append(t("wall.etl_failed", lang))
+        store_down = getattr(fresh, "store_unreachable_since", None) is not None  # a web host cut off from the store
+        if store_down:
+            words.append(t("wall.store_unreachable", lang))
         text = " · ".join(words) or t("wall.etl_failed", lang)
+        tooltip = getattr(fresh, "store_error", None) if store_down else getattr(fresh, "last_run_error", "")
         children.append(html.Span(f"{STATUS_SHAPES['red']} {text}", className="gp-fresh gp-s-red",
-                                  title=str(getattr(fresh, "last_run_error", "") or ""),
+                                  title=str(tooltip or ""),
                                   **{"data-stale": "true"}))
     elif historical is None:
         children.append(html.Span(f"{STATUS_SHAPES['green']} {t('wall.live', lang)}", className="gp-fresh gp-s-green",
