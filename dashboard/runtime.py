@@ -142,8 +142,9 @@ class Runtime:
         self._clock = clock
         self._reader = reader or SnapshotReader(settings.warehouse_dir, settings.timezone)
         self._lock = threading.Lock()
-        self._deployment: tuple[str, Deployment] | None = None
-        self._levels: tuple[str, dict[str, tuple[str | None, tuple[str, ...]]]] = ("", {})
+        # What is read once per snapshot (its deployment, the levels of the areas asked for), for the two
+        # newest snapshots: the analyst pages may answer from the previous one while the wall reads the newest.
+        self._per_snapshot: dict[str, dict] = {}
         self._newest: tuple[str, datetime | None] | None = None  # (snapshot name, its newest case)
         # Idle cursors on the current snapshot, ready for the metric SQL (see snapshot()).
         self._idle: tuple[str, list[duckdb.DuckDBPyConnection]] = ("", [])
@@ -364,12 +365,21 @@ class Runtime:
             NoDistrictError: the snapshot has no district.
         """
         with self._lock:
-            if self._deployment is not None and self._deployment[0] == info.name:
-                return self._deployment[1]
-        found = with_place_name(read_deployment(con), self.settings)
-        with self._lock:
-            self._deployment = (info.name, found)
+            found = self._memo(info.name).get("deployment")
+        if found is None:
+            found = with_place_name(read_deployment(con), self.settings)
+            with self._lock:
+                self._memo(info.name)["deployment"] = found
         return found
+
+    def _memo(self, name: str) -> dict:
+        """The per-snapshot memo of ``name`` (held under ``self._lock``); the two newest are kept."""
+        memo = self._per_snapshot.get(name)
+        if memo is None:
+            memo = self._per_snapshot[name] = {"levels": {}}
+            while len(self._per_snapshot) > 2:
+                self._per_snapshot.pop(next(iter(self._per_snapshot)))
+        return memo
 
     def scope(self, con: duckdb.DuckDBPyConnection, info: SnapshotInfo, area_id: str) -> Scope:
         """A resolved scope for ``area_id`` in snapshot ``info``, when the request's principal may see it.
@@ -385,16 +395,13 @@ class Runtime:
                 (a subclass of ``UnknownAreaError``).
         """
         with self._lock:
-            name, known = self._levels
-            if name != info.name:
-                known = {}
-                self._levels = (info.name, known)
+            known = self._memo(info.name)["levels"]
             found = known.get(area_id)
         if found is None:
             rows = ancestors(con, area_id)
             found = (str(rows["level"].iloc[-1]), tuple(rows["area_id"].astype(str))) if len(rows) else (None, ())
             with self._lock:
-                if self._levels[0] == info.name and len(known) < 10_000:  # bounded: ids come from URLs
+                if len(known) < 10_000:  # bounded: ids come from URLs
                     known[area_id] = found
         level, chain = found
         if level is None:
