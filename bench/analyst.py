@@ -55,7 +55,7 @@ import dash  # noqa: E402
 from dashboard import ids, runtime  # noqa: E402
 from dashboard.app import create_app  # noqa: E402
 from settings import Settings, load_settings  # noqa: E402
-from tests.conftest import signed_in  # noqa: E402  (an admin's session cookie: every page needs a sign-in)
+from tests.conftest import as_principal, signed_in  # noqa: E402  (an admin's session cookie: every page needs a sign-in)
 
 BENCH_DIR = Path(os.environ.get("GRIDPULSE_BENCH_DIR", "/tmp/gridpulse_bench"))
 PRIVATE_DIR = Path("/tmp/gp-bench-analyst")
@@ -177,6 +177,7 @@ def analyst_pages(app: dash.Dash, query: dict, only: list[str] | None) -> list[P
             continue
         layout = entry["layout"]
         with app.server.test_request_context(path):
+            as_principal()  # an admin, as the gate would set for a signed-in request
             tree = layout(**query) if callable(layout) else layout
         components = {c.id: c for c in _walk(tree) if isinstance(getattr(c, "id", None), str)}
         store = components.get(ids.AN_STATE)
@@ -275,9 +276,13 @@ class WarmUp:
 
 def wait_warm(app: dash.Dash, timeout: float = 600.0) -> None:
     """Until the analyst warm-up has computed the newest snapshot (the pages then switch to it)."""
+    from dashboard.analyst import warmup
+
     rt = runtime.of(app)
     deadline = time.monotonic() + timeout
     while rt.warm is None or rt.warm.name != rt.newest().name:
+        if not warmup.plans(rt):
+            raise RuntimeError("nothing was noted for the warm-up: did any panel answer?")
         if time.monotonic() > deadline:
             raise TimeoutError("the analyst warm-up did not finish")
         time.sleep(0.02)
