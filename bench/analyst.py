@@ -55,7 +55,7 @@ import dash  # noqa: E402
 from dashboard import ids, runtime  # noqa: E402
 from dashboard.app import create_app  # noqa: E402
 from settings import Settings, load_settings  # noqa: E402
-from tests.conftest import signed_in  # noqa: E402  (an admin's session cookie: every page needs a sign-in)
+from tests.conftest import as_principal, signed_in  # noqa: E402  (an admin's session cookie: every page needs a sign-in)
 
 BENCH_DIR = Path(os.environ.get("GRIDPULSE_BENCH_DIR", "/tmp/gridpulse_bench"))
 PRIVATE_DIR = Path("/tmp/gp-bench-analyst")
@@ -176,6 +176,7 @@ def analyst_pages(app: dash.Dash, query: dict, only: list[str] | None) -> list[P
             continue
         layout = entry["layout"]
         with app.server.test_request_context(path):
+            as_principal("admin")  # what the sign-in gate sets for a signed-in admin's request
             tree = layout(**query) if callable(layout) else layout
         components = {c.id: c for c in _walk(tree) if isinstance(getattr(c, "id", None), str)}
         store = components.get(ids.AN_STATE)
