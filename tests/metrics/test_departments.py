@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -99,9 +101,13 @@ def test_route_scope_adds_its_filter():
 
 def test_grouping_fails_loudly_when_the_shared_sql_changes():
     sql, _ = sqlfiles.render("vitals_windows", Scope("330108", level="district"), slots=1)
-    assert "grp" in _grouped(sql)
+    grouped = _grouped(sql)
+    assert "/*by:" not in grouped and "median(" not in grouped.split("WITH g AS", 1)[1].split("rolled AS")[0]
+    assert "GROUP BY GROUPING SETS" in grouped
     with pytest.raises(RuntimeError, match="vitals_windows.sql changed"):
-        _grouped(sql.replace("USING (k)", "USING(k)"))
+        _grouped(sql.replace("median(", "quantile_cont(", 1))
+    with pytest.raises(RuntimeError, match="vitals_windows.sql changed"):
+        _grouped(re.sub(r"/\*by:.*?\*/", "", sql, flags=re.S))
 
 
 def test_sort_rows():
