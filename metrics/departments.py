@@ -14,12 +14,12 @@ the scope, so a reader can see whether multi-department work keeps its promises.
 through :class:`RouteScope`, a :class:`~metrics.scope.Scope` with one more filter.
 
 Cost: ``vitals_windows.sql`` runs once for all departments in its grouped form (:func:`_grouped`:
-each case grouped once by department and route, rolled up by ``departments_rollup.sql`` into the
-department, "all" and joint rows; medians from the groups' values put together, so they stay
-exact), so the stage rules stay written once; plus ``open_by`` (open and overdue now), ``open_now``
-for the joint cases and ``departments_trend.sql`` (receipts per bucket). At 10 million cases and 30
-days the grouped query costs about 1.2 s of CPU, where counting each case in two to four groups
-(``unnest``) cost 1.8 s (``docs/performance.md``).
+each case grouped once by department and route, with the values behind each median), rolled up
+here into the department, "all" and joint rows (counts add up; medians exact, :func:`median`), so
+the stage rules stay written once; plus ``open_by`` (open and overdue now), ``open_now`` for the
+joint cases and ``departments_trend.sql`` (receipts per bucket). At 10 million cases and 30 days
+the table costs about 1.2 s of CPU where counting each case in two to four groups (``unnest``)
+cost 2.5 s (``docs/performance.md``).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from metrics import queries, sqlfiles
@@ -38,7 +39,7 @@ from metrics.scope import Scope, Window
 from metrics.vitals import NOT_RECORDED, window_params
 from settings import Settings
 
-__all__ = ["COLUMNS", "SORTABLE", "DepartmentTable", "RouteScope", "department_table", "sort_rows",
+__all__ = ["COLUMNS", "SORTABLE", "DepartmentTable", "RouteScope", "department_table", "median", "sort_rows",
            "trend_granularity"]
 
 # The measures of a row, in table order (keys of the vital signs where one exists).
@@ -117,51 +118,80 @@ def _pct(met: Any, n: Any) -> float | None:
     return 100.0 * float(met) / float(n) if n else None
 
 
-def _num(x: Any) -> float | None:
-    return None if x is None or pd.isna(x) else float(x)
-
-
 # The grouped form of vitals_windows.sql: its /*by:TEXT*/ comments become TEXT (the grouping columns),
-# and its medians lists of values, which departments_rollup.sql rolls up.
+# and each median the list of its values, which _measures rolls up.
 _BY = re.compile(r"/\*by:(.*?)\*/", re.S)
-_MEDIANS = 3  # median( in vitals_windows.sql: accept, dispatch, close
+_MEDIANS = ("median_accept_s", "median_dispatch_s", "median_close_h")  # the median( of vitals_windows.sql
+_COUNTS = ("received", *(c for pair in _STAGE_COUNTS.values() for c in pair), "rated", "satisfied")
 
 
 def _grouped(sql: str) -> str:
-    """The rendered ``vitals_windows.sql`` in its grouped form, inside ``departments_rollup.sql``.
+    """The rendered ``vitals_windows.sql`` in its grouped form: one row per department and route.
 
-    Each case is grouped once, by department and route; the roll-up makes the department, "all"
-    and joint rows (the ``unnest`` into two to four groups per case it replaces cost 2.3 times the
-    CPU at 10 million cases). The median count is checked, so a change to the file fails here (and
-    in the tests) instead of giving other numbers.
+    Each case is grouped once, by department (``dep``) and route (``jnt``: joint or not), with the
+    values behind each median as a list; :func:`_measures` rolls the groups up into the department,
+    "all" and joint rows (the ``unnest`` into two to four groups per case this replaces cost 1.8
+    times the CPU at 10 million cases). The median count is checked, so a change to the file fails
+    here (and in the tests) instead of giving other numbers.
     """
     found = sql.count("median(")
-    if found != _MEDIANS or not _BY.search(sql):
-        raise RuntimeError(f"vitals_windows.sql changed: {found} medians (expected {_MEDIANS}) or no /*by:*/ marker")
-    grouped = _BY.sub(lambda m: m.group(1), sql).replace("median(", "list(")
-    return sqlfiles.load_sql("departments_rollup").replace("/*grouped*/", grouped)
+    if found != len(_MEDIANS) or not _BY.search(sql):
+        raise RuntimeError(f"vitals_windows.sql changed: {found} medians (expected {len(_MEDIANS)}) or no /*by:*/ marker")
+    return _BY.sub(lambda m: m.group(1), sql).replace("median(", "list(")
+
+
+def median(parts: list[Any]) -> float | None:
+    """DuckDB's ``median`` of the values of ``parts`` (arrays; ``None`` or masked entries skipped) put together.
+
+    Exactly DuckDB's continuous median: the middle value, or for an even count ``lo + (hi - lo) * 0.5``
+    of the two middle ones (its interpolation, in the same floating-point operations). ``None``
+    when there is no value, as SQL's median of no rows.
+    """
+    arrays = [np.ma.compressed(np.ma.asarray(p, dtype=float)) for p in parts if p is not None and p is not np.ma.masked]
+    values = np.concatenate(arrays) if arrays else np.empty(0)
+    n = len(values)
+    if n == 0:
+        return None
+    f = (n - 1) // 2
+    if n % 2:
+        return float(np.partition(values, f)[f])
+    part = np.partition(values, [f, f + 1])
+    lo, hi = part[f], part[f + 1]
+    return float(lo + (hi - lo) * 0.5)
 
 
 def _measures(ctx: queries.QueryContext, scope: Scope, start: datetime, end: datetime,
               skip: set[str]) -> dict[str, dict[str, Any]]:
-    """The window's stage counts, rates and medians per group (department, all, joint; ``vitals_windows.sql``)."""
+    """The window's stage counts, rates and medians per group (department, all, joint; ``vitals_windows.sql``).
+
+    The grouped query (:func:`_grouped`) gives one row per department and route; counts add up, and
+    each median is :func:`median` of the groups' values put together (DuckDB's list median of the
+    same values took four times as long). Cases without a department count in "all" (and joint) only.
+    """
     sql, scope_params = sqlfiles.render("vitals_windows", scope, slots=1, district_id=ctx.facts.district_id,
                                         flags=ctx.facts.flags)
     sql = _grouped(sql)
     params = {"now": ctx.now, **window_params(ctx, [(start, end)], 1e12), **scope_params}
-    df = ctx.con.execute(sql, sqlfiles.used_params(sql, params)).df()
+    g = ctx.con.execute(sql, sqlfiles.used_params(sql, params)).fetchnumpy()
+    deps = [None if d is np.ma.masked else d for d in g["dep"]]
+    joint = np.ma.filled(np.ma.asarray(g["jnt"]), False).astype(bool)
+    members = {ALL_KEY: np.ones(len(deps), dtype=bool), JOINT_KEY: joint}
+    for d in sorted({d for d in deps if d is not None}):
+        members[str(d)] = np.array([x == d for x in deps], dtype=bool)
     out: dict[str, dict[str, Any]] = {}
-    for st in df.to_dict("records"):
-        m: dict[str, Any] = {"received": int(st["received"])}
+    for grp, rows in members.items():
+        if not rows.any():
+            continue
+        st = {c: int(np.ma.filled(np.ma.asarray(g[c])[rows], 0).sum()) for c in _COUNTS}
+        m: dict[str, Any] = {"received": st["received"]}
         for key, (n, met) in _STAGE_COUNTS.items():
-            m[n], m[met] = int(st[n]), int(st[met])
+            m[n], m[met] = st[n], st[met]
             m[key] = None if key in skip else _pct(st[met], st[n])
-        m["median_accept_s"] = None if "median_accept_s" in skip else _num(st["median_accept_s"])
-        m["median_dispatch_s"] = None if "median_dispatch_s" in skip else _num(st["median_dispatch_s"])
-        m["median_close_h"] = _num(st["median_close_h"])
+        for key in _MEDIANS:
+            m[key] = None if key in skip else median([g[key][i] for i in np.flatnonzero(rows)])
         m["satisfaction_pct"] = _pct(st["satisfied"], st["rated"])
-        m["joint"] = int(st["joint"])
-        out[str(st["grp"])] = m
+        m["joint"] = int(np.ma.filled(np.ma.asarray(g["received"])[rows & joint], 0).sum())
+        out[grp] = m
     return out
 
 

@@ -21,7 +21,7 @@
 -- Grouped form (metrics.departments: every department, the whole scope and the joint cases in one
 -- pass): each /*by:TEXT*/ comment is replaced by its TEXT, which groups every case once by its
 -- department and handling route (dep, jnt); each median aggregate becomes a list of its values (for
--- the medians of any roll-up of those groups: departments_rollup.sql). As it is, the file ignores them.
+-- the medians of any roll-up of those groups, computed exactly there). As it is, the file ignores them.
 WITH rcv AS MATERIALIZED (
     SELECT
         e.received_at, e.accepted_at, e.dispatched_at, e.needs_dispatch, e.accept_due, e.dispatch_due,
