@@ -26,7 +26,7 @@ from dashboard.analyst.view import View, empty, render
 from dashboard.components.format import countdown, number
 from dashboard.components.warnings import warning_text
 from dashboard.i18n import t
-from metrics.warnings import efficiency_warnings, sla_risk, surges
+from metrics.warnings import efficiency_warnings, sla_risk_list, surges
 
 dash.register_page(__name__, path="/warnings", title="GridPulse · Warnings")
 
@@ -117,24 +117,27 @@ def _efficiency_rows(found: list, view: View) -> list[Row]:
 
 
 class Found(NamedTuple):
-    """Every warning of a view, before any choice of kind, level or order.
+    """The warnings of a view for one choice of kind, level and order.
 
-    The SLA risk cases stay a frame (thousands at 10 million cases: only the rows shown become
+    The SLA risk cases are counted per level (thousands at 10 million cases) and only the first
+    :data:`CAP` of the chosen level and order are read, as a frame (only the rows shown become
     :class:`Row` objects); the surges and efficiency warnings, a few, are rows already.
     """
 
     sla: pd.DataFrame
     other: list[Row]
+    sla_counts: dict[str, int]
 
 
 def find(view: View) -> Found:
-    """Every warning of the view (``metrics.warnings``: sla_risk at breached/red/amber, surges, efficiency)."""
-    risk = sla_risk(view.con, view.scope, view.now, view.settings, limit=None, levels=LEVELS)
-    risk = risk.assign(rank=range(len(risk)),
-                       area=risk["microgrid_id"].fillna(risk["grid_id"]).fillna(risk["street_id"]).fillna(""))
+    """The warnings of the view (``metrics.warnings``: sla_risk_list at breached/red/amber, surges, efficiency)."""
+    _, level, sort = choices(view.state)
+    risk = sla_risk_list(view.con, view.scope, view.now, view.settings, LEVELS, level, sort, CAP)
+    sla = risk.rows.assign(area=risk.rows["microgrid_id"].fillna(risk.rows["grid_id"]).fillna(
+        risk.rows["street_id"]).fillna(""))
     found = surges(view.con, view.scope, view.now, view.settings, hours=SURGE_HOURS)
     slow = efficiency_warnings(view.con, view.scope, view.now, view.settings)
-    return Found(risk, _surge_rows(found, view) + _efficiency_rows(slow, view))
+    return Found(sla, _surge_rows(found, view) + _efficiency_rows(slow, view), risk.counts)
 
 
 def counts(found: Found, kind: str | None = None, level: str | None = None) -> dict[str, int]:
@@ -143,9 +146,9 @@ def counts(found: Found, kind: str | None = None, level: str | None = None) -> d
     ``kind.sla`` ... count the warnings of the chosen ``level``, ``level.red`` ... those of the
     chosen ``kind`` (facets: each chip says how many rows clicking it would list).
     """
-    sla_levels = found.sla["level"].value_counts()
+    sla_levels = found.sla_counts
     out = {f"kind.{k}": 0 for k in KINDS} | {f"level.{lv}": 0 for lv in LEVELS}
-    out["kind.sla"] = len(found.sla) if level is None else int(sla_levels.get(level, 0))
+    out["kind.sla"] = sum(sla_levels.values()) if level is None else int(sla_levels.get(level, 0))
     if kind in (None, "sla"):
         for lv in LEVELS:
             out[f"level.{lv}"] = int(sla_levels.get(lv, 0))
@@ -169,11 +172,14 @@ def select(found: Found, view: View, kind: str | None, level: str | None, sort: 
     ``urgent``: breached, then red, then amber; within a level SLA rows, surges, efficiency, each
     in its detector's order. ``newest``: the latest start first (an SLA case's receipt, a surge's
     window start, an efficiency warning's week). ``area``: by the area's name, then urgency. The
-    SLA cases are filtered and ordered as a frame and only the first ``cap`` become rows.
+    SLA cases are filtered and ordered as a frame and only the first ``cap`` become rows; how many
+    match comes from the counts (the frame holds only the first rows of :func:`find`'s choice).
     """
-    sla = found.sla if kind in (None, "sla") else found.sla.iloc[0:0]
-    if level is not None:
-        sla = sla[sla["level"] == level]
+    if kind in (None, "sla"):
+        sla = found.sla if level is None else found.sla[found.sla["level"] == level]
+        n_sla = sum(found.sla_counts.values()) if level is None else found.sla_counts.get(level, 0)
+    else:
+        sla, n_sla = found.sla.iloc[0:0], 0
     other = [r for r in found.other if (kind is None or r.kind == kind) and (level is None or r.level == level)]
     if sort == "newest":
         sla = sla.sort_values(["received_at", "rank"], ascending=[False, True])
@@ -186,7 +192,7 @@ def select(found: Found, view: View, kind: str | None, level: str | None, sort: 
         rows.sort(key=lambda r: (r.area, _urgency(r)))
     else:
         rows.sort(key=_urgency)
-    return rows[:cap], len(sla) + len(other)
+    return rows[:cap], n_sla + len(other)
 
 
 def _chip(key: str, n: int, label: str, colour: str, href: str, on: bool) -> dcc.Link:

@@ -3,7 +3,7 @@
 One module per detector, each documented with its model and measured false-alarm rate in
 ``docs/metrics.md``, and their shared model:
 
-* :mod:`metrics.warnings.risk` - :func:`sla_risk` and :func:`sla_ticker`: every open case with the
+* :mod:`metrics.warnings.risk` - :func:`sla_risk`, :func:`sla_risk_list` and :func:`sla_ticker`: every open case with the
   deadline of the stage it waits on and the probability of missing it;
 * :mod:`metrics.warnings.surge` - :func:`surges`: reports per area and category in the last hours
   against the same hours of the previous 4 weeks (Poisson test, Bonferroni-corrected);
@@ -23,9 +23,11 @@ from metrics.warnings.risk import (
     LEVEL_ORDER,
     MIN_HISTORY,
     RISK_COLUMNS,
+    SlaRiskList,
     SlaTicker,
     breach_probability,
     sla_risk,
+    sla_risk_list,
     sla_ticker,
 )
 from metrics.warnings.surge import SurgeModel, surges
@@ -36,12 +38,14 @@ __all__ = [
     "MIN_HISTORY",
     "RISK_COLUMNS",
     "EfficiencyModel",
+    "SlaRiskList",
     "SlaTicker",
     "SurgeModel",
     "Warning",
     "breach_probability",
     "efficiency_warnings",
     "sla_risk",
+    "sla_risk_list",
     "sla_ticker",
     "surges",
 ]

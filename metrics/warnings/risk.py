@@ -21,8 +21,8 @@ from metrics import cache, queries
 from metrics.scope import Scope
 from settings import Settings
 
-__all__ = ["HISTORY_DAYS", "LEVEL_ORDER", "MIN_HISTORY", "P_AMBER", "P_RED", "RED_MARGIN_S", "RISK_COLUMNS",
-           "SlaTicker", "breach_probability", "sla_risk", "sla_ticker"]
+__all__ = ["HISTORY_DAYS", "LEVEL_ORDER", "LIST_ORDERS", "MIN_HISTORY", "P_AMBER", "P_RED", "RED_MARGIN_S",
+           "RISK_COLUMNS", "SlaRiskList", "SlaTicker", "breach_probability", "sla_risk", "sla_risk_list", "sla_ticker"]
 
 RISK_COLUMNS = ("case_id", "stage", "due_at", "seconds_left", "p_breach", "level", "category_id", "category_name",
                 "category_name_en", "grid_id", "microgrid_id", "street_id", "department_id", "department_name",
@@ -196,15 +196,82 @@ def sla_risk(con: duckdb.DuckDBPyConnection, scope: Scope, now: datetime, settin
     open_ = _open_risk(ctx, scope)
     if open_ is None:
         return _empty_risk(ctx.tz)
-    keep = np.ones(len(open_.key), dtype=bool) if levels is None else np.isin(
-        open_.level, [LEVEL_ORDER[x] for x in levels])
-    idx = np.flatnonzero(keep)
-    sort_p = np.where(open_.level[idx] == 0, 0.0, -open_.p[idx])
-    # last keys first: level, then p (breached: none), then time left; ties by receipt, then key
-    order = idx[np.lexsort((open_.key[idx], open_.received_us[idx], open_.left[idx], sort_p, open_.level[idx]))]
+    order = _ranked(open_, levels)
     if limit is not None:
         order = order[:limit]
     return _with_details(ctx, open_, order)
+
+
+def _ranked(risk: _OpenRisk, levels: tuple[str, ...] | None) -> np.ndarray:
+    """Positions in ``risk`` of the cases of ``levels`` (``None``: all), in :func:`sla_risk`'s order."""
+    keep = np.ones(len(risk.key), dtype=bool) if levels is None else np.isin(
+        risk.level, [LEVEL_ORDER[x] for x in levels])
+    idx = np.flatnonzero(keep)
+    sort_p = np.where(risk.level[idx] == 0, 0.0, -risk.p[idx])
+    # last keys first: level, then p (breached: none), then time left; ties by receipt, then key
+    return idx[np.lexsort((risk.key[idx], risk.received_us[idx], risk.left[idx], sort_p, risk.level[idx]))]
+
+
+@dataclass(frozen=True)
+class SlaRiskList:
+    """A list page's share of the SLA ranking: how many cases per level, and the first rows of one choice.
+
+    Attributes:
+        counts: open cases per level asked for (``{"breached": n, "red": n, ...}``).
+        rows: at most ``limit`` cases of the chosen level (or of every level asked for) in the chosen
+            order, columns :data:`RISK_COLUMNS` plus ``rank`` (the position in :func:`sla_risk`'s
+            order over those levels).
+    """
+
+    counts: dict[str, int]
+    rows: pd.DataFrame
+
+
+LIST_ORDERS = ("urgent", "newest", "area")
+
+
+def sla_risk_list(con: duckdb.DuckDBPyConnection, scope: Scope, now: datetime, settings: Settings,
+                  levels: tuple[str, ...], level: str | None = None, order: str = "urgent",
+                  limit: int = 200) -> SlaRiskList:
+    """The counts per level and the first ``limit`` rows of :func:`sla_risk` (``limit=None``, ``levels``) for a list.
+
+    The same ranking, counted from its arrays; details (names, ids) are read only for the rows
+    returned. At 10 million cases a district has tens of thousands of flagged cases, and reading
+    all their details was most of the warnings page's time.
+
+    Args:
+        con: a cursor on a snapshot.
+        scope: area and filters.
+        now: the as-of time.
+        settings: the deployment's settings.
+        levels: the levels counted and listed (e.g. breached, red, amber).
+        level: list only this one of ``levels`` (``None``: all of them).
+        order: ``"urgent"`` (the ranking), ``"newest"`` (latest receipt first) or ``"area"`` (by the
+            id of the case's micro-grid, else grid, else street; the details of every case of the
+            level are then read, since the order needs them); ties by rank.
+        limit: rows returned at most.
+    """
+    if order not in LIST_ORDERS:
+        raise ValueError(f"order must be one of {LIST_ORDERS}, got {order!r}")
+    ctx = queries.prepare(con, now, settings)
+    counts = dict.fromkeys(levels, 0)
+    open_ = _open_risk(ctx, scope)
+    if open_ is None:
+        return SlaRiskList(counts, _empty_risk(ctx.tz).assign(rank=pd.Series([], dtype="int64")))
+    ranked = _ranked(open_, levels)
+    ranked_level = open_.level[ranked]
+    for x in levels:
+        counts[x] = int((ranked_level == LEVEL_ORDER[x]).sum())
+    rank = np.arange(len(ranked)) if level is None else np.flatnonzero(ranked_level == LEVEL_ORDER[level])
+    if order == "newest":
+        rank = rank[np.lexsort((rank, -open_.received_us[ranked[rank]]))]
+    if order != "area":
+        rank = rank[:limit]
+    rows = _with_details(ctx, open_, ranked[rank]).assign(rank=rank)
+    if order == "area":
+        area = rows["microgrid_id"].fillna(rows["grid_id"]).fillna(rows["street_id"]).fillna("")
+        rows = rows.iloc[np.lexsort((rows["rank"].to_numpy(), area.to_numpy(dtype=str)))].head(limit)
+    return SlaRiskList(counts, rows.reset_index(drop=True))
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,9 @@ def _slow() -> Warning:
 
 
 def _found(wp, view):
-    return wp.Found(_sla(), wp._surge_rows([_surge()], view) + wp._efficiency_rows([_slow()], view))
+    sla = _sla()
+    return wp.Found(sla, wp._surge_rows([_surge()], view) + wp._efficiency_rows([_slow()], view),
+                    sla["level"].value_counts().to_dict())
 
 
 def test_choices_drop_what_no_link_of_ours_writes(wp):
@@ -205,7 +207,7 @@ def test_a_failure_shows_in_both_panels(wp, app, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(wp, "sla_risk", boom)
+    monkeypatch.setattr(wp, "sla_risk_list", boom)
     with app.server.app_context():
         chips, listing = wp._fill(ViewState().to_dict())
     assert getattr(chips, "data-msg") == "error" and getattr(listing, "data-msg") == "error"

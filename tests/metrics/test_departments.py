@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import re
+
+import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
 from data.snapshot import SnapshotReader
 from metrics import sqlfiles
 from metrics.backlog import backlog_series
-from metrics.departments import ALL_KEY, JOINT_KEY, RouteScope, _grouped, department_table, sort_rows, trend_granularity
+from metrics.departments import (
+    ALL_KEY,
+    JOINT_KEY,
+    RouteScope,
+    _grouped,
+    department_table,
+    median,
+    sort_rows,
+    trend_granularity,
+)
 from metrics.scope import Scope, Window
 from metrics.vitals import vital_signs
 from tests.e2e.conftest import la2020  # noqa: F401  (the fixture)
@@ -99,9 +112,28 @@ def test_route_scope_adds_its_filter():
 
 def test_grouping_fails_loudly_when_the_shared_sql_changes():
     sql, _ = sqlfiles.render("vitals_windows", Scope("330108", level="district"), slots=1)
-    assert "grp" in _grouped(sql)
+    grouped = _grouped(sql)
+    assert "/*by:" not in grouped and "median(" not in grouped and grouped.count("list(") == 3
+    assert "USING (dep, jnt, k)" in grouped
     with pytest.raises(RuntimeError, match="vitals_windows.sql changed"):
-        _grouped(sql.replace("USING (k)", "USING(k)"))
+        _grouped(sql.replace("median(", "quantile_cont(", 1))
+    with pytest.raises(RuntimeError, match="vitals_windows.sql changed"):
+        _grouped(re.sub(r"/\*by:.*?\*/", "", sql, flags=re.S))
+
+
+def test_median_of_parts_is_duckdbs_median_exactly():
+    """The roll-up's median equals DuckDB's median of the same values bit for bit (odd, even, ties, one, none)."""
+    rng = np.random.default_rng(11)
+    con = duckdb.connect()
+    for n in (1, 2, 3, 10, 11, 1000, 1001, 4096):
+        values = rng.lognormal(3.0, 1.5, n) / 1e6 * rng.integers(1, 10**7, n)
+        if n > 10:
+            values[: n // 5] = values[n // 5]  # ties
+        parts = np.array_split(rng.permutation(values), 4)
+        got = median([*parts, None, np.empty(0)])
+        want = con.execute("SELECT median(v) FROM (SELECT unnest($v) AS v)", {"v": values.tolist()}).fetchone()[0]
+        assert got == want, (n, got, want)
+    assert median([None, np.empty(0)]) is None
 
 
 def test_sort_rows():

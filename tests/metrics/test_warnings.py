@@ -24,6 +24,7 @@ from metrics.warnings import (
     breach_probability,
     efficiency_warnings,
     sla_risk,
+    sla_risk_list,
     sla_ticker,
     surges,
 )
@@ -93,6 +94,30 @@ def test_sla_risk_limit_and_levels(demo):
     street = sla_risk(demo.cursor(), Scope("330108002"), demo.now, demo.settings, limit=None)
     assert (street["street_id"] == "330108002").all()
 
+
+
+@pytest.mark.parametrize("order", ["urgent", "newest", "area"])
+@pytest.mark.parametrize("level", [None, "red"])
+def test_sla_risk_list_is_the_head_of_the_full_ranking_in_pandas(demo, order, level):
+    """Counts and the first rows of one choice, against the full ranking ordered in pandas (the old page)."""
+    levels = ("breached", "red", "amber")
+    full = sla_risk(demo.cursor(), Scope("330108"), demo.now, demo.settings, limit=None, levels=levels)
+    full = full.assign(rank=range(len(full)))
+    got = sla_risk_list(demo.cursor(), Scope("330108"), demo.now, demo.settings, levels, level, order, limit=25)
+    assert got.counts == {lv: int((full["level"] == lv).sum()) for lv in levels}
+    want = full if level is None else full[full["level"] == level]
+    if order == "newest":
+        want = want.sort_values(["received_at", "rank"], ascending=[False, True])
+    elif order == "area":
+        area = want["microgrid_id"].fillna(want["grid_id"]).fillna(want["street_id"]).fillna("")
+        want = want.assign(area=area).sort_values(["area", "rank"]).drop(columns="area")
+    assert len(want) > 25
+    pd.testing.assert_frame_equal(got.rows.reset_index(drop=True), want.head(25).reset_index(drop=True),
+                                  check_dtype=False)
+    with pytest.raises(ValueError, match="order"):
+        sla_risk_list(demo.cursor(), Scope("330108"), demo.now, demo.settings, levels, order="sideways")
+    none = sla_risk_list(demo.cursor(), Scope("330108", categories=("NO-SUCH",)), demo.now, demo.settings, levels)
+    assert none.counts == dict.fromkeys(levels, 0) and none.rows.empty
 
 
 @pytest.mark.parametrize("area", [None, "330108002"])
