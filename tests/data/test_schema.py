@@ -31,7 +31,9 @@ def _documented(text: str) -> dict[str, set[str]]:
     documented: dict[str, set[str]] = {}
     table = None
     for line in text.splitlines():
-        if m := re.match(r"^### `(\w+)`", line):
+        if line.startswith("## "):  # another part of the dictionary (files under var/ ...): no table of this one
+            table = None
+        elif m := re.match(r"^### `(\w+)`", line):
             table = m.group(1)
             documented[table] = set()
         elif table and (m := re.match(r"^\| `(\w+)` \|", line)):
