@@ -44,7 +44,18 @@ sys.path.insert(0, str(ROOT))
 
 import psutil  # noqa: E402
 
-from bench.load import PYTHON, accounts, make_plan, processes, run_locust, scrape, server_env, start_server, stop_server  # noqa: E402
+from bench.load import (  # noqa: E402
+    PYTHON,
+    accounts,
+    make_plan,
+    processes,
+    scrape,
+    server_env,
+    start_locust,
+    start_server,  # noqa: E402
+    stop_locust,
+    stop_server,
+)
 from dashboard import ids  # noqa: E402
 from settings import load_settings  # noqa: E402
 
@@ -191,11 +202,10 @@ def main() -> None:  # noqa: PLR0915 - one scripted scenario, read top to bottom
     plan_file = FAULT_DIR / "plan.json"
     plan = make_plan(settings, plan_file)
     server = start_server(env, args.workers, args.port, FAULT_DIR / "serve.log")
-    locust = threading.Thread(target=run_locust, args=(plan_file, token, args.port, args.walls, args.analysts, 420,
-                                                       FAULT_DIR / "locust", FAULT_DIR / "locust.log"), daemon=True)
+    locust = start_locust(plan_file, token, args.port, args.walls, args.analysts, 600, FAULT_DIR / "locust",
+                          FAULT_DIR / "locust.log")
     probe = Probe(args.port, token, plan)
     probe.start()
-    locust.start()
     landing = settings.var_dir / "landing" / "events"
     landed: list[Path] = []
     marks: list[tuple[str, float]] = [("start", time.time())]
@@ -215,9 +225,14 @@ def main() -> None:  # noqa: PLR0915 - one scripted scenario, read top to bottom
         os.kill(sched.pid, signal.SIGKILL)
         print(f"SIGKILL scheduler {sched.pid} {'during' if in_cycle else 'NOT during'} a cycle, "
               f"{rows:,}-row file landed; still in landing: {big.exists()}", flush=True)
-        time.sleep(3 * args.interval)
-        alive = [p for p in processes(server)["scheduler"] if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
-        print(f"after {3 * args.interval} s, scheduler processes alive under serve: {len(alive)}", flush=True)
+        t_kill = time.monotonic()
+        alive: list = []
+        while time.monotonic() - t_kill < 3 * args.interval and not alive:
+            time.sleep(0.5)
+            alive = [p for p in processes(server)["scheduler"] if p.pid != sched.pid and p.is_running()
+                     and p.status() != psutil.STATUS_ZOMBIE]
+        print(f"a new scheduler under serve after {time.monotonic() - t_kill:.1f} s: "
+              f"{[p.pid for p in alive] or 'none'}", flush=True)
         if not alive:
             scheduler_extra = subprocess.Popen([PYTHON, "app.py", "scheduler"], cwd=ROOT, env=env,
                                                stdout=(FAULT_DIR / "scheduler-restarted.log").open("ab"),
@@ -266,15 +281,22 @@ def main() -> None:  # noqa: PLR0915 - one scripted scenario, read top to bottom
         marks.append(("4b. disk freed", time.time()))
         filler.unlink()
         ok = _wait_published(probe, 2, 10 * args.interval)
-        print(f"two cycles published after the disk was freed: {ok}", flush=True)
+        state = "running" if server.poll() is None else f"EXITED with {server.returncode}"
+        print(f"two cycles published after the disk was freed: {ok}; serve {state}", flush=True)
+        if server.poll() is not None:  # what systemd's Restart=always would do; a person otherwise
+            marks.append(("4c. serve restarted by the bench", time.time()))
+            server = start_server(env, args.workers, args.port, FAULT_DIR / "serve.log")
+            probe.opener.open(f"http://127.0.0.1:{args.port}/wall?token={token}", timeout=30).read()
+            ok = _wait_published(probe, 1, 10 * args.interval)
+            print(f"serve started again by the bench: a cycle published: {ok}", flush=True)
         marks.append(("end", time.time()))
     finally:
         probe.stop.set()
         if scheduler_extra is not None and scheduler_extra.poll() is None:
             scheduler_extra.terminate()
             scheduler_extra.wait(60)
+        stop_locust(locust)
         stop_server(server)
-        locust.join(timeout=400)
     print(f"\n### faults under load: {args.events:,}-case live demo, {args.workers} workers, ETL every {args.interval} s, "
           f"{args.walls} walls + {args.analysts} analysts (Locust) + a probe refresh every 2 s; "
           f"load average {os.getloadavg()[0]:.1f} at the end (2 cores)\n")

@@ -222,22 +222,19 @@ def stop_server(proc: subprocess.Popen) -> None:
 
 
 def processes(proc: subprocess.Popen) -> dict[str, list[psutil.Process]]:
-    """The serve tree by role: ``arbiter`` (serve itself), ``worker`` (gunicorn's), ``scheduler``, ``other``."""
+    """The serve tree by role: ``arbiter`` (serve itself), ``worker`` (gunicorn's), ``scheduler``, and ``other``:
+    the scheduler's and workers' own children (the weekly briefing and kaleido's Chromium)."""
     out: dict[str, list[psutil.Process]] = {"arbiter": [], "worker": [], "scheduler": [], "other": []}
     try:
         root = psutil.Process(proc.pid)
         out["arbiter"].append(root)
-        for child in root.children(recursive=True):
+        for child in root.children():
             try:
                 cmd = " ".join(child.cmdline())
+                out["scheduler" if cmd.endswith(" scheduler") else "worker"].append(child)
+                out["other"] += child.children(recursive=True)
             except psutil.Error:
                 continue
-            if "scheduler" in cmd:
-                out["scheduler"].append(child)
-            elif child.ppid() == root.pid:
-                out["worker"].append(child)
-            else:
-                out["other"].append(child)
     except psutil.Error:
         pass
     return out
@@ -263,13 +260,14 @@ class Sampler(threading.Thread):
     def run(self) -> None:
         while not self.stop.wait(self.every):
             self.loads.append(os.getloadavg()[0])
-            for role, procs in processes(self.proc).items():
-                for p in procs:
-                    mb = _rss_mb(p)
-                    if mb is not None:
-                        name = f"{role} {p.pid}"
-                        self.last[name] = mb
-                        self.peak[name] = max(mb, self.peak.get(name, 0.0))
+            found = processes(self.proc)
+            sizes = {f"{role} {p.pid}": _rss_mb(p) for role in ("arbiter", "worker", "scheduler") for p in found[role]}
+            sizes["children of the scheduler and workers (briefing, Chromium), together"] = sum(
+                _rss_mb(p) or 0.0 for p in found["other"])
+            for name, mb in sizes.items():
+                if mb is not None:
+                    self.last[name] = mb
+                    self.peak[name] = max(mb, self.peak.get(name, 0.0))
 
 
 def scrape(port: int) -> dict[str, float]:
@@ -293,7 +291,28 @@ def scrape(port: int) -> dict[str, float]:
 # ------------------------------------------------------------------------------------------------
 def run_locust(plan_file: Path, token: str, port: int, walls: int, analysts: int, seconds: int, prefix: Path,
                log: Path) -> None:
-    """Locust headless against 127.0.0.1 only, ``walls`` + ``analysts`` users, for ``seconds``."""
+    """Locust headless against 127.0.0.1 only, ``walls`` + ``analysts`` users, for ``seconds``; waits for it."""
+    locust = start_locust(plan_file, token, port, walls, analysts, seconds, prefix, log)
+    try:
+        locust.wait(seconds + 180)
+    finally:
+        stop_locust(locust)
+
+
+def stop_locust(locust: subprocess.Popen) -> None:
+    """SIGTERM (Locust stops its users and writes its CSV files), SIGKILL after 60 s."""
+    if locust.poll() is None:
+        locust.terminate()
+        try:
+            locust.wait(60)
+        except subprocess.TimeoutExpired:
+            locust.kill()
+            locust.wait()
+
+
+def start_locust(plan_file: Path, token: str, port: int, walls: int, analysts: int, seconds: int, prefix: Path,
+                 log: Path) -> subprocess.Popen:
+    """Locust headless against 127.0.0.1 only, ``walls`` + ``analysts`` users, for at most ``seconds``."""
     users = walls + analysts
     env = {**os.environ, "GP_LOAD_PLAN": str(plan_file), "GP_LOAD_TOKEN": token, "GP_LOAD_WALLS": str(walls),
            "GP_LOAD_ANALYSTS": str(analysts)}
@@ -304,9 +323,7 @@ def run_locust(plan_file: Path, token: str, port: int, walls: int, analysts: int
            "--host", f"http://127.0.0.1:{port}", "-u", str(users), "-r", str(max(1, users // 20)),
            "-t", f"{seconds}s", "--csv", str(prefix), "--only-summary", "--stop-timeout", "30",
            "--exit-code-on-error", "0"]
-    with log.open("ab") as f:
-        subprocess.run(cmd, cwd=ROOT, env=env, stdout=f, stderr=subprocess.STDOUT, check=False,
-                       timeout=seconds + 180)
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
 
 
 def read_stats(prefix: Path) -> list[dict]:
@@ -418,9 +435,8 @@ def soak(args, settings: Settings, env: dict, plan_file: Path, token: str, out_d
     locust = None
     try:
         driver = _chromium_wall(args.port, token)
-        locust = threading.Thread(target=run_locust, args=(plan_file, token, args.port, args.walls, args.analysts,
-                                                           seconds, out_dir / "soak", out_dir / "locust-soak.log"))
-        locust.start()
+        locust = start_locust(plan_file, token, args.port, args.walls, args.analysts, seconds, out_dir / "soak",
+                              out_dir / "locust-soak.log")
         started = time.monotonic()
         series = []
         before = scrape(args.port)
@@ -441,9 +457,14 @@ def soak(args, settings: Settings, env: dict, plan_file: Path, token: str, out_d
             row["snapshots on disk"], row["snapshots open"], row["deleted but open"] = _snapshot_files(settings, everyone)
             series.append(row)
             print(json.dumps(row, default=lambda v: round(v, 1)), flush=True)
-        locust.join(timeout=240)
+        try:
+            locust.wait(240)
+        except subprocess.TimeoutExpired:
+            pass
         after = scrape(args.port)
     finally:
+        if locust is not None:
+            stop_locust(locust)
         if driver is not None:
             driver.quit()
         stop_server(server)

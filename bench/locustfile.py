@@ -26,6 +26,7 @@ import json
 import os
 import random
 import re
+import time
 from urllib.parse import urlencode
 
 from locust import HttpUser, between, constant, task
@@ -92,11 +93,15 @@ class Analyst(HttpUser):
     wait_time = between(3, 10)
 
     def on_start(self) -> None:
-        form = self.client.get("/login", name="page /login").text
-        csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form) or re.search(
-            r'value="([^"]+)"[^>]*name="csrf_token"', form)
-        self.client.post("/login", data={"username": PLAN["user"], "password": PLAN["password"],
-                                         "csrf_token": csrf.group(1) if csrf else ""}, name="sign-in POST /login")
+        for _attempt in range(5):  # a 429 (too many sign-ins from this address) is counted, then retried as a person would
+            form = self.client.get("/login", name="page /login").text
+            csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form) or re.search(
+                r'value="([^"]+)"[^>]*name="csrf_token"', form)
+            r = self.client.post("/login", data={"username": PLAN["user"], "password": PLAN["password"],
+                                                 "csrf_token": csrf.group(1) if csrf else ""}, name="sign-in POST /login")
+            if r.status_code != 429:
+                break
+            time.sleep(min(60.0, float(r.headers.get("Retry-After") or 5)) + random.random() * 5)
         _load_app(self, "/", "page / (after sign-in)")
         self.page = next(p for p in PLAN["pages"] if p["path"] == "/")
         self.state = {"win": "7d", "scope": None, "cat": None, "urg": None}
