@@ -81,7 +81,7 @@ class Probe(threading.Thread):
                                          data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
         row: dict = {"t": time.time()}
         try:
-            with self.opener.open(request, timeout=30) as r:
+            with self.opener.open(request, timeout=10) as r:
                 text = r.read().decode()
                 row["status"] = r.status
         except urllib.error.HTTPError as e:
@@ -98,6 +98,8 @@ class Probe(threading.Thread):
             row["age"] = m.get("gridpulse_snapshot_age_seconds")
             row["published"] = m.get("gridpulse_etl_cycles_total[published]", 0)
             row["cycles_failed"] = m.get("gridpulse_etl_cycles_total[failed]", 0)
+            row["rejected"] = m.get("gridpulse_etl_files_total[rejected]", 0)
+            row["quarantined"] = m.get("gridpulse_etl_rows_quarantined_total", 0)
         except OSError:
             pass
         return row
@@ -121,7 +123,9 @@ def _summary(rows: list[dict], since: float, until: float) -> str:
     return (f"{len(part)} refreshes {codes}; snapshots shown {len(set(snaps))}; stale mark on {stale}; "
             f"/metrics last_cycle_failed=1 on {failed}; snapshot age max {max(ages, default=float('nan')):.0f} s; "
             f"published {part[0].get('published', 0):.0f} -> {part[-1].get('published', 0):.0f}, "
-            f"failed cycles {part[0].get('cycles_failed', 0):.0f} -> {part[-1].get('cycles_failed', 0):.0f}")
+            f"failed cycles {part[0].get('cycles_failed', 0):.0f} -> {part[-1].get('cycles_failed', 0):.0f}, "
+            f"files rejected {part[0].get('rejected', 0):.0f} -> {part[-1].get('rejected', 0):.0f}, "
+            f"rows quarantined {part[0].get('quarantined', 0):.0f} -> {part[-1].get('quarantined', 0):.0f}")
 
 
 def _wait_published(probe: Probe, count: int, timeout: float) -> bool:
@@ -277,7 +281,15 @@ def main() -> None:  # noqa: PLR0915 - one scripted scenario, read top to bottom
                     f.write(b"\0" * 2**20)
         except OSError as e:
             print(f"filler: {e.strerror} after {filler.stat().st_size / 2**20:.0f} MB", flush=True)
-        time.sleep(4 * args.interval)
+        for _ in range(4 * args.interval // 2):
+            time.sleep(2)
+            if server.poll() is not None:
+                break
+        log = (FAULT_DIR / "serve.log").read_text(errors="replace")
+        print(f"disk full for {time.time() - marks[-1][1]:.0f} s: serve "
+              f"{'running' if server.poll() is None else f'EXITED with {server.returncode}'}; in its log: "
+              f"{log.count('SIGBUS')} workers killed by SIGBUS, {log.count('Worker failed to boot')} 'Worker failed to "
+              f"boot', {log.count('ETL events cycle failed')} failed cycles", flush=True)
         marks.append(("4b. disk freed", time.time()))
         filler.unlink()
         ok = _wait_published(probe, 2, 10 * args.interval)
@@ -302,7 +314,8 @@ def main() -> None:  # noqa: PLR0915 - one scripted scenario, read top to bottom
           f"load average {os.getloadavg()[0]:.1f} at the end (2 cores)\n")
     for (name, since), (_, until) in zip(marks, marks[1:], strict=False):
         print(f"- {name} ({until - since:.0f} s): {_summary(probe.rows, since, until)}")
-    pending = [p for p in landing.rglob("*") if p.is_file() and "/." not in str(p.relative_to(landing))]
+    pending = [p for p in landing.rglob("*") if p.is_file()
+               and not any(part.startswith(".") for part in p.relative_to(landing).parts)]
     print(f"\nlanding files not yet taken (left for a cycle): {len(pending)} {[p.name for p in pending][:5]}")
     print(f"fault files kept under landing/events/.done: "
           f"{sorted(p.name for p in (landing / '.done').rglob('fault-*'))}")
@@ -314,6 +327,7 @@ def main() -> None:  # noqa: PLR0915 - one scripted scenario, read top to bottom
     failures = FAULT_DIR / "locust_failures.csv"
     if failures.exists():
         print("\nfailures:\n" + re.sub(r"\n+", "\n", failures.read_text()[:3000]))
+    subprocess.run(["umount", "-l", str(var)], check=False)
 
 
 if __name__ == "__main__":

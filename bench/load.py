@@ -276,11 +276,11 @@ def scrape(port: int) -> dict[str, float]:
         text = r.read().decode()
     out: dict[str, float] = {}
     for line in text.splitlines():
-        m = re.match(r'(gridpulse_etl_cycles_total|gridpulse_snapshot_age_seconds|gridpulse_etl_last_cycle_failed)'
-                     r'(\{[^}]*\})? ([0-9.e+-]+)$', line)
+        m = re.match(r'(gridpulse_etl_cycles_total|gridpulse_snapshot_age_seconds|gridpulse_etl_last_cycle_failed|'
+                     r'gridpulse_etl_files_total|gridpulse_etl_rows_quarantined_total)(\{[^}]*\})? ([0-9.e+-]+)$', line)
         if m:
             labels = m.group(2) or ""
-            outcome = re.search(r'outcome="(\w+)"', labels)
+            outcome = re.search(r'(?:outcome|status)="(\w+)"', labels)
             key = m.group(1) + (f"[{outcome.group(1)}]" if outcome else "")
             out[key] = out.get(key, 0.0) + float(m.group(3))
     return out
