@@ -219,6 +219,63 @@ def _stop_process(proc: subprocess.Popen | None, timeout: float = 60) -> None:
         proc.wait()
 
 
+class SupervisedProcess:
+    """A child process started again when it ends without being asked to (killed, crashed, out of memory).
+
+    ``serve`` runs the scheduler under one: the one writer must not stay down until a person notices
+    (the wall would only say "stale"). A watcher thread looks every second; after an unasked exit it
+    waits ``delays[i]`` seconds (1, 5, 15, 60: the next delay only when the process ran less than a
+    minute, so a scheduler that cannot start does not spin) and starts it again. :meth:`stop` ends the
+    watching first, then the process (SIGTERM: a running ETL cycle finishes). gunicorn's arbiter reaps
+    every child of this process, the scheduler included: :meth:`subprocess.Popen.poll` still sees the end.
+    """
+
+    def __init__(self, start, on_exit=None, delays: tuple[float, ...] = (1, 5, 15, 60)):
+        import threading
+
+        self._start, self._on_exit, self._delays = start, on_exit, delays
+        self.proc: subprocess.Popen = start()
+        self.restarts = 0
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="supervise-scheduler", daemon=True)
+        self._thread.start()
+
+    @property
+    def pid(self) -> int:
+        """The current process's id (a new one after each restart)."""
+        return self.proc.pid
+
+    def _watch(self) -> None:
+        import time
+
+        step, started = -1, time.monotonic()
+        while True:
+            while self.proc.poll() is None:
+                if self._stopping.wait(1):
+                    return
+            if self._stopping.is_set():
+                return
+            ended = self.proc
+            step = step + 1 if time.monotonic() - started < 60 else 0  # quick deaths in a row wait longer
+            delay = self._delays[min(step, len(self._delays) - 1)]
+            print(f"scheduler (pid {ended.pid}) ended unasked (status {ended.returncode}); starting it again "
+                  f"in {delay:g} s", file=sys.stderr)
+            if self._on_exit is not None:
+                self._on_exit(ended.pid)
+            if self._stopping.wait(delay):
+                return
+            self.proc, started = self._start(), time.monotonic()
+            self.restarts += 1
+
+    def stop(self) -> None:
+        """Stop watching, then stop the process (it finishes a running ETL cycle first)."""
+        self._stopping.set()
+        self._thread.join(5)
+        _stop_process(self.proc)
+        if self._on_exit is not None:
+            self._on_exit(self.proc.pid)
+
+
 def _serve_production(settings: Settings, args: argparse.Namespace) -> int:
     """Gunicorn in this process (its arbiter), the scheduler beside it; both end when the arbiter does."""
     from dashboard import telemetry
@@ -230,7 +287,7 @@ def _serve_production(settings: Settings, args: argparse.Namespace) -> int:
     scheduler = None
     pulls = settings.object_store_role == "pull"  # a pull host's data comes only from its puller
     if (settings.scheduler_in_serve or pulls) and not getattr(args, "no_scheduler", False):
-        scheduler = _scheduler_process(settings)
+        scheduler = SupervisedProcess(lambda: _scheduler_process(settings), on_exit=telemetry.process_ended)
     print(f"GridPulse serving on http://{settings.host}:{settings.port}/ ({settings.workers} workers × "
           f"{settings.threads} threads{', scheduler pid ' + str(scheduler.pid) if scheduler else ''})", file=sys.stderr)
     try:
@@ -238,9 +295,8 @@ def _serve_production(settings: Settings, args: argparse.Namespace) -> int:
     except SystemExit as exc:  # the arbiter exits through sys.exit, 0 after Ctrl-C or SIGTERM
         return int(exc.code or 0)
     finally:
-        _stop_process(scheduler)
         if scheduler is not None:
-            telemetry.process_ended(scheduler.pid)
+            scheduler.stop()
     return 0
 
 
