@@ -11,8 +11,8 @@ store all workers share, and each process keeps the ones it used last in memory 
   ``RedisCache`` when ``cache_url`` names a Redis server (several hosts, or many workers), nothing
   with ``cache_url = "none"``. Entries expire after :data:`TIMEOUT_S`; the file store also keeps at
   most :data:`THRESHOLD` files;
-* **single flight across processes**: the first process to miss a key takes a lock entry in the
-  shared store (``add``: atomic in Redis, nearly so on files) and computes; the others wait for its
+* **single flight across processes**: the first process to miss a key takes a lock (an exclusive
+  file beside the file store, ``O_CREAT | O_EXCL``; Redis's atomic ``add``) and computes; the others wait for its
   result instead of starting the same query (a wall wall of screens refreshing at once costs one
   computation, whatever worker each one reaches). A lock is given up after :data:`LOCK_S`; a
   waiter whose owner failed computes the result itself.
@@ -34,6 +34,7 @@ import functools
 import hashlib
 import logging
 import os
+import pickle
 import threading
 import time
 from collections import OrderedDict
@@ -141,7 +142,7 @@ class Results:
             found = self._read(text)
             if found is not _MISSING and _fresh(found[0], max_age):
                 return found
-            locked = self._try(lambda: self.store.add(text + ":lock", os.getpid(), timeout=int(LOCK_S)), None)
+            locked = self._try(lambda: self._take(text), None)
             if locked is None or locked:  # ours, or the store is down: compute it ourselves
                 break
             if time.monotonic() > deadline:  # the owner died or hangs: compute it ourselves
@@ -152,14 +153,45 @@ class Results:
             self._try(lambda: self.store.set(text, stamped, timeout=TIMEOUT_S), False)
             return stamped
         finally:
-            self._try(lambda: self.store.delete(text + ":lock"), False)
+            self._try(lambda: self._give(text), False)
+
+    def _take(self, text: str) -> bool:
+        """Take the computation of ``text``: an exclusive file beside the file store, else the store's ``add``."""
+        folder = getattr(self.store, "_path", None)
+        if not isinstance(folder, str):
+            return bool(self.store.add(text + ":lock", os.getpid(), timeout=int(LOCK_S)))
+        path = os.path.join(folder, text[len(_PREFIX):] + ".lock")
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            return True
+        except FileExistsError:
+            try:
+                if time.time() - os.path.getmtime(path) > LOCK_S:  # its owner died: take it over
+                    os.utime(path)
+                    return True
+            except FileNotFoundError:  # given back meanwhile: look for the result again
+                pass
+            return False
+
+    def _give(self, text: str) -> None:
+        folder = getattr(self.store, "_path", None)
+        if not isinstance(folder, str):
+            self.store.delete(text + ":lock")
+            return
+        try:
+            os.unlink(os.path.join(folder, text[len(_PREFIX):] + ".lock"))
+        except FileNotFoundError:
+            pass
 
     def _read(self, text: str) -> Any:
         if self._down():
             return _MISSING
         try:
             found = self.store.get(text)
-        except Exception:  # an unreadable entry (torn file, other code version) or the store is down
+        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError, TypeError, ValueError):
+            log.warning("shared results: an entry could not be read back; computing it", exc_info=True)
+            return _MISSING  # a torn entry or another version's: this one is a miss, the store is fine
+        except Exception:  # the store is down (Redis unreachable, the disk gone)
             log.warning("shared results: could not read an entry; computing it", exc_info=True)
             self._failed()
             return _MISSING

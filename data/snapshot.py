@@ -126,12 +126,22 @@ def prune(snapshots: Path, current: str, keep: int) -> None:
             Path(str(old) + ".wal").unlink(missing_ok=True)
 
 
+def _closed(con: duckdb.DuckDBPyConnection) -> bool:
+    """Close ``con`` if no query of another thread is still using it (DuckDB refuses); whether it is closed."""
+    try:
+        con.close()
+        return True
+    except duckdb.Error:  # a slow request is still reading the snapshot from two switches ago: next time
+        return False
+
+
 class SnapshotReader:
     """A process's read-only view of the current snapshot.
 
     ``cursor()`` is cheap: it checks the pointer at most every ``check_every`` seconds and reopens
     only when it changed. The previous connection stays open until the next switch so cursors
-    handed out just before a switch finish their query.
+    handed out just before a switch finish their query; an older one that a slow query still uses
+    is closed at a later switch, when DuckDB lets it go.
     """
 
     def __init__(self, warehouse_dir: Path, timezone: str, check_every: float = 1.0):
@@ -143,6 +153,7 @@ class SnapshotReader:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._previous: duckdb.DuckDBPyConnection | None = None
         self._previous_name: str | None = None
+        self._retired: list[duckdb.DuckDBPyConnection] = []  # older connections a slow query still used
         self._checked = 0.0
 
     def _refresh(self) -> None:
@@ -152,7 +163,8 @@ class SnapshotReader:
         if self._info is None or info.name != self._info.name:
             con = connect(info.path, self._timezone, read_only=True)
             if self._previous is not None:
-                self._previous.close()
+                self._retired.append(self._previous)
+            self._retired = [old for old in self._retired if not _closed(old)]
             self._previous, self._con = self._con, con
             self._previous_name = None if self._info is None else self._info.name
         self._info = info  # same file, maybe a newer checked_at
@@ -208,7 +220,8 @@ class SnapshotReader:
     def close(self) -> None:
         """Close the reader's connections (the current snapshot's and the previous one's)."""
         with self._lock:
-            for con in (self._con, self._previous):
+            for con in (self._con, self._previous, *self._retired):
                 if con is not None:
                     con.close()
             self._con = self._previous = self._info = self._previous_name = None
+            self._retired = []

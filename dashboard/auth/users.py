@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import secrets
 import sqlite3
@@ -22,6 +23,8 @@ from typing import NamedTuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+log = logging.getLogger(__name__)
 
 __all__ = ["ROLES", "Token", "User", "UserError", "UserStore"]
 
@@ -106,14 +109,21 @@ class UserStore:
         self._hasher = PasswordHasher()
         fresh = not self.path.exists()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._db() as db:
-            db.execute("PRAGMA journal_mode=WAL")  # kept by the file: set once, not per connection
-            for table, columns in _ADDED_COLUMNS.items():
-                have = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
-                for name, ddl in columns.items():
-                    if have and name not in have:
-                        db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {ddl}")
-            db.executescript(_SCHEMA)
+        try:
+            with self._db() as db:
+                db.execute("PRAGMA journal_mode=WAL")  # kept by the file: set once, not per connection
+                for table, columns in _ADDED_COLUMNS.items():
+                    have = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+                    for name, ddl in columns.items():
+                        if have and name not in have:
+                            db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {ddl}")
+                db.executescript(_SCHEMA)
+        except sqlite3.OperationalError:
+            if fresh:
+                raise
+            # a full disk (or a read-only one): the store set up by an earlier start is used as it is,
+            # so a worker restarted then still boots and walls keep their sign-in (docs/access.md)
+            log.warning("account store %s could not be checked at start; using it as it is", self.path, exc_info=True)
         if fresh:
             os.chmod(self.path, 0o600)
 
@@ -317,12 +327,17 @@ class UserStore:
         now = datetime.now(UTC)
         with self._db() as db:
             row = db.execute("SELECT * FROM tokens WHERE token_id = ? AND revoked_at IS NULL", (token_id,)).fetchone()
-            if row is None:
-                return None
-            last = row["last_used_at"]
-            if last is None or (now - datetime.fromisoformat(last)).total_seconds() >= touch_after:
+        if row is None:
+            return None
+        last = row["last_used_at"]
+        if last is None or (now - datetime.fromisoformat(last)).total_seconds() >= touch_after:
+            try:
+                with self._db() as db:
+                    db.execute("UPDATE tokens SET last_used_at = ? WHERE token_id = ?",
+                               (now.isoformat(timespec="seconds"), token_id))
                 last = now.isoformat(timespec="seconds")
-                db.execute("UPDATE tokens SET last_used_at = ? WHERE token_id = ?", (last, token_id))
+            except sqlite3.OperationalError:  # a full disk: the wall keeps its sign-in, the note waits
+                log.warning("could not note the use of wall token %s", token_id, exc_info=True)
         return Token(row["token_id"], row["label"], row["scope"], row["layout"], row["created_at"], row["created_by"],
                      last, row["revoked_at"])
 

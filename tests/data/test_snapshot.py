@@ -31,3 +31,34 @@ def test_publish_touch_and_prune(tmp_path):
     assert not list((tmp_path / "snapshots").glob(".*partial"))
     reader.close()
     con.close()
+
+
+def test_a_connection_a_slow_query_still_uses_is_closed_later_not_during_a_switch(tmp_path):
+    import duckdb
+
+    con = connect(tmp_path / "work.duckdb", "Asia/Shanghai")
+    apply_schema(con)
+    publish(con, tmp_path, keep=5, run_id=1)
+    reader = SnapshotReader(tmp_path, "Asia/Shanghai", check_every=0)
+    first = reader.info().name
+    publish(con, tmp_path, keep=5, run_id=2)
+    assert reader.cursor_on(first) is not None  # the previous snapshot still answers (the analyst pages' grace)
+
+    class Busy:  # what DuckDB does to close() while another thread's query runs on the connection
+        busy = True
+
+        def close(self):
+            if self.busy:
+                raise duckdb.Error("Connection is in use")
+
+    slow = Busy()
+    reader._previous = slow
+    publish(con, tmp_path, keep=5, run_id=3)
+    reader.cursor().close()  # the switch goes through
+    assert slow in reader._retired
+    slow.busy = False
+    publish(con, tmp_path, keep=5, run_id=4)
+    reader.cursor().close()
+    assert slow not in reader._retired  # closed at the next switch, once the query was done
+    reader.close()
+    con.close()

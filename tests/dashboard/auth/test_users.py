@@ -116,3 +116,38 @@ def test_the_audit_log_filters_by_actor_action_and_time(store):
     since, until = store.audit_log(5, since=at), store.audit_log(5, until=at)
     assert since[0]["action"] == "signin.ok" and len(since) + len(until) == 3  # the same second, or not
     assert len(store.audit_log()) == 3 and store.audit_actions() == ["export", "signin.ok"]
+
+
+def test_a_full_disk_neither_stops_a_restart_nor_signs_a_wall_out(store, monkeypatch):
+    token, record = store.make_token("left wall")
+    real = sqlite3.connect
+
+    class FullDisk:
+        def __init__(self, db):
+            object.__setattr__(self, "db", db)
+
+        def __setattr__(self, name, value):  # row_factory
+            setattr(self.db, name, value)
+
+        def execute(self, sql, *args):
+            if sql.lstrip().upper().startswith(("UPDATE", "PRAGMA JOURNAL", "CREATE", "ALTER")):
+                raise sqlite3.OperationalError("database or disk is full")
+            return self.db.execute(sql, *args)
+
+        def executescript(self, sql):
+            raise sqlite3.OperationalError("database or disk is full")
+
+        def __getattr__(self, name):
+            return getattr(self.db, name)
+
+        def __enter__(self):
+            self.db.__enter__()
+            return self
+
+        def __exit__(self, *exc):
+            return self.db.__exit__(*exc)
+
+    monkeypatch.setattr(sqlite3, "connect", lambda *a, **k: FullDisk(real(*a, **k)))
+    again = UserStore(store.path)  # a worker restarted on the full disk still boots
+    used = again.check_token(token)  # and the wall keeps its sign-in; its last use is noted later
+    assert used is not None and used.token_id == record.token_id and used.last_used_at is None
