@@ -346,6 +346,7 @@ def measure(events: int, windows: list[str], only: list[str] | None, repeat: int
                         row.failed |= bad
             print(f"  measured {events:,} cases, window {window}", file=sys.stderr, flush=True)
     finally:
+        warmup.reset()  # its thread reads the private folder removed below
         if app is not None:
             runtime.of(app).close()
         private.remove()

@@ -162,6 +162,7 @@ class Results:
             return bool(self.store.add(text + ":lock", os.getpid(), timeout=int(LOCK_S)))
         path = os.path.join(folder, text[len(_PREFIX):] + ".lock")
         try:
+            os.makedirs(folder, exist_ok=True)  # someone emptied var/cache: it loses nothing but the work
             os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
             return True
         except FileExistsError:
