@@ -303,6 +303,7 @@ def _serve_production(settings: Settings, args: argparse.Namespace) -> int:
 def _serve_debug(settings: Settings, args: argparse.Namespace) -> int:
     """Flask's development server, with the scheduler in this process: one process to step through."""
     from dashboard import runtime, telemetry
+    from dashboard.analyst import warmup as analyst_warmup
     from dashboard.app import create_app
     from dashboard.wall import warmup
 
@@ -334,6 +335,7 @@ def _serve_debug(settings: Settings, args: argparse.Namespace) -> int:
         if scheduler is not None:
             scheduler.shutdown(wait=True)
         warmup.stop()
+        analyst_warmup.stop()
         runtime.of(app).close()
     return 0
 

@@ -203,7 +203,8 @@ class Runtime:
                     fresh = self._seen[state] = now
                     while len(self._seen) > 8:
                         self._seen.pop(next(iter(self._seen)))
-        limit = self.settings.stale_after_cycles * self.settings.etl_interval_seconds
+        # the previous snapshot is served up to WARM_GRACE_S longer while the newest is warmed (served())
+        limit = self.settings.stale_after_cycles * self.settings.etl_interval_seconds + WARM_GRACE_S
         if (now - fresh).total_seconds() > limit:
             return now.replace(second=0, microsecond=0)
         return fresh

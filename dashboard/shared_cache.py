@@ -92,6 +92,7 @@ class Results:
         self.store = store
         self._salt = salt
         self._down_until = 0.0  # after a failure of the store, it is not asked again until then
+        self._swept = 0.0  # when stale lock files were last looked for
         self._lock = threading.Lock()
         self._local: OrderedDict[str, tuple[float, Any]] = OrderedDict()
         self._inflight: dict[str, threading.Event] = {}
@@ -143,7 +144,13 @@ class Results:
             if found is not _MISSING and _fresh(found[0], max_age):
                 return found
             locked = self._try(lambda: self._take(text), None)
-            if locked is None or locked:  # ours, or the store is down: compute it ourselves
+            if locked:  # ours: unless its owner stored it just before giving the lock back, we compute
+                found = self._read(text)
+                if found is not _MISSING and _fresh(found[0], max_age):
+                    self._try(lambda: self._give(text), False)
+                    return found
+                break
+            if locked is None:  # the store is down: compute it ourselves
                 break
             if time.monotonic() > deadline:  # the owner died or hangs: compute it ourselves
                 break
@@ -155,15 +162,21 @@ class Results:
         finally:
             self._try(lambda: self._give(text), False)
 
-    def _take(self, text: str) -> bool:
-        """Take the computation of ``text``: an exclusive file beside the file store, else the store's ``add``."""
+    def _locks(self) -> str | None:
+        """The folder of the file store's lock files (beside its own, which cachelib counts and prunes)."""
         folder = getattr(self.store, "_path", None)
-        if not isinstance(folder, str):
+        return os.path.join(os.path.dirname(folder.rstrip("/")), "locks") if isinstance(folder, str) else None
+
+    def _take(self, text: str) -> bool:
+        """Take the computation of ``text``: an exclusive lock file for the file store, else the store's ``add``."""
+        folder = self._locks()
+        if folder is None:
             return bool(self.store.add(text + ":lock", os.getpid(), timeout=int(LOCK_S)))
         path = os.path.join(folder, text[len(_PREFIX):] + ".lock")
         try:
             os.makedirs(folder, exist_ok=True)  # someone emptied var/cache: it loses nothing but the work
             os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            self._sweep(folder)
             return True
         except FileExistsError:
             try:
@@ -174,9 +187,22 @@ class Results:
                 pass
             return False
 
+    def _sweep(self, folder: str) -> None:
+        """Delete lock files older than LOCK_S (a worker killed while computing), at most once a minute."""
+        now = time.monotonic()
+        if now - self._swept < 60:
+            return
+        self._swept = now
+        for entry in os.scandir(folder):
+            try:
+                if time.time() - entry.stat().st_mtime > LOCK_S:
+                    os.unlink(entry.path)
+            except FileNotFoundError:
+                pass
+
     def _give(self, text: str) -> None:
-        folder = getattr(self.store, "_path", None)
-        if not isinstance(folder, str):
+        folder = self._locks()
+        if folder is None:
             self.store.delete(text + ":lock")
             return
         try:
@@ -243,6 +269,7 @@ def _fresh(stored_at: float, max_age: float | None) -> bool:
 
 _backends: dict[str, Any] = {}
 _stores: dict[tuple[str, str], Results] = {}
+_no_store_until: dict[str, float] = {}  # a store that could not be made is tried again after this (monotonic)
 _stores_lock = threading.Lock()
 
 
@@ -256,9 +283,21 @@ def results(settings: Settings) -> Results:
     salt = hashlib.sha256((_code_version() + repr(settings)).encode()).hexdigest()[:16]
     with _stores_lock:
         found = _stores.get((where, salt))
+        if found is not None and found.store is None and settings.cache_url != "none":
+            if time.monotonic() < _no_store_until.get(where, 0.0):
+                return found
+            del _stores[(where, salt)]  # try the store again
+            found = None
         if found is None:
             if where not in _backends:
-                _backends[where] = _backend(settings)
+                try:
+                    _backends[where] = _backend(settings)
+                except Exception:  # an unwritable var/, no redis module: each process alone for a while
+                    log.warning("shared results: no store at %s; each process computes alone for %.0f s",
+                                "cache_url" if settings.cache_url else where, RETRY_S, exc_info=True)
+                    _no_store_until[where] = time.monotonic() + RETRY_S
+                    found = _stores[(where, salt)] = Results(None, salt)
+                    return found
             found = _stores[(where, salt)] = Results(_backends[where], salt)
         return found
 
@@ -299,5 +338,6 @@ def reset() -> None:
         stores = list(_stores.values())
         _stores.clear()
         _backends.clear()
+        _no_store_until.clear()
     for store in stores:
         store.clear()

@@ -161,3 +161,27 @@ def test_redis_shares_results_between_processes(tmp_path, redis_url):
     assert found == ["numbers"] * 3 and counter.read_text() == "x"
     assert results.get(("slow", "snapshot-1"), lambda: "not again") == "numbers"  # and this process finds it
     assert not (tmp_path / "var" / "cache" / "results").exists()  # nothing went to files
+
+
+def test_a_store_that_cannot_be_made_costs_the_sharing_not_the_answer(tmp_path, caplog):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where var/ should be")
+    settings = _settings(blocker / "var")
+    results = shared_cache.results(settings)
+    assert results.store is None and results.get(("k",), lambda: 7) == 7
+    assert shared_cache.results(settings) is results  # not tried again on every request
+    assert caplog.text.count("no store at") == 1
+
+
+def test_lock_files_live_beside_the_store_and_are_given_back(tmp_path):
+    results = shared_cache.results(_settings(tmp_path / "var"))
+    seen = []
+
+    def compute():
+        seen.extend(p.name for p in (tmp_path / "var" / "cache" / "locks").iterdir())
+        return 1
+
+    results.get(("k",), compute)
+    assert len(seen) == 1 and seen[0].endswith(".lock")  # held while computing
+    assert not list((tmp_path / "var" / "cache" / "locks").iterdir())  # and given back
+    assert not [p for p in (tmp_path / "var" / "cache" / "results").iterdir() if p.name.endswith(".lock")]
