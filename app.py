@@ -282,8 +282,8 @@ def _serve_production(settings: Settings, args: argparse.Namespace) -> int:
     from dashboard.production import GridPulseServer
 
     # Before gunicorn forks and the scheduler starts (and before anything imports prometheus_client): every
-    # process of this run writes its metrics under var/prometheus/, emptied of the last run's (docs/serving.md).
-    telemetry.use_multiprocess_dir(settings, wipe=True)
+    # process of this run writes its metrics to one folder (in /dev/shm), emptied of the last run's (docs/serving.md).
+    metrics_dir = telemetry.use_multiprocess_dir(settings, wipe=True)
     scheduler = None
     pulls = settings.object_store_role == "pull"  # a pull host's data comes only from its puller
     if (settings.scheduler_in_serve or pulls) and not getattr(args, "no_scheduler", False):
@@ -297,6 +297,7 @@ def _serve_production(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         if scheduler is not None:
             scheduler.stop()
+        telemetry.remove_multiprocess_dir(metrics_dir)  # every process of the run has ended: RAM back
     return 0
 
 
@@ -477,7 +478,7 @@ def cmd_users(settings: Settings, args: argparse.Namespace) -> int:
 def _with_briefing(handler):
     """A scheduler command that also runs the weekly briefing and counts cycles (``data/`` imports neither).
 
-    Its metrics go to ``var/prometheus/`` beside the web workers' (not emptied: a scheduler started on
+    Its metrics go to the web workers' folder (:func:`dashboard.telemetry.multiprocess_dir`; not emptied: a scheduler started on
     its own adds to a running server's files; ``serve`` empties the folder when it starts).
     """
     from dashboard.briefing.jobs import schedule_jobs

@@ -7,7 +7,7 @@ wall's refresh must not wait behind an analyst's export). Every worker builds it
 its own snapshot reader and DuckDB connections (a connection must never cross a fork), then starts
 the wall warm-up; the scheduler is not in any of them: ``app.py serve`` runs it as a process of
 its own, the one writer (``docs/serving.md``). Every process writes its Prometheus metrics to
-``var/prometheus/`` (set up by ``app.py serve``); ``child_exit`` tells prometheus_client when a
+one folder in ``/dev/shm`` (set up by ``app.py serve``); ``child_exit`` tells prometheus_client when a
 worker has gone (``dashboard/telemetry.py``).
 """
 

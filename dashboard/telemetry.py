@@ -18,7 +18,8 @@ Not the domain's metrics (``metrics/``: cases, SLAs, backlog): these say how Gri
 
 Processes: ``app.py serve`` runs gunicorn's workers and the scheduler as separate processes, so
 prometheus_client runs in its *multiprocess mode*: each process writes its counters and histograms
-to memory-mapped files in ``<var_dir>/prometheus/`` (:func:`use_multiprocess_dir`, which must run
+to memory-mapped files in a folder of the deployment's own in ``/dev/shm`` (:func:`multiprocess_dir`;
+``<var_dir>/prometheus/`` where there is no ``/dev/shm``) (:func:`use_multiprocess_dir`, which must run
 before prometheus_client is first imported: the library picks its mode at import), and whichever
 worker answers ``/metrics`` adds up every file. The Flask development server (``--debug``), the
 command line and the tests without that environment variable keep one in-process registry.
@@ -27,13 +28,16 @@ Who may read ``/metrics``: clients from the ``metrics_allow`` networks (this mac
 any client presenting the ``metrics_token`` setting as ``Authorization: Bearer <token>``; everyone
 else gets 403 (401 for a wrong token). See ``docs/serving.md``, "Metrics for operators".
 
-Recording never fails a request or a job: an error (a full disk under ``var/``) is logged once per
-process and the number is lost.
+Recording never fails a request or a job: an error is logged once per process and the number is
+lost. The files are memory-mapped and grown sparse (``ftruncate``): on a full file system, touching a
+new page kills the process with SIGBUS, which no ``except`` catches. That is why they live in RAM
+(``/dev/shm``), away from ``var/``'s disk, which the warehouse and the landing files can fill.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import hmac
 import ipaddress
 import logging
@@ -54,7 +58,7 @@ from data.contract import read_current, read_last_run
 from settings import Settings
 
 __all__ = ["ENV_VAR", "OTHER", "install", "use_multiprocess_dir", "single_process", "multiprocess_dir",
-           "process_ended", "record_cycle", "record_briefing", "record_signin_failure", "route_label",
+           "remove_multiprocess_dir", "process_ended", "record_cycle", "record_briefing", "record_signin_failure", "route_label",
            "exposition", "reset"]
 
 log = logging.getLogger(__name__)
@@ -74,8 +78,20 @@ _CODE = re.compile(r"[a-z][a-z0-9_-]{0,39}")  # what a table, reason, trigger or
 # --- processes --------------------------------------------------------------------------------------
 
 
+SHM = Path("/dev/shm")  # RAM-backed on Linux: the metric files never share var/'s disk
+
+
 def multiprocess_dir(settings: Settings) -> Path:
-    """Where the processes of a deployment write their metric files: ``<var_dir>/prometheus/``."""
+    """Where the processes of a deployment write their metric files.
+
+    ``/dev/shm/gridpulse-metrics-<12 hex digits of the var/ folder's resolved path>``: in RAM, one folder
+    per deployment on the machine, the same for every process of one deployment. A full ``var/`` must
+    not kill the web workers (SIGBUS on the memory-mapped files, see the module's doc). Without a
+    writable ``/dev/shm`` (not Linux), ``<var_dir>/prometheus/``.
+    """
+    if SHM.is_dir() and os.access(SHM, os.W_OK | os.X_OK):
+        digest = hashlib.sha256(str(settings.var_dir.resolve()).encode()).hexdigest()[:12]
+        return SHM / f"gridpulse-metrics-{digest}"
     return settings.var_dir / "prometheus"
 
 
@@ -95,12 +111,28 @@ def use_multiprocess_dir(settings: Settings, *, wipe: bool) -> Path:
     path = multiprocess_dir(settings)
     if "prometheus_client" in sys.modules and os.environ.get(ENV_VAR) != str(path):
         raise RuntimeError(f"{ENV_VAR} must be set before prometheus_client is imported")
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)  # other users of the machine have no business here
     if wipe:
         for old in path.glob("*.db"):  # only prometheus_client's files: nothing else of var/ is touched
             old.unlink(missing_ok=True)
     os.environ[ENV_VAR] = str(path)
     return path
+
+
+def remove_multiprocess_dir(path: Path) -> None:
+    """Remove a run's folder in ``/dev/shm`` once every process of the run has ended (``serve``'s exit).
+
+    Only a folder under ``/dev/shm`` and only prometheus_client's ``*.db`` files: a ``var/prometheus/``
+    fallback stays (it costs no RAM), as does anything else someone put there.
+    """
+    if path.parent != SHM:
+        return
+    for old in path.glob("*.db"):
+        old.unlink(missing_ok=True)
+    try:
+        path.rmdir()
+    except OSError:  # not empty, or gone already
+        pass
 
 
 def single_process() -> None:
@@ -369,7 +401,7 @@ def _metrics(settings: Settings, networks: Sequence) -> flask.Response:
         return refused
     try:
         body, content_type = exposition(settings, flask.request.headers.get("Accept", ""))
-    except (OSError, ValueError) as exc:  # var/prometheus/ removed or unreadable under a running server
+    except (OSError, ValueError) as exc:  # the metric folder removed or unreadable under a running server
         log.warning("metrics: the processes' metric files cannot be read: %s", exc)
         return flask.Response("Service Unavailable: the metric files cannot be read.\n", status=503,
                               mimetype="text/plain")

@@ -1,7 +1,8 @@
 """``/metrics`` on the real production server: two gunicorn workers and the scheduler, summed in one answer.
 
 ``app.py serve`` runs on a copy of the small demo with a garbage file in its landing zone. Requests are
-sent until both workers have answered some (each worker writes its own file under ``var/prometheus/``);
+sent until both workers have answered some (each worker writes its own file in the deployment's folder
+under ``/dev/shm``, which ``serve`` removes at its end);
 one scrape, from whichever worker, must count every request of both, the scheduler's first ETL cycle
 and the file it rejected, and the refused sign-in. A client that came through an undeclared proxy gets
 403, a wrong token 401, and a made-up callback output is counted as ``other``.
@@ -24,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import psutil
 
+from dashboard import telemetry
 from tests.conftest import TEST_PASSWORD, account
 from tests.dashboard.test_telemetry import HIST, total
 from tests.test_app import ROOT, _env, _free_port
@@ -61,8 +63,10 @@ def test_metrics_sum_both_workers_and_the_scheduler(fresh_demo):
     garbage.parent.mkdir(parents=True, exist_ok=True)
     garbage.write_bytes(b"\x00\x01 this is no csv \xff\n" * 50)
     os.utime(garbage, (time.time() - 60, time.time() - 60))  # settled: the first cycle takes it
-    (var / "prometheus").mkdir()
-    (var / "prometheus" / "counter_1.db").write_bytes(b"left by the last run")  # serve empties the folder
+    folder = telemetry.multiprocess_dir(fresh_demo)
+    assert folder.parent == telemetry.SHM, folder  # in RAM: a full var/ must not SIGBUS the workers
+    folder.mkdir(parents=True)
+    (folder / "counter_1.db").write_bytes(b"left by the last run")  # serve empties the folder
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     env = _env(var, GRIDPULSE_WORKERS="2", GRIDPULSE_THREADS="4", GRIDPULSE_SIMULATE_CASES_PER_DAY="0",
@@ -105,9 +109,9 @@ def test_metrics_sum_both_workers_and_the_scheduler(fresh_demo):
             while time.monotonic() < deadline:
                 statuses = list(pool.map(lambda _: _get(base + "/readyz")[0], range(16)))
                 sent += len(statuses)
-                if all((var / "prometheus" / f"histogram_{pid}.db").exists() for pid in workers):
+                if all((folder / f"histogram_{pid}.db").exists() for pid in workers):
                     break
-        assert all((var / "prometheus" / f"histogram_{pid}.db").exists() for pid in workers), \
+        assert all((folder / f"histogram_{pid}.db").exists() for pid in workers), \
             "the requests did not reach both workers"
 
         text = ""
@@ -126,8 +130,8 @@ def test_metrics_sum_both_workers_and_the_scheduler(fresh_demo):
         assert total(text, "gridpulse_etl_files_total", table="events", status="rejected") == 1
         assert total(text, "gridpulse_etl_cycle_duration_seconds_count") >= 1
         assert total(text, "gridpulse_snapshot_age_seconds") > 0
-        assert (var / "prometheus" / f"counter_{scheduler[0]}.db").exists()  # counted in the scheduler's process
-        assert not (var / "prometheus" / "counter_1.db").exists()
+        assert (folder / f"counter_{scheduler[0]}.db").exists()  # counted in the scheduler's process
+        assert not (folder / "counter_1.db").exists()
 
         assert _get(base + "/metrics", **{"X-Forwarded-For": "203.0.113.9"})[0] == 403  # an undeclared proxy
         assert _get(base + "/metrics", Authorization="Bearer wrong")[0] == 401
@@ -140,5 +144,6 @@ def test_metrics_sum_both_workers_and_the_scheduler(fresh_demo):
             proc.kill()
             proc.communicate()
     assert proc.returncode == 0, err
+    assert not folder.exists(), "serve leaves its metric files in RAM after it ended"
     # (the made-up callback leaves Dash's own KeyError traceback in the log: Dash answers it with a 500)
     assert "could not record a metric" not in err and "prometheus" not in err.lower(), err

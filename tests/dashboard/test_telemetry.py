@@ -301,6 +301,12 @@ def test_the_multiprocess_folder_is_set_before_the_import_and_wiped_of_its_own_f
     assert (folder / "counter_1.db").exists()  # a scheduler started alone adds to a running server's files
     telemetry.use_multiprocess_dir(settings, wipe=True)
     assert not (folder / "counter_1.db").exists() and (folder / "notes.txt").exists()
+    (folder / "counter_2.db").write_bytes(b"this run")
+    telemetry.remove_multiprocess_dir(folder)  # serve's end: its own files go, the folder stays for the stranger
+    assert not (folder / "counter_2.db").exists() and (folder / "notes.txt").exists()
+    (folder / "notes.txt").unlink()
+    telemetry.remove_multiprocess_dir(folder)
+    assert not folder.exists()  # nothing left in RAM
 
 
 @pytest.mark.parametrize(("env", "named"), [

@@ -17,6 +17,7 @@ import os
 import re
 import sqlite3
 import stat
+import threading
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
@@ -28,7 +29,7 @@ from dashboard.analyst import exports
 from dashboard.analyst.state import ViewState
 from dashboard.analyst.view import open_view
 from dashboard.app import create_app
-from dashboard.auth.gate import SESSION_COOKIE, store_of
+from dashboard.auth.gate import ADDRESS_FAILURES, SESSION_COOKIE, store_of
 from dashboard.briefing import listing
 from dashboard.i18n import t
 from dashboard.wall.options import WallOptions
@@ -521,9 +522,29 @@ def test_failures_from_other_addresses_count_for_the_name(bare):
 def test_failures_from_one_address_lock_it_for_other_names(bare):
     account(_settings(bare), "district")
     client = bare.server.test_client()
-    for i in range(5):
-        _sign_in(client, f"guess{i}", "not the password", address="10.0.0.7")
+    for i in range(ADDRESS_FAILURES):
+        assert _sign_in(client, f"guess{i}", "not the password", address="10.0.0.7").status_code == 401
     assert _sign_in(client, "t-district", TEST_PASSWORD, address="10.0.0.7").status_code == 429
+    assert _sign_in(client, "t-district", TEST_PASSWORD, address="10.0.0.8").status_code == 302  # the name is not
+
+
+def test_an_office_behind_one_address_signs_in_at_once(bare):
+    """Many right passwords from one address at the same moment: none refused (in-flight attempts count as
+    failures until proven right, so a per-address limit of 5 refused an office of analysts behind a NAT)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    name = account(_settings(bare), "district")
+    n = ADDRESS_FAILURES - 1
+    clients = [bare.server.test_client() for _ in range(n)]
+    forms = [{"csrf_token": _csrf(c), "username": name, "password": TEST_PASSWORD, "next": ""} for c in clients]
+    start = threading.Barrier(n)
+
+    def post(cf):
+        start.wait()
+        return cf[0].post("/login", data=cf[1]).status_code
+    with ThreadPoolExecutor(n) as pool:
+        statuses = list(pool.map(post, zip(clients, forms, strict=True)))
+    assert statuses == [302] * n, statuses
 
 
 def test_a_sign_in_after_the_minute_passes(bare):
