@@ -12,9 +12,18 @@ run: setup
 	$(PY) app.py demo --if-missing
 	$(PY) app.py serve
 
+# The browser tests (tests/browser: one headless Chromium at a time) and the rest of the suite run side
+# by side, as two pytest processes: the one is mostly Chromium, the other mostly Python and DuckDB, and
+# together they fill two cores in about half the time of one run after the other (docs/testing.md).
+# The browser run's output follows the other's; the exit status fails if either failed.
 test: setup
 	$(PY) -m ruff check .
-	$(PY) -m pytest
+	@mkdir -p var; log=var/test-browser.log; \
+	$(PY) -m pytest tests/browser > $$log 2>&1 & browser=$$!; \
+	$(PY) -m pytest --ignore=tests/browser; rest=$$?; \
+	wait $$browser; status=$$?; \
+	echo; echo "=== tests/browser (in parallel with the rest; also in $$log) ==="; cat $$log; \
+	test $$rest -eq 0 -a $$status -eq 0
 
 lint: setup
 	$(PY) -m ruff check .

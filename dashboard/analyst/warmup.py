@@ -145,6 +145,8 @@ def _watch(rt: Runtime) -> None:
             rt.warmed(info)
             log.info("analyst warm-up: %d views on %s in %.2f s", len(mine), info.name,
                      time.perf_counter() - started)
+    except SystemExit:  # the process (or a test server: dash.testing stops its threads so) is stopping us
+        pass
     finally:
         with _lock:
             if _threads.get(id(rt)) is threading.current_thread():

@@ -129,11 +129,12 @@ def test_warnings_counts_choices_in_the_url_and_links_on_the_demo(dash_duo, smal
     wait_until(lambda: query_of(driver).get("sort") == "newest", what="sort=newest in the URL")
     assert query_of(driver) == {"lang": "en", "kind": "sla", "level": "red", "sort": "newest"}
     wait_ready(driver)
-    before = [r[0] for r in driver.execute_script(ROWS)]
+    # the list is re-drawn in the new order: read it once it is back (it may be empty for a moment)
+    before = wait_until(lambda: [r[0] for r in driver.execute_script(ROWS)], what="the red rows, newest first")
     driver.refresh()
     wait_ready(driver, "the page after a reload")
     assert query_of(driver) == {"lang": "en", "kind": "sla", "level": "red", "sort": "newest"}
-    after = [r[0] for r in driver.execute_script(ROWS)]
+    after = wait_until(lambda: [r[0] for r in driver.execute_script(ROWS)], what="the rows after the reload")
     assert after == before
     shown = driver.find_element(By.CSS_SELECTOR, "#wr-list .wr-shown")
     assert int(shown.get_attribute("data-total")) == int(values(driver, "wr-counts")["level.red"])
