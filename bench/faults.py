@@ -205,7 +205,9 @@ def main() -> None:  # noqa: PLR0915 - one scripted scenario, read top to bottom
     token = accounts(env)
     plan_file = FAULT_DIR / "plan.json"
     plan = make_plan(settings, plan_file)
-    server = start_server(env, args.workers, args.port, FAULT_DIR / "serve.log")
+    serve_log = FAULT_DIR / "serve.log"  # appended to by every run: this run's part starts here
+    log_start = serve_log.stat().st_size if serve_log.exists() else 0
+    server = start_server(env, args.workers, args.port, serve_log)
     locust = start_locust(plan_file, token, args.port, args.walls, args.analysts, 600, FAULT_DIR / "locust",
                           FAULT_DIR / "locust.log")
     probe = Probe(args.port, token, plan)
@@ -285,7 +287,9 @@ def main() -> None:  # noqa: PLR0915 - one scripted scenario, read top to bottom
             time.sleep(2)
             if server.poll() is not None:
                 break
-        log = (FAULT_DIR / "serve.log").read_text(errors="replace")
+        with serve_log.open("rb") as f:
+            f.seek(log_start)
+            log = f.read().decode(errors="replace")
         print(f"disk full for {time.time() - marks[-1][1]:.0f} s: serve "
               f"{'running' if server.poll() is None else f'EXITED with {server.returncode}'}; in its log: "
               f"{log.count('SIGBUS')} workers killed by SIGBUS, {log.count('Worker failed to boot')} 'Worker failed to "

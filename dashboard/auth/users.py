@@ -15,6 +15,7 @@ import logging
 import os
 import secrets
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime
@@ -126,6 +127,26 @@ class UserStore:
             log.warning("account store %s could not be checked at start; using it as it is", self.path, exc_info=True)
         if fresh:
             os.chmod(self.path, 0o600)
+        # The last good answer of each read the sign-in gate makes on every request (an account's session
+        # row, a wall token's row), by key: served when the store cannot be read (a full disk: SQLite
+        # must recreate its -wal and -shm files when a connection opens after the last one closed), so
+        # a full var/ does not sign every analyst and wall out. Bounded by the number of accounts and tokens.
+        self._last_read: dict[tuple[str, str], object] = {}
+        self._warned_at = 0.0
+
+    def _read(self, key: tuple[str, str], query):
+        """``query()``, remembered under ``key``; the remembered answer when the store cannot be read."""
+        try:
+            value = query()
+        except sqlite3.OperationalError:
+            if key not in self._last_read:
+                raise
+            if time.monotonic() - self._warned_at >= 60:  # once a minute per process, not per request
+                self._warned_at = time.monotonic()
+                log.warning("account store %s cannot be read; serving the last good answers", self.path, exc_info=True)
+            return self._last_read[key]
+        self._last_read[key] = value
+        return value
 
     @classmethod
     def of(cls, settings) -> UserStore:
@@ -233,9 +254,11 @@ class UserStore:
 
     def session_user(self, username: str) -> tuple[User, str] | None:
         """The account and its :meth:`session_key` in one read (the sign-in gate asks on every request)."""
-        with self._db() as db:
-            row = db.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
-        return None if row is None else (self._user(row), str(row["session_gen"]))
+        def query():
+            with self._db() as db:
+                row = db.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
+            return None if row is None else (self._user(row), str(row["session_gen"]))
+        return self._read(("user", username), query)
 
     def session_key(self, username: str) -> str | None:
         """What a session of the account holds to stay valid (``None``: no such user).
@@ -326,8 +349,12 @@ class UserStore:
         write on every tick.
         """
         now = datetime.now(UTC)
-        with self._db() as db:
-            row = db.execute("SELECT * FROM tokens WHERE token_id = ? AND revoked_at IS NULL", (token_id,)).fetchone()
+
+        def query():
+            with self._db() as db:
+                found = db.execute("SELECT * FROM tokens WHERE token_id = ? AND revoked_at IS NULL", (token_id,)).fetchone()
+            return None if found is None else dict(found)
+        row = self._read(("token", token_id), query)
         if row is None:
             return None
         last = row["last_used_at"]
@@ -339,6 +366,7 @@ class UserStore:
                 last = now.isoformat(timespec="seconds")
             except sqlite3.OperationalError:  # a full disk: the wall keeps its sign-in, the note waits
                 log.warning("could not note the use of wall token %s", token_id, exc_info=True)
+            row["last_used_at"] = now.isoformat(timespec="seconds")  # the next try after touch_after, not next tick
         return Token(row["token_id"], row["label"], row["scope"], row["layout"], row["created_at"], row["created_by"],
                      last, row["revoked_at"])
 

@@ -6,6 +6,7 @@ import io
 import os
 import sqlite3
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -151,3 +152,27 @@ def test_a_full_disk_neither_stops_a_restart_nor_signs_a_wall_out(store, monkeyp
     again = UserStore(store.path)  # a worker restarted on the full disk still boots
     used = again.check_token(token)  # and the wall keeps its sign-in; its last use is noted later
     assert used is not None and used.token_id == record.token_id and used.last_used_at is None
+
+
+def test_when_not_even_a_read_works_the_last_good_answers_keep_everyone_signed_in(store, monkeypatch, caplog):
+    """The fault bench's full var/: opening a connection failed ("disk I/O error": SQLite recreates its -wal
+    and -shm files after the last connection closed), and every signed-in request answered 500."""
+    store.add("ana", "correct horse battery", "district")
+    token, record = store.make_token("lobby")
+    before = store.session_user("ana"), store.check_token(token)
+    real = sqlite3.connect
+
+    def broken(*args, **kwargs):
+        if Path(args[0]) == store.path:
+            raise sqlite3.OperationalError("disk I/O error")
+        return real(*args, **kwargs)
+    monkeypatch.setattr(sqlite3, "connect", broken)
+    assert store.session_user("ana") == before[0]  # the account as last read
+    assert store.active_token(record.token_id).token_id == record.token_id  # the wall stays signed in
+    assert store.active_token(record.token_id).token_id == record.token_id
+    assert caplog.text.count("cannot be read; serving the last good answers") == 1  # once, not per request
+    with pytest.raises(sqlite3.OperationalError):
+        store.session_user("someone-never-read")  # nothing to fall back on: the gate's error, as before
+    monkeypatch.setattr(sqlite3, "connect", real)
+    store.remove("ana")
+    assert store.session_user("ana") is None  # once readable, the store's word again
