@@ -280,7 +280,7 @@ def results(settings: Settings) -> Results:
     the settings' fingerprint salts every key.
     """
     where = settings.cache_url or str(settings.var_dir / "cache" / "results")
-    salt = hashlib.sha256((_code_version() + repr(settings)).encode()).hexdigest()[:16]
+    salt = hashlib.sha256((_code_version(_ROOT) + repr(settings)).encode()).hexdigest()[:16]
     with _stores_lock:
         found = _stores.get((where, salt))
         if found is not None and found.store is None and settings.cache_url != "none":
@@ -302,16 +302,22 @@ def results(settings: Settings) -> Results:
         return found
 
 
+_ROOT = Path(__file__).resolve().parent.parent
+
+
 @functools.cache
-def _code_version() -> str:
-    """The code that computes results, as the size and time of its files: a deploy never reads its predecessor's."""
-    root = Path(__file__).resolve().parent.parent
-    parts = []
+def _code_version(root: Path) -> str:
+    """The code that computes results, by the content of its files: a deploy never reads its predecessor's.
+
+    By content, not by size and time: two web hosts sharing one Redis, each with its own checkout of the
+    same release (made at different moments), use the same keys and share results; a ``touch`` changes
+    nothing. About 200 small files, read once per process.
+    """
+    digest = hashlib.sha256()
     for package in ("dashboard", "metrics", "layers", "data"):
         for path in sorted((root / package).rglob("*.py")) + sorted((root / package).rglob("*.sql")):
-            st = path.stat()
-            parts.append(f"{path.relative_to(root)}:{st.st_size}:{st.st_mtime_ns}")
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def _backend(settings: Settings) -> Any | None:

@@ -185,3 +185,24 @@ def test_lock_files_live_beside_the_store_and_are_given_back(tmp_path):
     assert len(seen) == 1 and seen[0].endswith(".lock")  # held while computing
     assert not list((tmp_path / "var" / "cache" / "locks").iterdir())  # and given back
     assert not [p for p in (tmp_path / "var" / "cache" / "results").iterdir() if p.name.endswith(".lock")]
+
+
+def test_the_code_fingerprint_is_the_content_not_the_file_times(tmp_path):
+    """Two checkouts of one release, made at different moments, share results in one Redis; a change does not."""
+    from dashboard.shared_cache import _code_version
+
+    def checkout(name: str, sla: str) -> Path:
+        root = tmp_path / name
+        for package, text in (("metrics", sla), ("dashboard", "x = 1\n"), ("layers", ""), ("data", "")):
+            (root / package).mkdir(parents=True)
+            (root / package / "mod.py").write_text(text)
+        (root / "data" / "views.sql").write_text("SELECT 1;\n")
+        return root
+
+    first, second, changed = checkout("a", "HOURS = 24\n"), checkout("b", "HOURS = 24\n"), checkout("c", "HOURS = 48\n")
+    os.utime(second / "metrics" / "mod.py", (1, 1))  # another checkout time
+    assert _code_version(first) == _code_version(second)
+    assert _code_version(changed) != _code_version(first)
+    (first / "data" / "views.sql").write_text("SELECT 2;\n")
+    _code_version.cache_clear()
+    assert _code_version(first) != _code_version(second)  # .sql counts too
