@@ -55,6 +55,7 @@ POLL_S = 0.02  # how often a waiter looks for the owner's result
 RETRY_S = 30.0  # a store that failed is left alone this long
 THRESHOLD = 5000  # files in the file store before it prunes
 LOCAL_ENTRIES = 256
+_ROOT = Path(__file__).resolve().parent.parent  # the checkout whose code is fingerprinted into every key
 _PREFIX = "gp1:"  # bump when the shape of what is stored changes
 _MISSING = object()
 
@@ -300,9 +301,6 @@ def results(settings: Settings) -> Results:
                     return found
             found = _stores[(where, salt)] = Results(_backends[where], salt)
         return found
-
-
-_ROOT = Path(__file__).resolve().parent.parent
 
 
 @functools.cache

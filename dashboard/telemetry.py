@@ -113,8 +113,7 @@ def use_multiprocess_dir(settings: Settings, *, wipe: bool) -> Path:
         raise RuntimeError(f"{ENV_VAR} must be set before prometheus_client is imported")
     path.mkdir(mode=0o700, parents=True, exist_ok=True)  # other users of the machine have no business here
     if wipe:
-        for old in path.glob("*.db"):  # only prometheus_client's files: nothing else of var/ is touched
-            old.unlink(missing_ok=True)
+        _wipe(path)
     os.environ[ENV_VAR] = str(path)
     return path
 
@@ -127,12 +126,17 @@ def remove_multiprocess_dir(path: Path) -> None:
     """
     if path.parent != SHM:
         return
-    for old in path.glob("*.db"):
-        old.unlink(missing_ok=True)
+    _wipe(path)
     try:
         path.rmdir()
     except OSError:  # not empty, or gone already
         pass
+
+
+def _wipe(path: Path) -> None:
+    """Delete prometheus_client's files (``*.db``) in ``path``: nothing else there is touched."""
+    for old in path.glob("*.db"):
+        old.unlink(missing_ok=True)
 
 
 def single_process() -> None:

@@ -275,11 +275,11 @@ class UserStore:
             db.execute("UPDATE users SET session_gen = session_gen + 1 WHERE username = ?", (username,))
 
     def begin_sign_in(self, username: str, address: str | None, since: str, limit: int,
-                      address_limit: int | None = None) -> tuple[int | None, str | None]:
+                      address_limit: int) -> tuple[int | None, str | None]:
         """Count recent failed sign-ins and, below the limits, record this attempt as failed until proven right.
 
         The failures counted are those since ``since`` for this name (``limit``) and from this address
-        (``address_limit``, ``limit`` when not given); when either is reached nothing is recorded. Count and record are one write transaction (``BEGIN IMMEDIATE``), so attempts sent at the same
+        (``address_limit``); when either is reached nothing is recorded. Count and record are one write transaction (``BEGIN IMMEDIATE``), so attempts sent at the same
         moment from any worker are counted one after another: none of them passes the limit unseen.
         :meth:`sign_in_succeeded` turns the line into a success.
 
@@ -292,7 +292,7 @@ class UserStore:
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
             by_name, by_address, oldest = db.execute(count, (username, address, since, username, address)).fetchone()
-            if (by_name or 0) >= limit or (by_address or 0) >= (limit if address_limit is None else address_limit):
+            if (by_name or 0) >= limit or (by_address or 0) >= address_limit:
                 return None, oldest
             line = db.execute("INSERT INTO audit (at, actor, action, detail, address) VALUES (?, ?, 'signin.fail', ?, ?)",
                               (_now(), username, json.dumps({"user": username}, ensure_ascii=False), address))
