@@ -27,7 +27,8 @@ a minute after the newest case when the app is made, and runs on from there as a
 (a result remembered under one exact "now" is not reused by the next request, as in production).
 
 ``--browser``: a new headless Chromium per page (1920x1080) against a running server with warm
-caches: seconds from navigation start until every panel is filled and no ``dcc.Loading`` is busy.
+caches: seconds from navigation start until every panel is filled, every graph drawn (plotly loaded
+and done plotting, a MapLibre map loaded) and no ``dcc.Loading`` is busy.
 
 Target (issue 11): p95 under 300 ms at 10 million cases for every callback, the first request
 after a new snapshot included; a page load under 3 s.
@@ -46,13 +47,14 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import dash  # noqa: E402
 
-from dashboard import ids, runtime  # noqa: E402
+from dashboard import ids, runtime, shared_cache  # noqa: E402
 from dashboard.app import create_app  # noqa: E402
 from settings import Settings, load_settings  # noqa: E402
 from tests.conftest import as_principal, browser_sign_in, signed_in  # noqa: E402  (an admin's session cookie: every page needs a sign-in)
@@ -68,6 +70,14 @@ if (!bodies.length && !grid) return null;
 if (bodies.some(b => b.childNodes.length === 0)) return null;
 if (grid && ![...document.querySelectorAll('.ag-cell')].some(c => c.textContent.trim())) return null;
 if (document.querySelector('[data-dash-is-loading="true"]')) return null;
+// every graph drawn: plotly loaded (its bundle comes lazily with the first graph) and done plotting,
+// and a MapLibre map (the wall's kind) with its style and sources loaded
+for (const g of document.querySelectorAll('.dash-graph')) {
+  const plot = g.querySelector('.js-plotly-plot');
+  if (!plot || !plot._fullLayout || !plot.querySelector('.main-svg') || g.classList.contains('dash-graph--pending')) return null;
+  const map = plot._fullLayout.map && plot._fullLayout.map._subplot && plot._fullLayout.map._subplot.map;
+  if (map && !map.loaded()) return null;
+}
 return performance.now();
 """
 
@@ -231,7 +241,6 @@ def fire(client, cb: Callback) -> tuple[float, float, bool]:
 def new_app(settings: Settings, now: datetime, reset: bool) -> dash.Dash:
     """A fresh app; with ``reset``, every process cache emptied first (a fresh server)."""
     if reset:
-        from dashboard import shared_cache
         from dashboard.analyst import warmup
         from dashboard.wall import data as wall_data
         from metrics import cache
@@ -298,7 +307,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 def measure(events: int, windows: list[str], only: list[str] | None, repeat: int,
-            colds: int) -> tuple[list[Row], list[WarmUp]]:
+            colds: int, extra: dict[str, str] | None = None) -> tuple[list[Row], list[WarmUp]]:
     """Every callback of every analyst page, for each window: cold, new snapshot and warm; and the warm-up."""
     from dashboard.analyst import warmup
 
@@ -310,7 +319,7 @@ def measure(events: int, windows: list[str], only: list[str] | None, repeat: int
     app = None
     try:
         for window in windows:
-            query = {"win": window}
+            query = {"win": window, **(extra or {})}
             for _ in range(colds):
                 if app is not None:
                     runtime.of(app).close()
@@ -352,11 +361,13 @@ def measure(events: int, windows: list[str], only: list[str] | None, repeat: int
         warmup.reset()  # its thread reads the private folder removed below
         if app is not None:
             runtime.of(app).close()
+        shared_cache.reset()  # while its folder, under the private one, is still there
         private.remove()
     return list(rows.values()), passes
 
 
-def page_loads(events: int, windows: list[str], only: list[str] | None, repeat: int) -> list[tuple]:
+def page_loads(events: int, windows: list[str], only: list[str] | None, repeat: int,
+               extra: dict[str, str] | None = None) -> list[tuple]:
     """Seconds from navigation start to a filled page, a new Chromium each time, server warm."""
     if shutil.which("chromedriver") is None:
         print("chromedriver not found: no page loads", file=sys.stderr)
@@ -385,7 +396,7 @@ def page_loads(events: int, windows: list[str], only: list[str] | None, repeat: 
         paths = [p.path for p in analyst_pages(app, {}, only)]
         for window in windows:
             for path in paths:
-                url = f"http://127.0.0.1:{PORT}{path}?win={window}"
+                url = f"http://127.0.0.1:{PORT}{path}?{urlencode({'win': window, **(extra or {})}, safe=',')}"
                 times = []
                 for i in range(repeat + 1):  # the first load warms the server's caches; not counted
                     driver = webdriver.Chrome(options=options)
@@ -416,6 +427,7 @@ def page_loads(events: int, windows: list[str], only: list[str] | None, repeat: 
     finally:
         server.shutdown()
         runtime.of(app).close()
+        shared_cache.reset()  # while its folder, under the private one, is still there
         private.remove()
     return out
 
@@ -430,14 +442,16 @@ def main() -> None:
     ap.add_argument("--cold", type=int, default=2, help="cold runs and new snapshots per window")
     ap.add_argument("--browser", action="store_true", help="also the page load in Chromium")
     ap.add_argument("--loads", type=int, default=3, help="page loads per page and window (--browser)")
+    ap.add_argument("--extra", default="", help="more of the URL's query for every page, e.g. layers=cases,cameras")
     args = ap.parse_args()
     sizes = [int(e) for e in args.events.split(",") if e]
     windows = [w for w in args.windows.split(",") if w]
     only = [p for p in args.pages.split(",") if p] or None
+    extra = dict(parse_qsl(args.extra))
 
     rows, passes = [], []
     for events in sizes:
-        found, passed = measure(events, windows, only, args.repeat, args.cold)
+        found, passed = measure(events, windows, only, args.repeat, args.cold, extra)
         rows += found
         passes += passed
     print(f"\nAnalyst panel callbacks: server ms through /_dash-update-component ({os.cpu_count()} cores, "
@@ -467,8 +481,8 @@ def main() -> None:
     if args.browser:
         loads = []
         for events in sizes:
-            loads += page_loads(events, windows, only, args.loads)
-        print("\nPage load in Chromium (new browser, server running), navigation start to every panel filled")
+            loads += page_loads(events, windows, only, args.loads, extra)
+        print("\nPage load in Chromium (new browser, server running), navigation start to every panel filled and every graph drawn")
         print(f"{'cases':>11} | {'win':>5} | {'page':<12} | {'median s':>8} | {'max s':>6}")
         for events, window, path, times in loads:
             print(f"{events:>11,} | {window:>5} | {path:<12} | {statistics.median(times):>8.2f} | {max(times):>6.2f}")

@@ -164,7 +164,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "map.layer.depot.offline": ("物资点（停用）", "Supply depots (out of service)"),
     "map.layer.staff.online": ("在岗空闲", "Staff on duty, free"),
     "map.layer.staff.busy": ("在岗处置中", "Staff on duty, on a case"),
-    "map.capped": ("事件点位过多：只显示最新的 {n} 个。", "Too many case points: the newest {n} are shown."),
+    "map.cluster": ("此处 {n} 个{layer}（下钻可逐个查看）", "{n} {layer} here (drill down to see each)"),
     "map.layer_none": ("{layer}：此区域内没有。", "{layer}: none in this area."),
     "map.no_areas": ("此区域没有可绘制的下级区域。", "This area has no areas to draw."),
     "map.how": ("按{level}着色：{area}。点击区域可下钻。", "{level} of {area}. Click an area to drill down."),

@@ -32,3 +32,25 @@ def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None
         ValueError: the file has an area marker and no scope was given.
     """
     return sqlfiles.run(con, name, params, scope, folder=SQL_DIR)
+
+
+def clustered(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any], scope: Scope,
+              cells: int) -> pd.DataFrame:
+    """The points of ``layers/sql/<name>.sql`` gathered into cells by ``layers/sql/cluster.sql``.
+
+    The points file (columns ``grp, label, lon, lat``) becomes the ``pts`` CTE of the cluster file:
+    both are our own files, so only their text is joined; values stay bound parameters.
+
+    Args:
+        con: a cursor on a snapshot.
+        name: the points file without ``.sql``.
+        params: its named parameters.
+        scope: the scope of its area or scope marker.
+        cells: cells along the longer side of the points' extent.
+
+    Returns:
+        One row per group and non-empty cell: ``grp, n, lon, lat, label``.
+    """
+    points, scope_params = sqlfiles.render(name, scope, folder=SQL_DIR)
+    sql = f"WITH pts AS (\n{points}\n)\n{sqlfiles.load_sql('cluster', SQL_DIR)}"
+    return con.execute(sql, sqlfiles.used_params(sql, {**scope_params, **params, "cells": int(cells)})).df()

@@ -1,21 +1,25 @@
 """The analyst map's switchable overlays: one :class:`Layer` record per layer, by key.
 
 Each layer is Superset's plugin contract in small: a ``query`` (scope, window, as-of time →
-DataFrame, from ``layers/sql/``) and a pure ``transform`` (DataFrame → plotly ``scattermap``
+DataFrame, from ``layers/sql/``) and a pure ``transform`` (DataFrame → plotly ``scattergeo``
 traces as plain dicts). The page lists the keys as checkboxes and writes the chosen ones to the
 URL (``?layers=cases,cameras``); nothing here imports the web tier.
 
 A trace's ``name`` is a text key (``cases``, ``camera.online`` ...) that the page words in its
 language (``map.layer.<name>``), so the transform stays free of i18n.
 
-Points sit on MapLibre (``scattermap``), with no tiles and nothing fetched. Case points are
-clustered by MapLibre itself (the trace's ``cluster`` option) and capped at :data:`CASE_POINTS_LIMIT`
-a request: 20,000 points are about 1 MB of JSON, and a 90-day district window at 10 million cases
-would be 2.5 million.
+Points are clustered in the database (``layers/sql/cluster.sql``): the points of a layer are
+gathered into the cells of a square grid of :data:`CELLS` cells along the longer side of their
+extent, and the map draws one mark per group and cell: a dot with the point's label for a cell of
+one, a bubble with its count for more. The map is SVG (``dashboard/figures/analyst_map.py``): it
+draws a few thousand marks at once, never the 2.5 million case points of a 90-day district window at
+10 million cases, and nothing is cut: every case of the window is in some bubble. Drilling down
+re-clusters over the smaller area, down to single cases.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,10 +31,12 @@ from layers import _sql
 from metrics.scope import Scope, Window
 from settings import Settings
 
-__all__ = ["Layer", "LAYERS", "CASE_POINTS_LIMIT", "STYLE", "get", "parse_keys", "case_points", "asset_points",
+__all__ = ["Layer", "LAYERS", "CELLS", "STYLE", "get", "parse_keys", "case_points", "asset_points",
            "case_traces", "camera_traces", "depot_traces", "staff_traces"]
 
-CASE_POINTS_LIMIT = 20_000
+# Cells along the longer side of a layer's extent: about 250 m in a Binjiang district view, 10 m in
+# a micro-grid's; at most a few thousand marks per group.
+CELLS = 48
 # Colours on the light analyst map: the analyst theme's accent and status colours (assets/analyst.css).
 STYLE = {
     "cases": "#1f5fa8",
@@ -38,7 +44,7 @@ STYLE = {
     "depot.online": "#6a3d9a", "depot.offline": "#8a94a6",
     "staff.online": "#0f7c8c", "staff.busy": "#c98a00",
 }
-_ASSET_COLUMNS = ["asset_id", "kind", "status", "lon", "lat", "department_id"]
+_COLUMNS = ["grp", "n", "lon", "lat", "label"]
 
 
 @dataclass(frozen=True)
@@ -48,35 +54,37 @@ class Layer:
     Attributes:
         key: the layer's id in the URL (``layers=`` comma list) and in the page's checkboxes.
         label: the text key of its checkbox label (``dashboard.i18n``).
-        query: ``(con, scope, window, now, settings) -> DataFrame``; the scope's filters apply
-            where they mean something (cases), only its area otherwise (assets).
-        transform: ``DataFrame -> list of scattermap traces`` (pure).
-        limit: the most rows the map draws; ``query`` returns one more when there were more, and
-            the page cuts and says so. ``None``: no limit.
+        query: ``(con, scope, window, now, settings) -> DataFrame`` of clustered points (``grp, n,
+            lon, lat, label``); the scope's filters apply where they mean something (cases), only
+            its area otherwise (assets).
+        transform: ``DataFrame -> list of scattergeo traces`` (pure).
     """
 
     key: str
     label: str
     query: Callable[[duckdb.DuckDBPyConnection, Scope, Window, datetime, Settings], pd.DataFrame]
     transform: Callable[[pd.DataFrame], list[dict]]
-    limit: int | None = None
 
 
 # --- queries ---------------------------------------------------------------------------------------
 def case_points(con: duckdb.DuckDBPyConnection, scope: Scope, window: Window, now: datetime,
-                settings: Settings, limit: int = CASE_POINTS_LIMIT) -> pd.DataFrame:
-    """Cases received in the window (its end clipped to ``now``), newest first, ``limit + 1`` rows at most."""
+                settings: Settings, cells: int = CELLS) -> pd.DataFrame:
+    """The cases received in the window (its end clipped to ``now``), clustered: one row per cell."""
     end = min(window.end, now)
     start = min(window.start, end)
-    return _sql.run(con, "case_points", {"ws": start, "we": end, "limit": int(limit) + 1}, scope=scope)
+    return _sql.clustered(con, "case_points", {"ws": start, "we": end}, scope, cells)
 
 
-def asset_points(con: duckdb.DuckDBPyConnection, scope: Scope, kinds: tuple[str, ...]) -> pd.DataFrame:
-    """Assets of ``kinds`` in the scope's area with their state now (empty without an ``assets`` table)."""
+def asset_points(con: duckdb.DuckDBPyConnection, scope: Scope, kinds: tuple[str, ...],
+                 cells: int = CELLS) -> pd.DataFrame:
+    """Assets of ``kinds`` in the scope's area with their state now, clustered per ``kind.status``.
+
+    Empty without an ``assets`` table (an imported city's warehouse of cases only).
+    """
     try:
-        return _sql.run(con, "asset_points", {"kinds": list(kinds)}, scope=scope)
+        return _sql.clustered(con, "asset_points", {"kinds": list(kinds)}, scope, cells)
     except duckdb.CatalogException:  # a warehouse of cases only (an imported city: no assets table)
-        return pd.DataFrame(columns=_ASSET_COLUMNS)
+        return pd.DataFrame(columns=_COLUMNS)
 
 
 def _assets(*kinds: str):
@@ -88,66 +96,67 @@ def _assets(*kinds: str):
     return query
 
 
-def _cases(con: duckdb.DuckDBPyConnection, scope: Scope, window: Window, now: datetime,
-           settings: Settings) -> pd.DataFrame:
-    return case_points(con, scope, window, now, settings)
-
-
 # --- transforms ------------------------------------------------------------------------------------
-def _points(df: pd.DataFrame, name: str, size: float, hover: str, text: list[str] | None = None,
-            **extra) -> dict:
+def _bubble(n: int, size: float) -> float:
+    """A mark's size: ``size`` for one point, growing with the log of the count for a cell of many."""
+    return size if n == 1 else round(max(size + 4, 12 + 4 * math.log10(n)), 1)
+
+
+def _points(part: pd.DataFrame, name: str, size: float) -> dict:
+    """One group's marks: dots for cells of one point, bubbles with their count for the others.
+
+    ``customdata`` holds each mark's count, ``hovertext`` the label of a single point (the count of a
+    bubble, which the page words), ``text`` the count drawn inside a bubble.
+    """
+    counts = [int(n) for n in part["n"]]
     return {
-        "type": "scattermap", "name": name, "mode": "markers",
-        "lon": [round(float(x), 6) for x in df["lon"]], "lat": [round(float(y), 6) for y in df["lat"]],
-        "marker": {"size": size, "color": STYLE[name], "opacity": 0.9},
-        "text": text if text is not None else [], "hovertemplate": hover, "showlegend": True, **extra,
+        "type": "scattergeo", "name": name, "mode": "markers+text",
+        "lon": [round(float(x), 6) for x in part["lon"]], "lat": [round(float(y), 6) for y in part["lat"]],
+        "marker": {"size": [_bubble(n, size) for n in counts], "color": STYLE[name], "opacity": 0.85,
+                   "line": {"width": 1, "color": "#ffffff"}},
+        "customdata": counts,
+        "text": ["" if n == 1 else str(n) for n in counts],
+        "textfont": {"size": 10, "color": "#ffffff"},
+        "hovertext": [str(label) if n == 1 else str(n) for n, label in zip(counts, part["label"], strict=True)],
+        "hovertemplate": "%{hovertext}<extra></extra>", "showlegend": True,
     }
 
 
+def _groups(df: pd.DataFrame | None, groups: dict[str, str], size: float) -> list[dict]:
+    """One trace per group present, in the order of ``groups`` (``grp`` -> trace name), later on top."""
+    if df is None or df.empty:
+        return []
+    return [_points(df[df["grp"] == grp], name, size) for grp, name in groups.items() if (df["grp"] == grp).any()]
+
+
 def case_traces(df: pd.DataFrame) -> list[dict]:
-    """One clustered point trace of the cases (hover: case id and category); nothing without cases.
+    """The clustered case points, one trace (hover: case id and category, or the cell's count).
 
-    >>> t = case_traces(pd.DataFrame({"case_id": ["A"], "lon": [120.2], "lat": [30.2], "category_id": ["ENV-01"]}))
-    >>> t[0]["type"], t[0]["cluster"]["enabled"], t[0]["text"]
-    ('scattermap', True, ['A · ENV-01'])
+    >>> t = case_traces(pd.DataFrame({"grp": ["cases"] * 2, "n": [1, 40], "lon": [120.2, 120.3],
+    ...                               "lat": [30.2, 30.3], "label": ["A · ENV-01", "B · ENV-02"]}))
+    >>> t[0]["type"], t[0]["customdata"], t[0]["hovertext"], t[0]["text"]
+    ('scattergeo', [1, 40], ['A · ENV-01', '40'], ['', '40'])
     """
-    if df is None or df.empty:
-        return []
-    text = [f"{c} · {k}" for c, k in zip(df["case_id"], df["category_id"], strict=True)]
-    cluster = {"enabled": True, "color": STYLE["cases"], "opacity": 0.75, "size": [14, 20, 28], "step": [50, 500],
-               "maxzoom": 16}
-    return [_points(df, "cases", 7, "%{text}<extra></extra>", text, cluster=cluster)]
-
-
-def _by_status(df: pd.DataFrame, kind: str, statuses: tuple[str, ...], size: float) -> list[dict]:
-    if df is None or df.empty:
-        return []
-    out = []
-    for status in statuses:
-        part = df[df["status"] == status]
-        if len(part):
-            out.append(_points(part, f"{kind}.{status}", size, "%{text}<extra></extra>",
-                               [str(a) for a in part["asset_id"]]))
-    return out
+    return _groups(df, {"cases": "cases"}, 7)
 
 
 def camera_traces(df: pd.DataFrame) -> list[dict]:
     """Cameras online and offline, one trace each (offline drawn last, on top)."""
-    return _by_status(df, "camera", ("online", "offline"), 6)
+    return _groups(df, {"camera.online": "camera.online", "camera.offline": "camera.offline"}, 6)
 
 
 def depot_traces(df: pd.DataFrame) -> list[dict]:
     """Supply depots, working and out of service."""
-    return _by_status(df, "depot", ("online", "offline"), 11)
+    return _groups(df, {"supply_depot.online": "depot.online", "supply_depot.offline": "depot.offline"}, 11)
 
 
 def staff_traces(df: pd.DataFrame) -> list[dict]:
     """Staff on duty: free (``online``) and on a case (``busy``); off-duty staff are not drawn."""
-    return _by_status(df, "staff", ("online", "busy"), 7)
+    return _groups(df, {"staff.online": "staff.online", "staff.busy": "staff.busy"}, 7)
 
 
 LAYERS: dict[str, Layer] = {
-    "cases": Layer("cases", "map.layer.cases", _cases, case_traces, CASE_POINTS_LIMIT),
+    "cases": Layer("cases", "map.layer.cases", case_points, case_traces),
     "cameras": Layer("cameras", "map.layer.cameras", _assets("camera"), camera_traces),
     "depots": Layer("depots", "map.layer.depots", _assets("supply_depot"), depot_traces),
     "staff": Layer("staff", "map.layer.staff", _assets("staff"), staff_traces),

@@ -3,17 +3,21 @@
 Pure functions from DataFrames to a plotly figure dict (no Dash, no database): the page
 (``dashboard/pages/map.py``) queries, this module draws, and the tests check the dicts.
 
-The base map is our own MapLibre style, as on the wall (``dashboard/figures/wall_map.py``): a
-background colour and nothing else, no tiles and no glyph server, so nothing leaves the machine.
+The map is SVG: plotly's ``choropleth`` on a ``geo`` subplot with every base layer hidden, in the
+Mercator projection and fitted to the areas drawn. The wall keeps MapLibre (WebGL, its own style, no
+tiles); the analyst map has no tiles either and draws at most a few hundred areas, which SVG draws
+in tens of milliseconds where MapLibre's start costs an office PC without a GPU about a second of
+software rendering (docs/analyst.md, "The map is SVG"). Nothing leaves the machine: plotly's geo
+fetches its world outline (topojson) from a CDN unless it is already on the page, and
+``assets/geo-offline.js`` puts an empty one there (no base layer is drawn from it).
 Traces, in order:
 
-0. the heat: a ``choroplethmap`` of the areas that have a value for the measure;
+0. the heat: a ``choropleth`` of the areas that have a value for the measure;
 1. the areas without one (no residents for "per 10,000", no closure deadline in the window for
    "on-time %"), in grey, still hoverable and clickable (drill-down works on every area);
-2. the overlays of ``layers.registry`` (case points, cameras ...).
-
-The selected area (the micro-grid among its siblings at the finest level) gets a thick outline,
-a MapLibre line layer.
+2. the selected area's thick outline (the micro-grid among its siblings at the finest level), when
+   there is one: a ``choropleth`` of that area without fill and without hover;
+3. the overlays of ``layers.registry`` (case points, cameras ...), clustered on the server.
 """
 
 from __future__ import annotations
@@ -25,8 +29,8 @@ import pandas as pd
 
 from dashboard.theme import FONT_FAMILY
 
-__all__ = ["MEASURES", "MAP_STYLE", "GRAPH_CONFIG", "HEAT_LIGHT", "NO_VALUE", "measure_values", "color_range",
-           "coloraxis", "heat_traces", "selected_layer", "map_figure"]
+__all__ = ["MEASURES", "GEO", "view_ranges", "GRAPH_CONFIG", "HEAT_LIGHT", "NO_VALUE", "measure_values", "color_range",
+           "coloraxis", "heat_traces", "selected_trace", "map_figure"]
 
 # The measure switch: key -> column of metrics.grids.grid_aggregates.
 MEASURES = {"cases": "cases", "open": "open", "overdue": "overdue", "on_time_pct": "on_time_pct",
@@ -47,13 +51,14 @@ HEAT_LIGHT: list[list[float | str]] = [
     [0.0, "#fff7ec"], [0.125, "#fee8c8"], [0.25, "#fdd49e"], [0.375, "#fdbb84"], [0.5, "#fc8d59"],
     [0.625, "#ef6548"], [0.75, "#d7301f"], [0.875, "#b30000"], [1.0, "#7f0000"],
 ]
-MAP_STYLE = {
-    "version": 8,
-    "name": "gridpulse-light",
-    # an empty source rather than none: MapLibre rejects a style without ``sources`` after a patch (wall_map.py)
-    "sources": {"gp-none": {"type": "geojson", "data": {"type": "FeatureCollection", "features": []}}},
-    "layers": [{"id": "background", "type": "background", "paint": {"background-color": BACKGROUND}}],
-}
+# A blank geo subplot: no land, coasts, frame or graticule (``visible``), Mercator as on the wall and
+# on web maps. ``scope``/``resolution`` name the topojson plotly looks up (world_110m), which
+# ``assets/geo-offline.js`` provides empty. The view is the areas' box (:func:`map_figure`): plotly
+# sizes the subplot to the aspect of its longitude and latitude ranges, so a wide city fills a wide
+# panel (``fitbounds`` would fit the areas into the square of the whole world's Mercator instead).
+GEO = {"visible": False, "projection": {"type": "mercator"}, "scope": "world", "resolution": 110,
+       "bgcolor": BACKGROUND}
+PADDING = 0.04  # of the box's width and height, around the areas
 # A desk with a mouse: scroll zoom and the mode bar's reset are welcome; no plotly logo, nothing online.
 GRAPH_CONFIG = {"displayModeBar": True, "displaylogo": False, "scrollZoom": True, "responsive": True,
                 "modeBarButtonsToRemove": ["toImage", "select2d", "lasso2d"]}
@@ -170,7 +175,8 @@ def heat_traces(df: pd.DataFrame, geojson: dict, measure: str, texts: Sequence[s
         keep = [i for i, m in enumerate(mask) if m]
         return keep, {"type": "FeatureCollection", "features": [feats[ids[i]] for i in keep if ids[i] in feats]}
 
-    common = {"type": "choroplethmap", "featureidkey": "id", "hovertemplate": _hovertemplate(labels)}
+    common = {"type": "choropleth", "locationmode": "geojson-id", "featureidkey": "id",
+              "hovertemplate": _hovertemplate(labels)}
     keep, fc = part(has)
     heat = {**common, "name": "heat", "geojson": fc, "locations": [ids[i] for i in keep],
             "z": [round(float(values.iloc[i]), decimals) for i in keep], "coloraxis": "coloraxis",
@@ -184,32 +190,47 @@ def heat_traces(df: pd.DataFrame, geojson: dict, measure: str, texts: Sequence[s
     return [heat, grey]
 
 
-def selected_layer(geojson: dict | None) -> dict:
-    """A thick outline of the selected area (a MapLibre line layer above the traces)."""
-    return {"sourcetype": "geojson", "source": geojson or {"type": "FeatureCollection", "features": []},
-            "type": "line", "color": SELECTED, "line": {"width": 3.5}}
+def selected_trace(geojson: dict | None) -> list[dict]:
+    """The selected area's thick outline: a ``choropleth`` without fill or hover; none without a selection."""
+    features = (geojson or {}).get("features") or []
+    if not features:
+        return []
+    return [{"type": "choropleth", "name": "selected", "locationmode": "geojson-id", "featureidkey": "id",
+             "geojson": geojson, "locations": [f["id"] for f in features], "z": [0] * len(features),
+             "colorscale": [[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]], "showscale": False,
+             "marker": {"line": {"width": 3.5, "color": SELECTED}}, "hoverinfo": "skip", "showlegend": False}]
 
 
-def map_figure(heat: list[dict], overlays: list[dict], map_layers: list[dict], center: tuple[float, float],
-               zoom: float, axis: dict, revision: str) -> dict:
+def view_ranges(box: tuple[float, float, float, float]) -> dict:
+    """The geo subplot's longitude and latitude ranges around ``box`` (west, south, east, north), padded.
+
+    >>> view_ranges((120.0, 30.0, 120.5, 30.25))
+    {'lonaxis': {'range': [119.98, 120.52]}, 'lataxis': {'range': [29.99, 30.26]}}
+    """
+    west, south, east, north = box
+    dx, dy = max(east - west, 1e-6) * PADDING, max(north - south, 1e-6) * PADDING
+    return {"lonaxis": {"range": [round(west - dx, 6), round(east + dx, 6)]},
+            "lataxis": {"range": [round(south - dy, 6), round(north + dy, 6)]}}
+
+
+def map_figure(heat: list[dict], overlays: list[dict], selected: list[dict], box: tuple[float, float, float, float],
+               axis: dict, revision: str) -> dict:
     """The whole figure.
 
     Args:
         heat: :func:`heat_traces`.
         overlays: point traces of ``layers.registry`` (their ``name`` already worded).
-        map_layers: MapLibre layers drawn above the traces (:func:`selected_layer` ...).
-        center: (lon, lat).
-        zoom: MapLibre zoom (``layers.view.fit``).
+        selected: :func:`selected_trace`.
+        box: (west, south, east, north) of the areas drawn: the view (:func:`view_ranges`).
         axis: :func:`coloraxis`.
         revision: ``uirevision``: the same view keeps the reader's pan and zoom across re-renders.
     """
     if overlays:  # points over a dark area must stay visible: the areas step back
         heat = [{**h, "marker": {**h["marker"], "opacity": OVERLAID_OPACITY}} for h in heat]
     return {
-        "data": [*heat, *overlays],
+        "data": [*heat, *selected, *overlays],
         "layout": {
-            "map": {"style": MAP_STYLE, "center": {"lon": center[0], "lat": center[1]}, "zoom": zoom,
-                    "layers": map_layers, "uirevision": revision},
+            "geo": {**GEO, **view_ranges(box), "uirevision": revision},
             "coloraxis": axis,
             "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
             "paper_bgcolor": BACKGROUND,

@@ -42,9 +42,6 @@ log = logging.getLogger(__name__)
 DEFAULT_MEASURE = "cases"
 TOP_CATEGORIES = 8
 OPEN_CASES = 15
-# The size the view is fitted to: the map panel at 1366x768 (the smallest screen we design for);
-# larger screens show a little more around the areas.
-FIT_PX = (1000, 470)
 NUMBERS = ("cases", "per_10k", "open", "overdue", "on_time_pct")
 
 
@@ -132,17 +129,30 @@ def _texts(df: pd.DataFrame, v: View) -> list[str]:
             for n, ne, r in zip(df["name"], df["name_en"], residents, strict=True)]
 
 
+def _compact(n: int, lang: str) -> str:
+    """A bubble's count in a few characters: 12, 1.2k / 1,234, 3.4万 / 34k.
+
+    >>> _compact(12, "zh"), _compact(1234, "en"), _compact(34567, "en"), _compact(34567, "zh")
+    ('12', '1.2k', '35k', '3.5万')
+    """
+    if lang == "zh":
+        return str(n) if n < 10_000 else f"{n / 10_000:.1f}万"
+    return str(n) if n < 1_000 else f"{n / 1_000:.1f}k" if n < 10_000 else f"{n / 1_000:.0f}k"
+
+
 def _overlays(v: View, frame_scope) -> tuple[list[dict], list]:
+    """The chosen layers' traces, worded: legend name with the points' count, bubbles' counts and hovers."""
     traces, notes = [], []
     for key in registry.parse_keys(v.state.get("layers")):
         layer = registry.get(key)
-        df = layer.query(v.con, frame_scope, v.window, v.now, v.settings)
-        if layer.limit is not None and len(df) > layer.limit:
-            df = df.head(layer.limit)
-            notes.append(html.Span(t("map.capped", v.lang, n=number(layer.limit)), className="an-map-capped"))
-        drawn = layer.transform(df)
+        drawn = layer.transform(layer.query(v.con, frame_scope, v.window, v.now, v.settings))
         for trace in drawn:
-            trace["name"] = f"{t('map.layer.' + trace['name'], v.lang)} ({number(len(trace['lon']))})"
+            name = t("map.layer." + trace["name"], v.lang)
+            counts = trace["customdata"]
+            trace["name"] = f"{name} ({number(sum(counts))})"
+            trace["text"] = ["" if n == 1 else _compact(n, v.lang) for n in counts]
+            trace["hovertext"] = [h if n == 1 else t("map.cluster", v.lang, n=number(n), layer=name)
+                                  for n, h in zip(counts, trace["hovertext"], strict=True)]
         if not drawn:
             notes.append(html.Span(t("map.layer_none", v.lang, layer=t(layer.label, v.lang))))
         traces += drawn
@@ -163,12 +173,10 @@ def _map(v: View) -> list:
     heat = fig.heat_traces(df, fc, measure, _texts(df, v), labels)
     cmin, cmax = fig.color_range(fig.measure_values(df, measure), measure)
     axis = fig.coloraxis(t(f"map.measure.{measure}", v.lang), cmin, cmax, measure)
-    box = framing.bounds(json.loads(g) for g in geo["geojson_simple"]) or v.deployment.bounds
-    lon, lat, zoom = framing.fit(box, *FIT_PX, padding=0.03) if box else (0.0, 0.0, 1.0)
+    box = framing.bounds(json.loads(g) for g in geo["geojson_simple"]) or v.deployment.bounds or (-180, -80, 180, 80)
     selected = shapes.feature_collection(geo[geo["area_id"] == p.selected]) if p.selected else None
     overlays, notes = _overlays(v, frame_scope)
-    figure = fig.map_figure(heat, overlays, [fig.selected_layer(selected)], (lon, lat), zoom, axis,
-                            revision=f"{p.frame_id}|{p.level}")
+    figure = fig.map_figure(heat, overlays, fig.selected_trace(selected), box, axis, revision=f"{p.frame_id}|{p.level}")
     level = level_name(v.deployment.level(p.level), v.lang)
     frame_name = v.name(*_names(v, p.frame_id))
     if p.finest:

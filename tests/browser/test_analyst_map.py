@@ -1,10 +1,10 @@
 """The analyst map (/map) in Chromium: drill-down by clicks, numbers off the page against metrics, switches in the URL.
 
 Clicks on the map: the first step of the drill-down is a real mouse click on the polygon (the
-pixel of the area's label point, projected by the page's own MapLibre map); the later steps set the
-graph's ``clickData`` through the Dash renderer (``window.dash_clientside.set_props``), which is
-what plotly does on a click and does not depend on where MapLibre has finished drawing. Both go
-through the page's click callback and the URL.
+pixel of the area's label point, projected by the page's own geo projection, checked to be that
+area's SVG path); the later steps set the graph's ``clickData`` through the Dash renderer
+(``window.dash_clientside.set_props``), which is what plotly does on a click. Both go through the
+page's click callback and the URL.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from selenium.webdriver.common.actions.action_builder import ActionBuilder
 from selenium.webdriver.common.by import By
 
 from data.snapshot import SnapshotReader
-from layers.registry import CASE_POINTS_LIMIT
 from metrics.breakdown import received_by
 from metrics.cases_open import oldest_open
 from metrics.grids import grid_aggregates
 from metrics.scope import Scope, Window
 from tests.browser.analyst import start
 from tests.browser.conftest import screenshot_dir, wait_until
+from tests.browser.test_wall import external_requests
 from tests.conftest import FIXTURE_NOW
 from tests.e2e.conftest import la2020  # noqa: F401  (the fixture)
 
@@ -38,7 +38,7 @@ if (!plot || !plot._fullData || !how || !plot.data[0]) return null;
 return {frame: how.dataset.frame, level: how.dataset.level, finest: how.dataset.finest,
         locations: plot.data[0].locations.concat(plot.data[1].locations), heat: plot.data[0].locations,
         z: plot.data[0].z, title: plot.layout.coloraxis.colorbar.title.text, n: plot.data.length,
-        types: plot.data.map(d => d.type), cluster: plot.data.map(d => !!(d.cluster && d.cluster.enabled))};
+        types: plot.data.map(d => d.type), names: plot.data.map(d => d.name)};
 """
 NUMBERS = """
 const out = {};
@@ -51,11 +51,13 @@ CRUMBS = "return [...document.querySelectorAll('#an-breadcrumb .an-crumb')].map(
 SET_CLICK = "window.dash_clientside.set_props('map-graph', {clickData: {points: [{location: arguments[0]}]}});"
 PIXEL = """
 const plot = document.querySelector('#map-graph .js-plotly-plot');
-const map = plot._fullLayout.map._subplot.map;
-const p = map.project([arguments[0], arguments[1]]);
-const canvas = map.getCanvas().getBoundingClientRect();
-const drawn = map.loaded() && map.queryRenderedFeatures([p.x, p.y]).length > 0;
-return drawn ? [Math.round(canvas.left + p.x), Math.round(canvas.top + p.y)] : null;
+const geo = plot && plot._fullLayout.geo && plot._fullLayout.geo._subplot;
+if (!geo || !geo.projection) return null;
+const [px, py] = geo.projection([arguments[0], arguments[1]]);
+const path = [...plot.querySelectorAll('.geo path.choroplethlocation')].find(p => p.__data__.loc === arguments[2]);
+if (!path || !path.isPointInFill(new DOMPoint(px, py))) return null;
+const svg = plot.querySelector('.main-svg').getBoundingClientRect();
+return [Math.round(svg.left + px), Math.round(svg.top + py)];
 """
 OVERFLOW = """
 const bad = [];
@@ -90,9 +92,9 @@ def query(driver) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlparse(driver.current_url).query).items()}
 
 
-def real_click(driver, lon: float, lat: float) -> None:
-    """A mouse click on the map at (lon, lat)."""
-    x, y = wait_until(lambda: driver.execute_script(PIXEL, lon, lat), what="MapLibre to draw the area")
+def real_click(driver, lon: float, lat: float, area: str) -> None:
+    """A mouse click on the map at (lon, lat), once the pixel there is ``area``'s polygon."""
+    x, y = wait_until(lambda: driver.execute_script(PIXEL, lon, lat, area), what="the map to draw the area")
     actions = ActionBuilder(driver)
     actions.pointer_action.move_to_location(x, y)
     actions.pointer_action.pause(0.3)  # plotly picks the feature under the pointer on hover, then the click
@@ -126,15 +128,16 @@ def assert_numbers(page: dict, row: dict) -> None:
 
 DRAWN = """
 const plot = document.querySelector('#map-graph .js-plotly-plot');
-const map = plot && plot._fullLayout && plot._fullLayout.map && plot._fullLayout.map._subplot.map;
-return !!(map && map.loaded() && map.queryRenderedFeatures().length > 0);
+return !!plot && plot.querySelectorAll('.geo path.choroplethlocation').length > 0;
 """
+# plotly's geo looks for its world outline here before fetching it from a CDN (assets/geo-offline.js)
+WORLD = "const w = window.PlotlyGeoAssets; return w && w.topojson.world_110m && Object.keys(w.topojson.world_110m.objects)"
 
 
 def shoot(driver, name: str) -> None:
-    """A screenshot once MapLibre has drawn the map (on a busy machine the style takes seconds to load)."""
-    wait_until(lambda: driver.execute_script(DRAWN), timeout=40, what="MapLibre to draw")
-    time.sleep(0.5)  # the last frame
+    """A screenshot once the map's areas are drawn."""
+    wait_until(lambda: driver.execute_script(DRAWN), timeout=40, what="the map to draw")
+    time.sleep(0.3)  # the last frame
     driver.save_screenshot(str(screenshot_dir() / name))
 
 
@@ -152,7 +155,7 @@ def test_drill_down_from_the_district_to_a_micro_grid_and_back_up(dash_duo, smal
     street = "330108002"
     lon, lat = con.execute("SELECT centroid_lon, centroid_lat FROM areas WHERE area_id = ?", [street]).fetchone()
     parent_value = dict(zip(s["heat"], s["z"], strict=True))[street]
-    real_click(driver, lon, lat)
+    real_click(driver, lon, lat, street)
     wait_until(lambda: query(driver).get("scope") == street, timeout=20, what="the click to write the URL")
     path = [("330108", "district"), (street, "street")]
     expected_levels = ["community", "grid", "microgrid"]
@@ -263,18 +266,19 @@ def test_measure_and_layers_write_the_url_and_survive_a_reload(dash_duo, small_d
     wait_until(lambda: query(driver).get("layers") == "cases", timeout=20, what="the layers in the URL")
     s = wait_until(lambda: (st := driver.execute_script(MAP_STATE)) and st["n"] > 2 and st, timeout=30,
                    what="the case points")
-    assert s["types"][2] == "scattermap" and s["cluster"][2]
-    points = driver.execute_script("return document.querySelector('#map-graph .js-plotly-plot').data[2].lon.length")
+    assert s["types"][2] == "scattergeo"
+    marks = driver.execute_script("return document.querySelector('#map-graph .js-plotly-plot').data[2].customdata")
     n_cases = con.execute("SELECT count(*) FROM events WHERE street_id = '330108001' AND received_at >= ? "
-                          "AND received_at < ?", [window.start, window.end]).fetchone()[0]
-    assert points == min(n_cases, CASE_POINTS_LIMIT)
+                          "AND received_at < ? AND lon IS NOT NULL", [window.start, window.end]).fetchone()[0]
+    assert sum(marks) == n_cases and len(marks) < n_cases  # every case, clustered
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#map-graph .trace.scattergeo path.point")) == len(marks)
     assert query(driver) == {"scope": "330108001", "measure": "open", "layers": "cases"}
     # a reload shows the same view
     driver.get(driver.current_url)
     s = map_state(driver, "330108001")
     s = wait_until(lambda: (st := driver.execute_script(MAP_STATE)) and st["n"] > 2 and st, timeout=30,
                    what="the reloaded map")
-    assert s["title"] == "在办" and s["types"][2] == "scattermap"
+    assert s["title"] == "在办" and s["types"][2] == "scattergeo"
     assert driver.find_element(By.CSS_SELECTOR, "#map-measure input[value='open']").is_selected()
     assert driver.find_element(By.CSS_SELECTOR, "#map-layers input[value='cases']").is_selected()
     shoot(driver, "analyst-map-street-open-cases-1920x1080.png")
@@ -290,13 +294,17 @@ def test_measure_and_layers_write_the_url_and_survive_a_reload(dash_duo, small_d
                          ids=["1080p-zh", "1080p-en", "768p-en"])
 def test_the_page_loads_with_a_quiet_console_and_nothing_clipped(dash_duo, small_demo, size, lang):
     driver = dash_duo.driver
-    start(dash_duo, small_demo, f"/map?win=30d&layers=cameras,depots,staff&lang={lang}", size=size)
+    base = start(dash_duo, small_demo, f"/map?win=30d&layers=cameras,depots,staff&lang={lang}", size=size)
     s = wait_until(lambda: (st := driver.execute_script(MAP_STATE)) and st["n"] > 2 and st, timeout=40,
                    what="the map with its layers")
-    assert s["frame"] == "330108" and "scattermap" in s["types"]
+    assert s["frame"] == "330108" and "scattergeo" in s["types"]
     wait_until(lambda: driver.find_elements(By.CSS_SELECTOR, "#map-open-table td[data-key]"), what="the side panels")
     assert driver.execute_script(OVERFLOW) == []
     shoot(driver, f"analyst-map-district-{lang}-{size[0]}x{size[1]}.png")
+    # drawn without WebGL, and nothing fetched from outside: plotly's geo found its (empty) world on the page
+    assert driver.find_elements(By.CSS_SELECTOR, "#map-graph canvas") == []
+    assert driver.execute_script(WORLD) == []
+    assert external_requests(driver, base) == []
     assert dash_duo.get_logs() == []
 
 

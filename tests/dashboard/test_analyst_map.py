@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import sys
-from dataclasses import replace
 from urllib.parse import parse_qs, urlparse
 
 import dash
@@ -63,17 +62,21 @@ def test_measures_colour_ranges_and_axis():
 
 def test_the_figure_is_valid_plotly_offline_and_json():
     traces = fig.heat_traces(AREAS, FC, "open", ["a", "b", "c"], LABELS)
-    overlays = registry.case_traces(pd.DataFrame({"case_id": ["X"], "lon": [0.5], "lat": [0.5],
-                                                  "category_id": ["K"]}))
-    figure = fig.map_figure(traces, overlays, [fig.selected_layer(None)], (0.5, 0.5), 8.0,
-                            fig.coloraxis("open", 0, 3, "open"), "rev")
+    overlays = registry.case_traces(pd.DataFrame({"grp": ["cases"], "n": [3], "lon": [0.5], "lat": [0.5],
+                                                  "label": ["X · K"]}))
+    selected = fig.selected_trace({"type": "FeatureCollection", "features": FC["features"][:1]})
+    figure = fig.map_figure(traces, overlays, selected, (0, 0, 1, 1), fig.coloraxis("open", 0, 3, "open"), "rev")
     go.Figure(figure)  # plotly validates every property
     text = json.dumps(figure, allow_nan=False)
     assert "http" not in text  # no tiles, no glyph server
-    assert figure["layout"]["map"]["style"]["layers"][0]["type"] == "background"
+    assert [d["type"] for d in figure["data"]] == ["choropleth", "choropleth", "choropleth", "scattergeo"]
+    assert figure["layout"]["geo"]["visible"] is False and "map" not in figure["layout"]  # SVG, no WebGL
+    assert figure["data"][2]["hoverinfo"] == "skip" and figure["data"][2]["locations"] == ["A"]
     assert figure["layout"]["showlegend"] is True
     assert figure["data"][0]["marker"]["opacity"] == fig.OVERLAID_OPACITY < traces[0]["marker"]["opacity"]
-    assert fig.map_figure(traces, [], [], (0, 0), 1, {}, "r")["layout"]["showlegend"] is False
+    assert figure["layout"]["geo"]["lonaxis"]["range"] == [-0.04, 1.04]  # the areas' box, padded
+    assert fig.map_figure(traces, [], fig.selected_trace(None), (0, 0, 1, 1), {}, "r")["layout"]["showlegend"] is False
+    assert fig.selected_trace(None) == [] and fig.selected_trace({"features": []}) == []
 
 
 # --- the page on the demo --------------------------------------------------------------------------
@@ -144,20 +147,31 @@ def test_the_finest_level_outlines_the_area_among_its_siblings(app):
     figure = children[0].figure
     locations = figure["data"][0]["locations"] + figure["data"][1]["locations"]
     assert "G001-3" in locations and "G001-4" in locations and all(a.startswith("G001-") for a in locations)
-    outline = figure["layout"]["map"]["layers"][0]["source"]["features"]
-    assert [f["id"] for f in outline] == ["G001-3"]
+    outline = figure["data"][2]
+    assert outline["name"] == "selected" and outline["locations"] == ["G001-3"]
+    assert [f["id"] for f in outline["geojson"]["features"]] == ["G001-3"]
     assert children[1].to_plotly_json()["props"]["data-finest"] == "true"
+    children, _ = _map_children(app, "?scope=G001")  # above the finest level nothing is outlined
+    assert [d["name"] for d in children[0].figure["data"]] == ["heat", "no_value"]
 
 
-def test_too_many_case_points_are_cut_with_a_note(app, monkeypatch):
-    monkeypatch.setitem(registry.LAYERS, "cases", replace(registry.LAYERS["cases"], limit=5,
-                                                          query=lambda con, scope, window, now, settings:
-                                                          registry.case_points(con, scope, window, now, settings,
-                                                                               limit=5)))
-    children, _ = _map_children(app, "?layers=cases")
+def test_case_points_are_clustered_counted_and_worded(app):
+    children, v = _map_children(app, "?win=30d&layers=cases,cameras")
     figure = children[0].figure
-    assert len(figure["data"][2]["lon"]) == 5 and figure["data"][2]["name"].startswith("事件点位")
-    assert "只显示最新的 5 个" in json.dumps(children[1].to_plotly_json(), ensure_ascii=False, default=str)
+    cases, *cameras = figure["data"][2:]
+    n = v.con.execute("SELECT count(*) FROM events WHERE received_at >= ? AND received_at < ? AND lon IS NOT NULL",
+                      [v.window.start, min(v.window.end, v.now)]).fetchone()[0]
+    # every case of the window is in some mark, and there are far fewer marks than cases
+    assert sum(cases["customdata"]) == n and len(cases["lon"]) < n / 3
+    assert cases["name"] == f"事件点位 ({n:,})"
+    single = cases["customdata"].index(1)
+    assert " · " in cases["hovertext"][single] and cases["text"][single] == ""
+    many = max(range(len(cases["customdata"])), key=cases["customdata"].__getitem__)
+    assert cases["hovertext"][many] == f"此处 {cases['customdata'][many]:,} 个事件点位（下钻可逐个查看）"
+    assert cases["marker"]["size"][many] > cases["marker"]["size"][single]
+    cams = v.con.execute("SELECT count(*) FROM assets WHERE kind = 'camera' AND lon IS NOT NULL").fetchone()[0]
+    assert [c["name"].split(" (")[0] for c in cameras] == ["摄像头在线", "摄像头离线"]
+    assert sum(sum(c["customdata"]) for c in cameras) == cams
 
 
 def test_switches_and_clicks_write_the_url(app):
