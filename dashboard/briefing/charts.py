@@ -1,8 +1,8 @@
 """The briefing's charts, built by the dashboard's own figure builders and sized for an A4 page.
 
 The maps are the analyst map (``dashboard.figures.analyst_map``: the same colour scale, traces and
-MapLibre style without a basemap) with the outlines of the level below the briefing's area and
-their names; the backlog charts are the analyst backlog chart (``dashboard.figures.backlog``).
+blank SVG geo, no basemap) with the outlines of the level below the briefing's area and their
+names, so they print as vector paths with real text; the backlog charts are the analyst backlog chart (``dashboard.figures.backlog``).
 Sizes are CSS pixels at 96 per inch: 680 px is the 180 mm text width of the page.
 """
 
@@ -41,20 +41,17 @@ def _map(b: Briefing, measure: str, lang: str) -> dict | None:
     axis = amap.coloraxis(t(f"map.measure.{measure}", lang), cmin, cmax, measure)
     axis["colorbar"]["len"] = 0.45  # the analyst map's bar, a little longer on paper
     box = framing.bounds(json.loads(g) for g in m.shapes["geojson_simple"]) or b.deployment.bounds
-    lon, lat, zoom = framing.fit(box, *MAP_SIZE, padding=0.03) if box else (0.0, 0.0, 1.0)
-    layers = []
+    outlines = amap.outline_trace(shapes.feature_collection(m.outlines), _OUTLINE, 1.6, "outlines") \
+        if not m.outlines.empty else []
     overlays = []
-    if not m.outlines.empty:
-        layers.append({"sourcetype": "geojson", "source": shapes.feature_collection(m.outlines), "type": "line",
-                       "color": _OUTLINE, "line": {"width": 1.6}})
     if not m.outline_points.empty:
         pts = m.outline_points.dropna(subset=["centroid_lon", "centroid_lat"])
-        overlays.append({"type": "scattermap", "mode": "text", "name": "names", "showlegend": False,
+        overlays.append({"type": "scattergeo", "mode": "text", "name": "names", "showlegend": False,
                          "lon": pts["centroid_lon"].tolist(), "lat": pts["centroid_lat"].tolist(),
                          "text": [pick(n, ne, lang) for n, ne in zip(pts["name"], pts["name_en"], strict=True)],
                          "textfont": {"size": 15, "color": _OUTLINE, "family": FONT_FAMILY, "weight": "bold"},
                          "hoverinfo": "skip"})
-    fig = amap.map_figure(heat, [], layers, (lon, lat), zoom, axis, revision="briefing")
+    fig = amap.map_figure(heat, [], outlines, box, axis, revision="briefing")
     fig["data"] += overlays  # names on top, without the overlay opacity rule meant for point layers
     fig["layout"]["showlegend"] = False
     return fig

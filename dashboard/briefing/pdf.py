@@ -1,13 +1,13 @@
 """HTML and plotly figures to a PDF, in the system Chromium: kaleido draws the charts, Chromium prints the pages.
 
 Two short browser sessions per briefing. Kaleido (plotly's own exporter, on Debian's Chromium)
-turns each figure into SVG; maps come out as SVG holding the map canvas as an image, charts as
-vector paths with real text. The SVGs are placed inline in the briefing's HTML, which a second
+turns each figure into SVG, maps and charts alike as vector paths with real text. The SVGs are placed inline in the briefing's HTML, which a second
 Chromium tab prints with ``Page.printToPDF``: A4 and margins from the CSS ``@page`` rule, page
 numbers and footer from its margin boxes.
 
-Nothing is fetched from anywhere: kaleido is given plotly.js from the installed plotly package
-and MathJax is switched off (its default is a CDN), the page carries its fonts and figures as
+Nothing is fetched from anywhere: kaleido is given plotly.js from the installed plotly package,
+MathJax is switched off (its default is a CDN), the maps' geo gets its empty world outline from
+``assets/geo-offline.js`` (plotly would fetch one from its CDN), the page carries its fonts and figures as
 data, and the printing tab blocks every http(s) request and counts any that was tried
 (:attr:`Printed.blocked`; the tests require none).
 """
@@ -18,11 +18,14 @@ import asyncio
 import base64
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, NamedTuple
 
 __all__ = ["Chart", "Printed", "render_pdf"]
 
-_TABS = 1  # kaleido tabs drawing at once; 2 was no faster on 2 cores (the maps' software GL takes the CPU)
+_TABS = 1  # kaleido tabs drawing at once; 2 was no faster on 2 cores
+# plotly's geo looks for its world outline on the page before fetching it (dashboard/figures/analyst_map.py)
+GEO_OFFLINE = Path(__file__).resolve().parents[2] / "assets" / "geo-offline.js"
 _TIMEOUT_S = 240  # for the whole job; a 10-million-case briefing prints in well under a minute
 
 
@@ -73,7 +76,8 @@ async def _render(chromium: str, charts: Mapping[str, Chart], page: Callable[[di
 async def _draw(chromium: str, charts: Mapping[str, Chart]) -> dict[str, str]:
     import kaleido  # imported here: the web tier never needs it
 
-    async with kaleido.Kaleido(path=chromium, mathjax=False, n=_TABS) as k:
+    page = kaleido.PageGenerator(mathjax=False, others=[GEO_OFFLINE])  # plotly.js: the installed package's
+    async with kaleido.Kaleido(path=chromium, page_generator=page, n=_TABS) as k:
         drawn = await asyncio.gather(*(k.calc_fig(dict(c.figure), opts={"format": "svg", "width": c.width,
                                                                         "height": c.height})
                                        for c in charts.values()))

@@ -30,7 +30,7 @@ import pandas as pd
 from dashboard.theme import FONT_FAMILY
 
 __all__ = ["MEASURES", "GEO", "view_ranges", "GRAPH_CONFIG", "HEAT_LIGHT", "NO_VALUE", "measure_values", "color_range",
-           "coloraxis", "heat_traces", "selected_trace", "map_figure"]
+           "coloraxis", "heat_traces", "outline_trace", "selected_trace", "map_figure"]
 
 # The measure switch: key -> column of metrics.grids.grid_aggregates.
 MEASURES = {"cases": "cases", "open": "open", "overdue": "overdue", "on_time_pct": "on_time_pct",
@@ -190,37 +190,44 @@ def heat_traces(df: pd.DataFrame, geojson: dict, measure: str, texts: Sequence[s
     return [heat, grey]
 
 
-def selected_trace(geojson: dict | None) -> list[dict]:
-    """The selected area's thick outline: a ``choropleth`` without fill or hover; none without a selection."""
+def outline_trace(geojson: dict | None, color: str, width: float, name: str) -> list[dict]:
+    """Areas drawn as outlines only: a ``choropleth`` without fill or hover; none without features."""
     features = (geojson or {}).get("features") or []
     if not features:
         return []
-    return [{"type": "choropleth", "name": "selected", "locationmode": "geojson-id", "featureidkey": "id",
+    return [{"type": "choropleth", "name": name, "locationmode": "geojson-id", "featureidkey": "id",
              "geojson": geojson, "locations": [f["id"] for f in features], "z": [0] * len(features),
              "colorscale": [[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]], "showscale": False,
-             "marker": {"line": {"width": 3.5, "color": SELECTED}}, "hoverinfo": "skip", "showlegend": False}]
+             "marker": {"line": {"width": width, "color": color}}, "hoverinfo": "skip", "showlegend": False}]
 
 
-def view_ranges(box: tuple[float, float, float, float]) -> dict:
+def selected_trace(geojson: dict | None) -> list[dict]:
+    """The selected area's thick outline (:func:`outline_trace`); none without a selection."""
+    return outline_trace(geojson, SELECTED, 3.5, "selected")
+
+
+def view_ranges(box: tuple[float, float, float, float] | None) -> dict:
     """The geo subplot's longitude and latitude ranges around ``box`` (west, south, east, north), padded.
+
+    Without a box (a geography without shapes) the whole Mercator world.
 
     >>> view_ranges((120.0, 30.0, 120.5, 30.25))
     {'lonaxis': {'range': [119.98, 120.52]}, 'lataxis': {'range': [29.99, 30.26]}}
     """
-    west, south, east, north = box
+    west, south, east, north = box or (-180.0, -80.0, 180.0, 80.0)
     dx, dy = max(east - west, 1e-6) * PADDING, max(north - south, 1e-6) * PADDING
     return {"lonaxis": {"range": [round(west - dx, 6), round(east + dx, 6)]},
             "lataxis": {"range": [round(south - dy, 6), round(north + dy, 6)]}}
 
 
-def map_figure(heat: list[dict], overlays: list[dict], selected: list[dict], box: tuple[float, float, float, float],
-               axis: dict, revision: str) -> dict:
+def map_figure(heat: list[dict], overlays: list[dict], outlines: list[dict],
+               box: tuple[float, float, float, float] | None, axis: dict, revision: str) -> dict:
     """The whole figure.
 
     Args:
         heat: :func:`heat_traces`.
         overlays: point traces of ``layers.registry`` (their ``name`` already worded).
-        selected: :func:`selected_trace`.
+        outlines: :func:`outline_trace` or :func:`selected_trace`, drawn above the heat.
         box: (west, south, east, north) of the areas drawn: the view (:func:`view_ranges`).
         axis: :func:`coloraxis`.
         revision: ``uirevision``: the same view keeps the reader's pan and zoom across re-renders.
@@ -228,7 +235,7 @@ def map_figure(heat: list[dict], overlays: list[dict], selected: list[dict], box
     if overlays:  # points over a dark area must stay visible: the areas step back
         heat = [{**h, "marker": {**h["marker"], "opacity": OVERLAID_OPACITY}} for h in heat]
     return {
-        "data": [*heat, *selected, *overlays],
+        "data": [*heat, *outlines, *overlays],
         "layout": {
             "geo": {**GEO, **view_ranges(box), "uirevision": revision},
             "coloraxis": axis,

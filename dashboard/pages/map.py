@@ -173,7 +173,7 @@ def _map(v: View) -> list:
     heat = fig.heat_traces(df, fc, measure, _texts(df, v), labels)
     cmin, cmax = fig.color_range(fig.measure_values(df, measure), measure)
     axis = fig.coloraxis(t(f"map.measure.{measure}", v.lang), cmin, cmax, measure)
-    box = framing.bounds(json.loads(g) for g in geo["geojson_simple"]) or v.deployment.bounds or (-180, -80, 180, 80)
+    box = framing.bounds(json.loads(g) for g in geo["geojson_simple"]) or v.deployment.bounds
     selected = shapes.feature_collection(geo[geo["area_id"] == p.selected]) if p.selected else None
     overlays, notes = _overlays(v, frame_scope)
     figure = fig.map_figure(heat, overlays, fig.selected_trace(selected), box, axis, revision=f"{p.frame_id}|{p.level}")

@@ -6,13 +6,16 @@ import json
 import re
 from datetime import datetime
 
+import duckdb
 import pytest
+from pypdf import PdfReader
 
 from dashboard.briefing import numbers, pdf, preflight
 from dashboard.briefing.findings import department_ranking
 from dashboard.briefing.week import IsoWeek
 from dashboard.briefing.writer import WeekNotOver, write_briefing
 from dashboard.runtime import Runtime
+from data.snapshot import read_current
 from metrics.breakdown import received_by
 from metrics.scope import Scope, Window
 from metrics.vitals import vital_signs
@@ -79,6 +82,19 @@ def test_chinese_is_real_embedded_text_and_every_page_is_numbered(demo):
     assert text_outside(path) == []  # no table or text runs off a page
     shots = to_png(path, "briefing-demo-zh")
     assert len(shots) == len(pages) and path.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_maps_are_vector_with_the_area_names_as_text(demo):
+    settings, path, _ = demo
+    reader = PdfReader(str(path))
+    index, text = next((i, p.extract_text()) for i, p in enumerate(reader.pages) if "每万人案件数" in p.extract_text())
+    con = duckdb.connect(str(read_current(settings.current_file).path), read_only=True)
+    streets = [r[0] for r in con.execute("SELECT name FROM areas WHERE level = 'street'").fetchall()]
+    con.close()
+    assert len(streets) == 3 and all(text.count(name) == 2 for name in streets), text  # on both maps
+    # drawn as paths: no picture of a map on the page
+    xobjects = reader.pages[index]["/Resources"].get("/XObject") or {}
+    assert [k for k, x in xobjects.items() if x.get_object().get("/Subtype") == "/Image"] == []
 
 
 def test_the_english_briefing_says_the_same_numbers_in_english(demo):
