@@ -34,7 +34,7 @@ from settings import Settings
 __all__ = ["Layer", "LAYERS", "CELLS", "STYLE", "get", "parse_keys", "case_points", "asset_points",
            "case_traces", "camera_traces", "depot_traces", "staff_traces"]
 
-# Cells along the longer side of a layer's extent: about 250 m in a Binjiang district view, 10 m in
+# Cells along the longer side of a layer's extent: about 250 m in a district view 12 km across, 10 m in
 # a micro-grid's; at most a few thousand marks per group.
 CELLS = 48
 # Colours on the light analyst map: the analyst theme's accent and status colours (assets/analyst.css).

@@ -59,6 +59,9 @@ HEAT_LIGHT: list[list[float | str]] = [
 GEO = {"visible": False, "projection": {"type": "mercator"}, "scope": "world", "resolution": 110,
        "bgcolor": BACKGROUND}
 PADDING = 0.04  # of the box's width and height, around the areas
+# plotly fits the view to the lon/lat ranges shrunk by this many degrees on every side (its geo
+# constant ``clipPad``): nothing at city scale, 12-23% of a grid's box; the ranges are widened by it.
+PLOTLY_CLIP_PAD = 0.001
 # A desk with a mouse: scroll zoom and the mode bar's reset are welcome; no plotly logo, nothing online.
 GRAPH_CONFIG = {"displayModeBar": True, "displaylogo": False, "scrollZoom": True, "responsive": True,
                 "modeBarButtonsToRemove": ["toImage", "select2d", "lasso2d"]}
@@ -212,10 +215,11 @@ def view_ranges(box: tuple[float, float, float, float] | None) -> dict:
     Without a box (a geography without shapes) the whole Mercator world.
 
     >>> view_ranges((120.0, 30.0, 120.5, 30.25))
-    {'lonaxis': {'range': [119.98, 120.52]}, 'lataxis': {'range': [29.99, 30.26]}}
+    {'lonaxis': {'range': [119.979, 120.521]}, 'lataxis': {'range': [29.989, 30.261]}}
     """
     west, south, east, north = box or (-180.0, -80.0, 180.0, 80.0)
-    dx, dy = max(east - west, 1e-6) * PADDING, max(north - south, 1e-6) * PADDING
+    dx = max(east - west, 1e-6) * PADDING + PLOTLY_CLIP_PAD
+    dy = max(north - south, 1e-6) * PADDING + PLOTLY_CLIP_PAD
     return {"lonaxis": {"range": [round(west - dx, 6), round(east + dx, 6)]},
             "lataxis": {"range": [round(south - dy, 6), round(north + dy, 6)]}}
 

@@ -47,6 +47,15 @@ const name = document.getElementById('map-area-name');
 out._area = name ? name.dataset.area : null;
 return out;
 """
+# Areas cut at the map's edge: plotly clips every path to the view's extent, so a drawn area touching
+# it was cut (the view is the areas' box with a margin: none should)
+CLIPPED = """
+const geo = document.querySelector('#map-graph .js-plotly-plot')._fullLayout.geo._subplot;
+const [[x0, y0], [x1, y1]] = geo.projection.clipExtent();
+return [...document.querySelectorAll('#map-graph path.choroplethlocation')].map(p => [p.__data__.loc, p.getBBox()])
+  .filter(([, b]) => b.width && (b.x <= x0 + 1 || b.y <= y0 + 1 || b.x + b.width >= x1 - 1 || b.y + b.height >= y1 - 1))
+  .map(([loc]) => loc);
+"""
 CRUMBS = "return [...document.querySelectorAll('#an-breadcrumb .an-crumb')].map(c => c.dataset.area)"
 SET_CLICK = "window.dash_clientside.set_props('map-graph', {clickData: {points: [{location: arguments[0]}]}});"
 PIXEL = """
@@ -172,6 +181,8 @@ def test_drill_down_from_the_district_to_a_micro_grid_and_back_up(dash_duo, smal
         # the children drawn are those of the area, as grid_aggregates lists them
         children = numbers_of_children(small_demo, Scope(area, level=area_level), level)
         assert sorted(s["locations"]) == sorted(children)
+        wait_until(lambda: driver.execute_script(DRAWN), what="the areas drawn")
+        assert driver.execute_script(CLIPPED) == []
         # next: the drawn child with most cases (set through the renderer, see the module docstring)
         values = dict(zip(s["heat"], s["z"], strict=True))
         target = max(values, key=lambda k: (values[k], k))
@@ -190,6 +201,7 @@ def test_drill_down_from_the_district_to_a_micro_grid_and_back_up(dash_duo, smal
     assert_numbers(driver.execute_script(NUMBERS), numbers_of(small_demo, Scope(micro, level="microgrid"),
                                                               "microgrid"))
     assert "最细一级" in driver.find_element(By.ID, "map-how").text
+    assert driver.execute_script(CLIPPED) == []
     sibling = next(a for a in s["locations"] if a != micro)
     driver.execute_script(SET_CLICK, sibling)
     time.sleep(2.0)

@@ -73,8 +73,8 @@ def test_pages_run_under_the_policy_with_an_empty_console_and_compressed_bundles
             goto(dash_duo, f"{base}{path}", timeout=60)
         if path == "/map":
             wait_until(lambda: driver.execute_script(
-                "return !!document.querySelector('.js-plotly-plot .maplibregl-canvas, .js-plotly-plot canvas')"),
-                what="the MapLibre canvas")
+                "return !!document.querySelector('.js-plotly-plot .geo path.choroplethlocation')"),
+                what="the map's areas")
         if path == "/cases":
             wait_until(lambda: driver.execute_script("return document.querySelectorAll('#cs-grid .ag-row [col-id=\"case_id\"]').length > 0"),
                        what="the cases grid's rows")

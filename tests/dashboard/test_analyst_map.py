@@ -74,7 +74,7 @@ def test_the_figure_is_valid_plotly_offline_and_json():
     assert figure["data"][2]["hoverinfo"] == "skip" and figure["data"][2]["locations"] == ["A"]
     assert figure["layout"]["showlegend"] is True
     assert figure["data"][0]["marker"]["opacity"] == fig.OVERLAID_OPACITY < traces[0]["marker"]["opacity"]
-    assert figure["layout"]["geo"]["lonaxis"]["range"] == [-0.04, 1.04]  # the areas' box, padded
+    assert figure["layout"]["geo"]["lonaxis"]["range"] == [-0.041, 1.041]  # the areas' box, padded
     assert fig.map_figure(traces, [], fig.selected_trace(None), (0, 0, 1, 1), {}, "r")["layout"]["showlegend"] is False
     assert fig.selected_trace(None) == [] and fig.selected_trace({"features": []}) == []
 
