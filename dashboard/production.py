@@ -35,7 +35,11 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         # a worker silent this long is restarted: requests run in threads, the heartbeat does not wait for them
         "timeout": 60,
         "graceful_timeout": 20,  # Ctrl-C / SIGTERM: running requests get this long to finish
-        "keepalive": 5,
+        # an idle connection stays open this long: longer than an analyst's pause between clicks and a wall's
+        # 10 s refresh, so a request never meets a connection the server is closing at that moment (with
+        # 5 s, 0.1 % of the load test's requests, a page change after a pause, got a reset; docs/performance.md).
+        # Idle connections wait in gthread's poller, not in a thread. nginx's default is 75 s as well.
+        "keepalive": 75,
         "accesslog": None,  # one line per request (20 walls, dozens of analysts) would drown the log
         "errorlog": "-",
         "loglevel": "info",
