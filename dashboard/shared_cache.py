@@ -13,7 +13,7 @@ store all workers share, and each process keeps the ones it used last in memory 
   most :data:`THRESHOLD` files;
 * **single flight across processes**: the first process to miss a key takes a lock (an exclusive
   file beside the file store, ``O_CREAT | O_EXCL``; Redis's atomic ``add``) and computes; the others wait for its
-  result instead of starting the same query (a wall wall of screens refreshing at once costs one
+  result instead of starting the same query (a wall of screens refreshing at once costs one
   computation, whatever worker each one reaches). A lock is given up after :data:`LOCK_S`; a
   waiter whose owner failed computes the result itself.
 
@@ -21,7 +21,9 @@ Every key holds the snapshot's name (the callers put it there), so a new snapsho
 behind an old result, and the settings and the code are part of every key too (another SLA rule or
 a new release never reads what the previous one stored). Keys are tuples turned into text canonically (sets sorted, datetimes in ISO
 form, dataclasses field by field), so every process spells a key the same way whatever its hash
-seed. A value that cannot be read back (another version of the code, a torn file) is a miss.
+seed. A value that cannot be read back (another version of the code, a torn file) is a miss, and so
+is one not signed with the server's secret (:class:`SignedPickles`: a pickle planted in Redis or in
+``var/cache`` is never unpickled).
 
 A store is made per deployment (its ``var_dir`` or ``cache_url``) on first use and lives as long as
 the process; :func:`reset` forgets them all (tests).
@@ -32,6 +34,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import hmac
 import logging
 import os
 import pickle
@@ -318,8 +321,49 @@ def _code_version(root: Path) -> str:
     return digest.hexdigest()
 
 
+class SignedPickles:
+    """Cachelib's serializer, signed: a value is unpickled only if its HMAC-SHA256 is the server's.
+
+    Stored values are pickles, and unpickling runs code: without a signature, whoever could write to
+    the Redis server or to ``var/cache`` could run code in every web worker. Each value is stored as
+    ``b"!" + mac + pickle``, the mac keyed by the server's secret (``gate.secret_key``: the setting, so
+    the web hosts sharing a Redis share it, as they must for sign-in cookies); anything else reads as
+    a miss, and is computed again, without ever being unpickled. ``dumps``/``loads`` serve Redis,
+    ``dump``/``load`` the file store.
+    """
+
+    _MAC = hashlib.sha256().digest_size
+
+    def __init__(self, secret: str):
+        self._key = hmac.new(secret.encode(), b"gridpulse shared results", hashlib.sha256).digest()
+
+    def _mac(self, data: bytes) -> bytes:
+        return hmac.new(self._key, data, hashlib.sha256).digest()
+
+    def dumps(self, value: Any, protocol: int = pickle.HIGHEST_PROTOCOL) -> bytes:
+        data = pickle.dumps(value, protocol)
+        return b"!" + self._mac(data) + data
+
+    def loads(self, value: bytes | None) -> Any:
+        if not value or value[:1] != b"!" or len(value) <= 1 + self._MAC:
+            return None
+        mac, data = value[1:1 + self._MAC], value[1 + self._MAC:]
+        if not hmac.compare_digest(mac, self._mac(data)):
+            log.warning("shared results: an entry's signature is not this server's; not read")
+            return None
+        return pickle.loads(data)
+
+    def dump(self, value: Any, f: Any, protocol: int = pickle.HIGHEST_PROTOCOL) -> None:
+        f.write(self.dumps(value, protocol))
+
+    def load(self, f: Any) -> Any:
+        return self.loads(f.read())
+
+
 def _backend(settings: Settings) -> Any | None:
-    """The Flask-Caching backend ``cache_url`` asks for (validated by the settings)."""
+    """The Flask-Caching backend ``cache_url`` asks for (validated by the settings), its values signed."""
+    from dashboard.auth.gate import secret_key
+
     url = settings.cache_url
     if url == "none":
         return None
@@ -328,12 +372,15 @@ def _backend(settings: Settings) -> Any | None:
         from flask_caching.backends.rediscache import RedisCache
 
         client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
-        return RedisCache(host=client, default_timeout=TIMEOUT_S, key_prefix="gridpulse:")
-    from flask_caching.backends.filesystemcache import FileSystemCache
+        backend = RedisCache(host=client, default_timeout=TIMEOUT_S, key_prefix="gridpulse:")
+    else:
+        from flask_caching.backends.filesystemcache import FileSystemCache
 
-    folder = settings.var_dir / "cache" / "results"
-    folder.mkdir(parents=True, exist_ok=True)
-    return FileSystemCache(str(folder), threshold=THRESHOLD, default_timeout=TIMEOUT_S, mode=0o600)
+        folder = settings.var_dir / "cache" / "results"
+        folder.mkdir(parents=True, exist_ok=True)
+        backend = FileSystemCache(str(folder), threshold=THRESHOLD, default_timeout=TIMEOUT_S, mode=0o600)
+    backend.serializer = SignedPickles(secret_key(settings))  # an instance attribute over cachelib's class one
+    return backend
 
 
 def reset() -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -79,6 +81,37 @@ def test_an_unreadable_entry_is_a_miss(tmp_path):
             f.write_bytes(b"\x00garbage")  # a torn file, or another version's pickle
     fresh = Results(results.store, salt=results._salt)
     assert fresh.get(("x",), lambda: "again") == "again"
+
+
+class _Planted:
+    """A pickle that runs code when loaded: it creates the file ``path``."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (str(self.path), "w"))
+
+
+def test_only_values_signed_with_the_servers_secret_are_unpickled(tmp_path):
+    settings = _settings(tmp_path / "var")
+    results = shared_cache.results(settings)
+    results.get(("x",), lambda: "first")
+    assert isinstance(results.store.serializer, shared_cache.SignedPickles)
+    marker = tmp_path / "code-ran"
+    files = [f for f in (tmp_path / "var" / "cache" / "results").iterdir() if not f.name.startswith("__")]
+    assert files
+    for forged in (pickle.dumps(_Planted(marker)),  # a bare pickle, as cachelib writes it
+                   b"!" + b"\0" * 32 + pickle.dumps(_Planted(marker)),  # our layout, a made-up signature
+                   b"!" + shared_cache.SignedPickles("another server's secret key, 32+ chars").dumps(
+                       _Planted(marker))[1:]):  # signed, with another key
+        for f in files:
+            f.write_bytes(struct.pack("I", 0) + forged)  # cachelib's header (no expiry), then the value
+        fresh = Results(results.store, salt=results._salt)
+        assert fresh.get(("x",), lambda: "again") == "again"  # a miss, computed again
+        assert not marker.exists()  # and never unpickled
+    signer = shared_cache.SignedPickles("k" * 40)
+    assert signer.loads(signer.dumps({"a": 1})) == {"a": 1} and signer.loads(None) is None
 
 
 def _count_in_process(folder: str, counter: str, start: float, url: str = "") -> object:
