@@ -65,8 +65,8 @@ class Settings:
     # Largest request body accepted, in bytes; a bigger one gets 413 unread. The biggest real request (the
     # page router's, a wall refresh, the cases grid) is about 1.5 KB: 256 KiB is 170 times that (docs/serving.md).
     max_request_bytes: int = 262_144
-    # Signs the session cookies. Empty: a random key generated once into <var_dir>/secrets/secret_key (mode 0600).
-    # Every web host behind one name needs the same key; at least 32 characters.
+    # Signs the session cookies and the shared results (dashboard/shared_cache.py). Empty: a random key generated once into <var_dir>/secrets/secret_key (mode 0600).
+    # Every web host behind one name, or sharing one Redis, needs the same key; at least 32 characters.
     secret_key: str = field(default="", repr=False)
     # Hours a sign-in lasts (wall tokens never expire by time; they are revoked).
     session_hours: int = 12
