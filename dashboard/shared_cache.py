@@ -109,13 +109,25 @@ class Results:
         nearly always once in all processes. An exception in ``compute`` reaches the caller and
         stores nothing.
         """
+        return self.get_aged(key, compute, max_age)[1]
+
+    def get_aged(self, key: Hashable, compute: Callable[[], Any], max_age: float | None = None) -> tuple[float, Any]:
+        """:meth:`get`, with the result's age in seconds (since whichever process computed it).
+
+        A cache in front of this one stamps its copy with that age, so that a result another worker
+        computed a minute ago is not kept for another full minute (``dashboard.wall.data``).
+        """
+        stored_at, value = self._stamped(key, compute, max_age)
+        return max(0.0, time.time() - stored_at), value
+
+    def _stamped(self, key: Hashable, compute: Callable[[], Any], max_age: float | None) -> tuple[float, Any]:
         text = self._text(key)
         while True:
             with self._lock:
                 hit = self._local.get(text)
                 if hit is not None and _fresh(hit[0], max_age):
                     self._local.move_to_end(text)
-                    return hit[1]
+                    return hit
                 event = self._inflight.get(text)
                 owner = event is None
                 if owner:
@@ -133,7 +145,7 @@ class Results:
                 self._local.move_to_end(text)
                 while len(self._local) > self._max:
                     self._local.popitem(last=False)
-            return stamped[1]
+            return stamped
 
     def _text(self, key: Hashable) -> str:
         return _PREFIX + hashlib.sha256((self._salt + canonical(key)).encode()).hexdigest()

@@ -73,8 +73,12 @@ class Cache:
         self._inflight: dict[Hashable, threading.Event] = {}
         self._max = max_entries
 
-    def get(self, key: Hashable, compute: Callable[[], Any], max_age: float) -> Any:
-        """The cached value of ``key`` if younger than ``max_age`` seconds, else ``compute()`` once."""
+    def get(self, key: Hashable, compute: Callable[[], Any], max_age: float, aged: bool = False) -> Any:
+        """The cached value of ``key`` if younger than ``max_age`` seconds, else ``compute()`` once.
+
+        With ``aged``, ``compute`` returns ``(age in seconds, value)``: a value computed elsewhere
+        before (the shared results) is as old here as it is, not new from the moment it arrived.
+        """
         while True:
             with self._lock:
                 hit = self._entries.get(key)
@@ -89,13 +93,13 @@ class Cache:
                 event.wait(timeout=60)  # then look again: the owner stored it, or failed and we compute
                 continue
             try:
-                value = compute()
+                age, value = compute() if aged else (0.0, compute())
             except BaseException:
                 with self._lock:
                     self._inflight.pop(key).set()
                 raise
             with self._lock:
-                self._entries[key] = (time.monotonic(), value)
+                self._entries[key] = (time.monotonic() - age, value)
                 self._entries.move_to_end(key)
                 while len(self._entries) > self._max:
                     self._entries.popitem(last=False)
@@ -130,11 +134,16 @@ def source(con: duckdb.DuckDBPyConnection, info: SnapshotInfo, scope: Scope, now
 
 
 def _cached(src: Source, panel: str, compute: Callable[[], Any], *extra: Hashable) -> Any:
-    """``compute()`` once per key and ETL cycle in this process, and once in all the deployment's workers."""
+    """``compute()`` once per key and ETL cycle in this process, and once in all the deployment's workers.
+
+    A result is at most one cycle old however it arrived: one another worker stored 50 s ago is kept
+    here for the cycle's last 10 s, not for another whole cycle.
+    """
     max_age = src.settings.etl_interval_seconds
     shared = shared_cache.results(src.settings)
-    return CACHE.get(src.key(panel, *extra), lambda: shared.get(("wall", *src.key(panel, *extra)), compute, max_age),
-                     max_age=max_age)
+    return CACHE.get(src.key(panel, *extra),
+                     lambda: shared.get_aged(("wall", *src.key(panel, *extra)), compute, max_age),
+                     max_age=max_age, aged=True)
 
 
 def scope_name(src: Source) -> tuple[str, str] | None:
