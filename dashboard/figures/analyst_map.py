@@ -62,9 +62,14 @@ PADDING = 0.04  # of the box's width and height, around the areas
 # plotly fits the view to the lon/lat ranges shrunk by this many degrees on every side (its geo
 # constant ``clipPad``): nothing at city scale, 12-23% of a grid's box; the ranges are widened by it.
 PLOTLY_CLIP_PAD = 0.001
-# A desk with a mouse: scroll zoom and the mode bar's reset are welcome; no plotly logo, nothing online.
+# The map panel's width / height at 1920x1080 (1393 x 790 px); at 1366x768 it is about 2.1, where the
+# view then has a little more above and below the areas.
+VIEW_ASPECT = 1.76
+# A desk with a mouse: scroll zoom and the mode bar's reset are welcome; no plotly logo, nothing online
+# (plotly 3 shows a "Share chart..." button that uploads the chart to Plotly Cloud unless told not to).
 GRAPH_CONFIG = {"displayModeBar": True, "displaylogo": False, "scrollZoom": True, "responsive": True,
-                "modeBarButtonsToRemove": ["toImage", "select2d", "lasso2d"]}
+                "showSendToCloud": False, "showEditInChartStudio": False,
+                "modeBarButtonsToRemove": ["toImage", "select2d", "lasso2d", "sendChartToCloud"]}
 # Hover: name, then the five numbers of the area (customdata in this order).
 HOVER_COLUMNS = ("cases", "per_10k", "open", "overdue", "on_time_pct")
 
@@ -209,19 +214,30 @@ def selected_trace(geojson: dict | None) -> list[dict]:
     return outline_trace(geojson, SELECTED, 3.5, "selected")
 
 
-def view_ranges(box: tuple[float, float, float, float] | None) -> dict:
-    """The geo subplot's longitude and latitude ranges around ``box`` (west, south, east, north), padded.
+def view_ranges(box: tuple[float, float, float, float] | None, aspect: float = VIEW_ASPECT) -> dict:
+    """The geo subplot's longitude and latitude ranges around ``box`` (west, south, east, north).
 
-    Without a box (a geography without shapes) the whole Mercator world.
+    The box is widened (or heightened) to the map panel's ``aspect`` (width / height, as on the
+    ground): plotly draws, and clips what is zoomed, inside the ranges' box, so a tall street would
+    otherwise sit in a narrow column of the panel. Then padded, plus plotly's ``clipPad``. Without a
+    box (a geography without shapes) the whole Mercator world.
 
-    >>> view_ranges((120.0, 30.0, 120.5, 30.25))
-    {'lonaxis': {'range': [119.979, 120.521]}, 'lataxis': {'range': [29.989, 30.261]}}
+    >>> view_ranges((120.0, 30.0, 120.5, 30.25), aspect=2.0)
+    {'lonaxis': {'range': [119.936837, 120.563163]}, 'lataxis': {'range': [29.989, 30.261]}}
     """
     west, south, east, north = box or (-180.0, -80.0, 180.0, 80.0)
-    dx = max(east - west, 1e-6) * PADDING + PLOTLY_CLIP_PAD
-    dy = max(north - south, 1e-6) * PADDING + PLOTLY_CLIP_PAD
+    k = max(math.cos(math.radians((south + north) / 2)), 0.05)  # a degree of longitude, in degrees of latitude
+    width, height = max(east - west, 1e-6), max(north - south, 1e-6)
+    if width * k < height * aspect:  # too tall for the panel: wider
+        grow = (height * aspect / k - width) / 2
+        west, east = west - grow, east + grow
+    else:  # too wide: taller
+        grow = (width * k / aspect - height) / 2
+        south, north = south - grow, north + grow
+    dx = (east - west) * PADDING + PLOTLY_CLIP_PAD
+    dy = (north - south) * PADDING + PLOTLY_CLIP_PAD
     return {"lonaxis": {"range": [round(west - dx, 6), round(east + dx, 6)]},
-            "lataxis": {"range": [round(south - dy, 6), round(north + dy, 6)]}}
+            "lataxis": {"range": [round(max(south - dy, -85.0), 6), round(min(north + dy, 85.0), 6)]}}
 
 
 def map_figure(heat: list[dict], overlays: list[dict], outlines: list[dict],

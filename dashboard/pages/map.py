@@ -140,9 +140,10 @@ def _compact(n: int, lang: str) -> str:
     return str(n) if n < 1_000 else f"{n / 1_000:.1f}k" if n < 10_000 else f"{n / 1_000:.0f}k"
 
 
-def _overlays(v: View, frame_scope) -> tuple[list[dict], list]:
+def _overlays(v: View, frame_scope, finest: bool) -> tuple[list[dict], list]:
     """The chosen layers' traces, worded: legend name with the points' count, bubbles' counts and hovers."""
     traces, notes = [], []
+    cluster = "map.cluster_finest" if finest else "map.cluster"  # no drilling further at the finest level
     for key in registry.parse_keys(v.state.get("layers")):
         layer = registry.get(key)
         drawn = layer.transform(layer.query(v.con, frame_scope, v.window, v.now, v.settings))
@@ -151,7 +152,7 @@ def _overlays(v: View, frame_scope) -> tuple[list[dict], list]:
             counts = trace["customdata"]
             trace["name"] = f"{name} ({number(sum(counts))})"
             trace["text"] = ["" if n == 1 else _compact(n, v.lang) for n in counts]
-            trace["hovertext"] = [h if n == 1 else t("map.cluster", v.lang, n=number(n), layer=name)
+            trace["hovertext"] = [h if n == 1 else t(cluster, v.lang, n=number(n), layer=name)
                                   for n, h in zip(counts, trace["hovertext"], strict=True)]
         if not drawn:
             notes.append(html.Span(t("map.layer_none", v.lang, layer=t(layer.label, v.lang))))
@@ -175,7 +176,7 @@ def _map(v: View) -> list:
     axis = fig.coloraxis(t(f"map.measure.{measure}", v.lang), cmin, cmax, measure)
     box = framing.bounds(json.loads(g) for g in geo["geojson_simple"]) or v.deployment.bounds
     selected = shapes.feature_collection(geo[geo["area_id"] == p.selected]) if p.selected else None
-    overlays, notes = _overlays(v, frame_scope)
+    overlays, notes = _overlays(v, frame_scope, p.finest)
     figure = fig.map_figure(heat, overlays, fig.selected_trace(selected), box, axis, revision=f"{p.frame_id}|{p.level}")
     level = level_name(v.deployment.level(p.level), v.lang)
     frame_name = v.name(*_names(v, p.frame_id))
@@ -316,16 +317,20 @@ def _layers_to_url(values, data, path):
 
 
 def drill_target(con, area_id: str, area_level: str, slots: tuple[str, ...], target: str) -> str | None:
-    """``target`` if it is an area one level below ``area_id`` and inside it (what the map draws), else ``None``.
+    """``target`` if the map draws it and a click on it may go there, else ``None``.
 
-    At the finest level the map draws siblings, which are not below the view's area: a click there
-    changes nothing.
+    Above the finest level: an area one level below ``area_id`` and inside it (drill down). At the
+    finest level the map draws the area among its siblings: a click on a sibling switches to it.
     """
     below = child_level(area_level, slots)
-    if below is None:
-        return None
     chain = areas.ancestors(con, target)
-    if chain.empty or str(chain["level"].iloc[-1]) != below or area_id not in set(chain["area_id"].astype(str)):
+    if chain.empty or target == area_id:
+        return None
+    if below is None:  # a sibling: the same level under the same parent
+        own = areas.ancestors(con, area_id)
+        same = str(chain["level"].iloc[-1]) == area_level and len(chain) >= 2 and len(own) >= 2
+        return target if same and str(chain["area_id"].iloc[-2]) == str(own["area_id"].iloc[-2]) else None
+    if str(chain["level"].iloc[-1]) != below or area_id not in set(chain["area_id"].astype(str)):
         return None
     return target
 

@@ -74,7 +74,10 @@ def test_the_figure_is_valid_plotly_offline_and_json():
     assert figure["data"][2]["hoverinfo"] == "skip" and figure["data"][2]["locations"] == ["A"]
     assert figure["layout"]["showlegend"] is True
     assert figure["data"][0]["marker"]["opacity"] == fig.OVERLAID_OPACITY < traces[0]["marker"]["opacity"]
-    assert figure["layout"]["geo"]["lonaxis"]["range"] == [-0.041, 1.041]  # the areas' box, padded
+    geo = figure["layout"]["geo"]
+    assert geo["lataxis"]["range"] == [-0.041, 1.041]  # the areas' box, padded
+    west, east = geo["lonaxis"]["range"]  # and widened to the panel's shape
+    assert west < -0.041 and east > 1.041 and (east - west) / 1.082 == pytest.approx(fig.VIEW_ASPECT, rel=0.01)
     assert fig.map_figure(traces, [], fig.selected_trace(None), (0, 0, 1, 1), {}, "r")["layout"]["showlegend"] is False
     assert fig.selected_trace(None) == [] and fig.selected_trace({"features": []}) == []
 
@@ -110,11 +113,15 @@ def test_plan_draws_children_or_the_finest_area_among_its_siblings(app):
         p = page.plan(v.con, "G001-3", "microgrid", slots)
         assert (p.frame_id, p.frame_level, p.level, p.selected, p.finest) == ("G001", "grid", "microgrid", "G001-3",
                                                                               True)
-        # a click drills one level down inside the area, never sideways, two levels down or at the finest level
+        # a click drills one level down inside the area, never sideways or two levels down
         assert page.drill_target(v.con, "330108", "district", slots, "330108002") == "330108002"
         assert page.drill_target(v.con, "330108", "district", slots, "G001") is None
         assert page.drill_target(v.con, "330108001", "street", slots, "330108002001") is None
-        assert page.drill_target(v.con, "G001-3", "microgrid", slots, "G001-4") is None
+        assert page.drill_target(v.con, "G001-3", "microgrid", slots, "G001-4") == "G001-4"  # a sibling: switch
+        assert page.drill_target(v.con, "G001-3", "microgrid", slots, "G001-3") is None  # itself
+        other = v.con.execute("SELECT area_id FROM areas WHERE level = 'microgrid' AND area_id NOT LIKE 'G001-%' "
+                              "LIMIT 1").fetchone()[0]
+        assert page.drill_target(v.con, "G001-3", "microgrid", slots, other) is None  # another grid's
         assert page.drill_target(v.con, "330108", "district", slots, "nowhere") is None
 
 
