@@ -34,9 +34,10 @@ from settings import Settings
 __all__ = ["Layer", "LAYERS", "CELLS", "STYLE", "get", "parse_keys", "case_points", "asset_points",
            "case_traces", "camera_traces", "depot_traces", "staff_traces"]
 
-# Cells along the longer side of a layer's extent: about 250 m in a district view 12 km across, 10 m in
-# a micro-grid's; at most a few thousand marks per group.
-CELLS = 48
+# Cells along the longer side of a layer's extent: about 400 m in a district view 12 km across, 15 m in
+# a micro-grid's; at most about a thousand marks per group, most a bubble's width apart on the panel
+# (48 covered the areas with 1,400 overlapping bubbles at the district: a user's trial, 2026-12-02).
+CELLS = 32
 # Colours on the light analyst map: the analyst theme's accent and status colours (assets/analyst.css).
 STYLE = {
     "cases": "#1f5fa8",

@@ -38,7 +38,8 @@ def _map(b: Briefing, measure: str, lang: str) -> dict | None:
     labels = {k: t(f"map.measure.{k}", lang) for k in amap.HOVER_COLUMNS}
     heat = amap.heat_traces(m.aggregates, fc, measure, names, labels)
     cmin, cmax = amap.color_range(amap.measure_values(m.aggregates, measure), measure)
-    axis = amap.coloraxis(t(f"map.measure.{measure}", lang), cmin, cmax, measure)
+    saturated = bool((amap.measure_values(m.aggregates, measure) > cmax).any())
+    axis = amap.coloraxis(t(f"map.measure.{measure}", lang), cmin, cmax, measure, saturated)
     axis["colorbar"]["len"] = 0.45  # the analyst map's bar, a little longer on paper
     box = framing.bounds(json.loads(g) for g in m.shapes["geojson_simple"]) or b.deployment.bounds
     outlines = amap.outline_trace(shapes.feature_collection(m.outlines), _OUTLINE, 1.6, "outlines") \

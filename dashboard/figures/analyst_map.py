@@ -117,19 +117,23 @@ def color_range(values: pd.Series, measure: str) -> tuple[float, float]:
     return 0.0, max(3.0, float(math.ceil(top)))
 
 
-def _ticks(cmin: float, cmax: float, measure: str) -> tuple[list[float], list[str]]:
+def _ticks(cmin: float, cmax: float, measure: str, saturated: bool) -> tuple[list[float], list[str]]:
     mid = (cmin + cmax) / 2
+    top = "≥" if saturated else ""  # "≥" only where some area is above the top of the scale
     if measure == "on_time_pct":
         return [cmin, mid, cmax], [f"≤{cmin:g}%", f"{mid:g}%", f"{cmax:g}%"]
     if measure == "per_10k":
-        return [cmin, mid, cmax], [f"{cmin:g}", f"{round(mid, 1):g}", f"≥{cmax:g}"]
+        return [cmin, mid, cmax], [f"{cmin:g}", f"{round(mid, 1):g}", f"{top}{cmax:g}"]
     mid = max(1.0, round(mid))
-    return [cmin, mid, cmax], [f"{cmin:.0f}", f"{mid:.0f}", f"≥{cmax:.0f}"]
+    return [cmin, mid, cmax], [f"{cmin:.0f}", f"{mid:.0f}", f"{top}{cmax:.0f}"]
 
 
-def coloraxis(title: str, cmin: float, cmax: float, measure: str) -> dict:
-    """The colour axis with a compact bar in the lower left; reversed when higher is better."""
-    tickvals, ticktext = _ticks(cmin, cmax, measure)
+def coloraxis(title: str, cmin: float, cmax: float, measure: str, saturated: bool = True) -> dict:
+    """The colour axis with a compact bar in the lower left; reversed when higher is better.
+
+    ``saturated``: some area's value is above ``cmax`` (the top label then reads "≥").
+    """
+    tickvals, ticktext = _ticks(cmin, cmax, measure, saturated)
     return {
         "colorscale": HEAT_LIGHT, "reversescale": measure in _HIGHER_IS_BETTER, "cmin": cmin, "cmax": cmax,
         "colorbar": {

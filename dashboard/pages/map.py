@@ -16,6 +16,8 @@ import logging
 
 import dash
 import pandas as pd
+import shapely
+import shapely.geometry
 from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import ids
@@ -35,7 +37,8 @@ from metrics.scope import child_level
 
 dash.register_page(__name__, path="/map", title="GridPulse · 地图")
 
-__all__ = ["DEFAULT_MEASURE", "MapPlan", "layout", "measure_of", "plan", "click_target", "drill_target"]
+__all__ = ["DEFAULT_MEASURE", "MapPlan", "layout", "measure_of", "plan", "click_target", "click_point", "area_at",
+           "drill_target"]
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +125,34 @@ def click_target(click: dict | None) -> str | None:
     return None
 
 
+def click_point(click: dict | None) -> tuple[float, float] | None:
+    """(lon, lat) of a ``clickData`` on a point of a layer (a case, a bubble, a camera); ``None`` otherwise.
+
+    >>> click_point({"points": [{"lon": 120.2, "lat": 30.2, "customdata": 12}]}), click_point({"points": [{}]})
+    ((120.2, 30.2), None)
+    """
+    for point in (click or {}).get("points") or ():
+        lon, lat = point.get("lon"), point.get("lat")
+        if lon is not None and lat is not None:
+            return float(lon), float(lat)
+    return None
+
+
+def area_at(v: View, lon: float, lat: float) -> str | None:
+    """The drawn area (what the map of ``v`` shows) that holds the point, if any.
+
+    A click on a point or bubble drills into the area beneath it, so layers never block the drill-down.
+    """
+    area = v.area_scope
+    p = plan(v.con, area.area_id, area.level, v.deployment.slots)
+    geo = shapes.shapes(v.con, v.state.scope_of(p.frame_id, p.frame_level), p.level)
+    point = shapely.Point(lon, lat)
+    for area_id, geometry in zip(geo["area_id"], geo["geojson_simple"], strict=True):
+        if shapely.geometry.shape(json.loads(geometry)).covers(point):
+            return str(area_id)
+    return None
+
+
 def _texts(df: pd.DataFrame, v: View) -> list[str]:
     label, none = t("map.hover_residents", v.lang), t("map.no_residents", v.lang)
     residents = pd.to_numeric(df["residents"], errors="coerce")
@@ -173,7 +204,8 @@ def _map(v: View) -> list:
     fc = shapes.feature_collection(geo)
     heat = fig.heat_traces(df, fc, measure, _texts(df, v), labels)
     cmin, cmax = fig.color_range(fig.measure_values(df, measure), measure)
-    axis = fig.coloraxis(t(f"map.measure.{measure}", v.lang), cmin, cmax, measure)
+    saturated = bool((fig.measure_values(df, measure) > cmax).any())
+    axis = fig.coloraxis(t(f"map.measure.{measure}", v.lang), cmin, cmax, measure, saturated)
     box = framing.bounds(json.loads(g) for g in geo["geojson_simple"]) or v.deployment.bounds
     selected = shapes.feature_collection(geo[geo["area_id"] == p.selected]) if p.selected else None
     overlays, notes = _overlays(v, frame_scope, p.finest)
@@ -338,13 +370,19 @@ def drill_target(con, area_id: str, area_level: str, slots: tuple[str, ...], tar
 @dash.callback(Output(ids.AN_URL, "href", allow_duplicate=True), Input(ids.MAP_GRAPH, "clickData"),
                State(ids.AN_STATE, "data"), State("_pages_location", "pathname"), prevent_initial_call=True)
 def _click_to_url(click, data, path):
-    """Drill down: the clicked area becomes the view's area (page keys kept); nothing at the finest level."""
-    target = click_target(click)
-    if target is None:
+    """Drill down: the clicked area, or the area under a clicked point, becomes the view's area.
+
+    The page keys are kept; at the finest level a sibling becomes the view's area.
+    """
+    target, point = click_target(click), click_point(click)
+    if target is None and point is None:
         return no_update
     state = ViewState.from_dict(data)
     try:
         with open_view(state) as v:
+            target = target if target is not None else area_at(v, *point)
+            if target is None:  # a point outside every drawn area
+                return no_update
             target = drill_target(v.con, v.area_scope.area_id, v.area_scope.level, v.deployment.slots, target)
     except Exception:  # no snapshot, an unknown area: the page already says so; a click changes nothing
         log.exception("map click on %r failed for %s", target, state.search())

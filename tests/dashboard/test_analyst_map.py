@@ -58,6 +58,7 @@ def test_measures_colour_ranges_and_axis():
     assert fig.coloraxis("t", 60, 100, "on_time_pct")["reversescale"] is True  # low on-time is dark
     axis = fig.coloraxis("t", 0, 40, "cases")
     assert axis["reversescale"] is False and axis["colorbar"]["ticktext"] == ["0", "20", "≥40"]
+    assert fig.coloraxis("t", 0, 40, "cases", saturated=False)["colorbar"]["ticktext"] == ["0", "20", "40"]
 
 
 def test_the_figure_is_valid_plotly_offline_and_json():
@@ -192,6 +193,13 @@ def test_switches_and_clicks_write_the_url(app):
     with app.server.app_context():
         href = page._click_to_url({"points": [{"location": "330108001003"}]}, state, "/map")
     assert parse_qs(urlparse(href).query) == {"win": ["30d"], "scope": ["330108001003"], "layers": ["cases"]}
+    # a click on a point or bubble of a layer drills into the area beneath it; outside every area, nothing
+    with app.server.app_context(), open_view(ViewState.from_search("?scope=330108001")) as v:
+        lon, lat = v.con.execute("SELECT centroid_lon, centroid_lat FROM areas WHERE area_id = '330108001003'"
+                                 ).fetchone()
+        href = page._click_to_url({"points": [{"lon": lon, "lat": lat, "customdata": 7}]}, state, "/map")
+        assert parse_qs(urlparse(href).query)["scope"] == ["330108001003"]
+        assert page._click_to_url({"points": [{"lon": 0.0, "lat": 0.0}]}, state, "/map") is dash.no_update
 
 
 def test_layout_reflects_the_url(app):
