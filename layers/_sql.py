@@ -38,7 +38,7 @@ def clustered(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any],
               cells: int) -> pd.DataFrame:
     """The points of ``layers/sql/<name>.sql`` gathered into cells by ``layers/sql/cluster.sql``.
 
-    The points file (columns ``grp, label, lon, lat``) becomes the ``pts`` CTE of the cluster file:
+    The points file (columns ``grp, label, label_en, lon, lat``) becomes the ``pts`` CTE of the cluster file:
     both are our own files, so only their text is joined; values stay bound parameters.
 
     Args:
@@ -49,7 +49,7 @@ def clustered(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any],
         cells: cells along the longer side of the points' extent.
 
     Returns:
-        One row per group and non-empty cell: ``grp, n, lon, lat, label``.
+        One row per group and non-empty cell: ``grp, n, lon, lat, label, label_en``.
     """
     points, scope_params = sqlfiles.render(name, scope, folder=SQL_DIR)
     sql = f"WITH pts AS (\n{points}\n)\n{sqlfiles.load_sql('cluster', SQL_DIR)}"

@@ -45,7 +45,7 @@ STYLE = {
     "depot.online": "#6a3d9a", "depot.offline": "#8a94a6",
     "staff.online": "#0f7c8c", "staff.busy": "#c98a00",
 }
-_COLUMNS = ["grp", "n", "lon", "lat", "label"]
+_COLUMNS = ["grp", "n", "lon", "lat", "label", "label_en"]
 
 
 @dataclass(frozen=True)
@@ -56,8 +56,8 @@ class Layer:
         key: the layer's id in the URL (``layers=`` comma list) and in the page's checkboxes.
         label: the text key of its checkbox label (``dashboard.i18n``).
         query: ``(con, scope, window, now, settings) -> DataFrame`` of clustered points (``grp, n,
-            lon, lat, label``); the scope's filters apply where they mean something (cases), only
-            its area otherwise (assets).
+            lon, lat, label, label_en``: a single point's hover in Chinese and English); the scope's
+            filters apply where they mean something (cases), only its area otherwise (assets).
         transform: ``DataFrame -> list of scattergeo traces`` (pure).
     """
 

@@ -177,7 +177,10 @@ def _overlays(v: View, frame_scope, finest: bool) -> tuple[list[dict], list]:
     cluster = "map.cluster_finest" if finest else "map.cluster"  # no drilling further at the finest level
     for key in registry.parse_keys(v.state.get("layers")):
         layer = registry.get(key)
-        drawn = layer.transform(layer.query(v.con, frame_scope, v.window, v.now, v.settings))
+        df = layer.query(v.con, frame_scope, v.window, v.now, v.settings)
+        if v.lang == "en" and "label_en" in df:  # a single case's category in the page's language
+            df = df.assign(label=df["label_en"])
+        drawn = layer.transform(df)
         for trace in drawn:
             name = t("map.layer." + trace["name"], v.lang)
             counts = trace["customdata"]

@@ -174,6 +174,8 @@ def test_case_points_are_clustered_counted_and_worded(app):
     assert cases["name"] == f"事件点位 ({n:,})"
     single = cases["customdata"].index(1)
     assert " · " in cases["hovertext"][single] and cases["text"][single] == ""
+    names = {r[0] for r in v.con.execute("SELECT name FROM categories").fetchall()}
+    assert cases["hovertext"][single].split(" · ")[1] in names  # the category's name, not its code
     many = max(range(len(cases["customdata"])), key=cases["customdata"].__getitem__)
     assert cases["hovertext"][many] == f"此处 {cases['customdata'][many]:,} 个事件点位（下钻可逐个查看）"
     assert cases["marker"]["size"][many] > cases["marker"]["size"][single]

@@ -83,9 +83,12 @@ def test_case_points_are_clustered_in_the_database_and_none_is_lost(con, small_d
     whole = registry.case_points(con, Scope("330108", level="district"), Window.named("90d", FIXTURE_NOW, TZ),
                                  FIXTURE_NOW, small_demo)
     assert len(whole) <= registry.CELLS ** 2
-    # a cell of one names its case; each mark sits inside its cell's points' extent
+    # a cell of one names its case and its category, in Chinese and in English
     one = df[df["n"] == 1].iloc[0]
     case_id = one["label"].split(" · ")[0]
+    name, name_en = con.execute("SELECT c.name, c.name_en FROM events e JOIN categories c USING (category_id) "
+                                "WHERE e.case_id = ?", [case_id]).fetchone()
+    assert one["label"] == f"{case_id} · {name}" and one["label_en"] == f"{case_id} · {name_en or name}"
     lon, lat = con.execute("SELECT lon, lat FROM events WHERE case_id = ?", [case_id]).fetchone()
     assert (one["lon"], one["lat"]) == pytest.approx((lon, lat))
     # finer cells make more marks, with the same total
@@ -112,4 +115,4 @@ def test_asset_points_without_an_assets_table_are_empty():
     c = duckdb.connect()
     c.execute("CREATE TABLE areas (area_id VARCHAR, level VARCHAR, street_id VARCHAR)")
     df = registry.asset_points(c, Scope("S1", level="street"), ("camera",))
-    assert df.empty and list(df.columns) == ["grp", "n", "lon", "lat", "label"]
+    assert df.empty and list(df.columns) == ["grp", "n", "lon", "lat", "label", "label_en"]
