@@ -2,7 +2,8 @@
 
 The maps are the analyst map (``dashboard.figures.analyst_map``: the same colour scale, traces and
 blank SVG geo, no basemap) with the outlines of the level below the briefing's area and their
-names, so they print as vector paths with real text; the backlog charts are the analyst backlog chart (``dashboard.figures.backlog``).
+names, so they print as vector paths with real text; the backlog charts are the analyst backlog
+chart (``dashboard.figures.backlog``).
 Sizes are CSS pixels at 96 per inch: 680 px is the 180 mm text width of the page.
 """
 
@@ -37,9 +38,7 @@ def _map(b: Briefing, measure: str, lang: str) -> dict | None:
     names = [pick(n, ne, lang) for n, ne in zip(m.aggregates["name"], m.aggregates["name_en"], strict=True)]
     labels = {k: t(f"map.measure.{k}", lang) for k in amap.HOVER_COLUMNS}
     heat = amap.heat_traces(m.aggregates, fc, measure, names, labels)
-    cmin, cmax = amap.color_range(amap.measure_values(m.aggregates, measure), measure)
-    saturated = bool((amap.measure_values(m.aggregates, measure) > cmax).any())
-    axis = amap.coloraxis(t(f"map.measure.{measure}", lang), cmin, cmax, measure, saturated)
+    axis = amap.measure_axis(m.aggregates, measure, t(f"map.measure.{measure}", lang))
     axis["colorbar"]["len"] = 0.45  # the analyst map's bar, a little longer on paper
     box = framing.bounds(json.loads(g) for g in m.shapes["geojson_simple"]) or b.deployment.bounds
     outlines = amap.outline_trace(shapes.feature_collection(m.outlines), _OUTLINE, 1.6, "outlines") \
@@ -52,7 +51,7 @@ def _map(b: Briefing, measure: str, lang: str) -> dict | None:
                          "text": [pick(n, ne, lang) for n, ne in zip(pts["name"], pts["name_en"], strict=True)],
                          "textfont": {"size": 15, "color": _OUTLINE, "family": FONT_FAMILY, "weight": "bold"},
                          "hoverinfo": "skip"})
-    fig = amap.map_figure(heat, [], outlines, box, axis, revision="briefing")
+    fig = amap.map_figure(heat, [], outlines, box, axis, revision="briefing", aspect=MAP_SIZE[0] / MAP_SIZE[1])
     fig["data"] += overlays  # names on top, without the overlay opacity rule meant for point layers
     fig["layout"]["showlegend"] = False
     return fig

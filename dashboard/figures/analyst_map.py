@@ -30,7 +30,7 @@ import pandas as pd
 from dashboard.theme import FONT_FAMILY
 
 __all__ = ["MEASURES", "GEO", "view_ranges", "GRAPH_CONFIG", "HEAT_LIGHT", "NO_VALUE", "measure_values", "color_range",
-           "coloraxis", "heat_traces", "outline_trace", "selected_trace", "map_figure"]
+           "coloraxis", "measure_axis", "heat_traces", "outline_trace", "selected_trace", "map_figure"]
 
 # The measure switch: key -> column of metrics.grids.grid_aggregates.
 MEASURES = {"cases": "cases", "open": "open", "overdue": "overdue", "on_time_pct": "on_time_pct",
@@ -145,6 +145,16 @@ def coloraxis(title: str, cmin: float, cmax: float, measure: str, saturated: boo
     }
 
 
+def measure_axis(df: pd.DataFrame, measure: str, title: str) -> dict:
+    """The colour axis of ``measure`` over the areas of ``df`` (the map page and the briefing alike).
+
+    Its range is :func:`color_range`; the top label reads "≥" only when some area is above it.
+    """
+    values = measure_values(df, measure)
+    cmin, cmax = color_range(values, measure)
+    return coloraxis(title, cmin, cmax, measure, saturated=bool((values > cmax).any()))
+
+
 def _hovertemplate(labels: dict[str, str]) -> str:
     return ("<b>%{text}</b><br>"
             f"{labels['cases']} %{{customdata[0]:,}}<br>"
@@ -245,7 +255,8 @@ def view_ranges(box: tuple[float, float, float, float] | None, aspect: float = V
 
 
 def map_figure(heat: list[dict], overlays: list[dict], outlines: list[dict],
-               box: tuple[float, float, float, float] | None, axis: dict, revision: str) -> dict:
+               box: tuple[float, float, float, float] | None, axis: dict, revision: str,
+               aspect: float = VIEW_ASPECT) -> dict:
     """The whole figure.
 
     Args:
@@ -255,13 +266,14 @@ def map_figure(heat: list[dict], overlays: list[dict], outlines: list[dict],
         box: (west, south, east, north) of the areas drawn: the view (:func:`view_ranges`).
         axis: :func:`coloraxis`.
         revision: ``uirevision``: the same view keeps the reader's pan and zoom across re-renders.
+        aspect: width / height of the figure (the page's map panel by default; the briefing's map box).
     """
     if overlays:  # points over a dark area must stay visible: the areas step back
         heat = [{**h, "marker": {**h["marker"], "opacity": OVERLAID_OPACITY}} for h in heat]
     return {
         "data": [*heat, *outlines, *overlays],
         "layout": {
-            "geo": {**GEO, **view_ranges(box), "uirevision": revision},
+            "geo": {**GEO, **view_ranges(box, aspect), "uirevision": revision},
             "coloraxis": axis,
             "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
             "paper_bgcolor": BACKGROUND,

@@ -138,14 +138,20 @@ def click_point(click: dict | None) -> tuple[float, float] | None:
     return None
 
 
+def _drawn(v: View):
+    """What the map of ``v`` draws: its :class:`MapPlan`, the frame's scope and the drawn areas' shapes."""
+    area = v.area_scope
+    p = plan(v.con, area.area_id, area.level, v.deployment.slots)
+    frame_scope = v.state.scope_of(p.frame_id, p.frame_level)
+    return p, frame_scope, shapes.shapes(v.con, frame_scope, p.level)
+
+
 def area_at(v: View, lon: float, lat: float) -> str | None:
     """The drawn area (what the map of ``v`` shows) that holds the point, if any.
 
     A click on a point or bubble drills into the area beneath it, so layers never block the drill-down.
     """
-    area = v.area_scope
-    p = plan(v.con, area.area_id, area.level, v.deployment.slots)
-    geo = shapes.shapes(v.con, v.state.scope_of(p.frame_id, p.frame_level), p.level)
+    _, _, geo = _drawn(v)
     point = shapely.Point(lon, lat)
     for area_id, geometry in zip(geo["area_id"], geo["geojson_simple"], strict=True):
         if shapely.geometry.shape(json.loads(geometry)).covers(point):
@@ -196,19 +202,15 @@ def _overlays(v: View, frame_scope, finest: bool) -> tuple[list[dict], list]:
 
 def _map(v: View) -> list:
     area = v.area_scope
-    p = plan(v.con, area.area_id, area.level, v.deployment.slots)
-    frame_scope = v.state.scope_of(p.frame_id, p.frame_level)
+    p, frame_scope, geo = _drawn(v)
     df = grid_aggregates(v.con, frame_scope, p.level, v.window, v.now, v.settings)
-    geo = shapes.shapes(v.con, frame_scope, p.level)
     if df.empty or geo.empty:
         raise PanelMessage("empty", t("map.no_areas", v.lang))
     measure = measure_of(v.state)
     labels = {k: t(f"map.measure.{k}", v.lang) for k in fig.HOVER_COLUMNS}
     fc = shapes.feature_collection(geo)
     heat = fig.heat_traces(df, fc, measure, _texts(df, v), labels)
-    cmin, cmax = fig.color_range(fig.measure_values(df, measure), measure)
-    saturated = bool((fig.measure_values(df, measure) > cmax).any())
-    axis = fig.coloraxis(t(f"map.measure.{measure}", v.lang), cmin, cmax, measure, saturated)
+    axis = fig.measure_axis(df, measure, t(f"map.measure.{measure}", v.lang))
     box = framing.bounds(json.loads(g) for g in geo["geojson_simple"]) or v.deployment.bounds
     selected = shapes.feature_collection(geo[geo["area_id"] == p.selected]) if p.selected else None
     overlays, notes = _overlays(v, frame_scope, p.finest)
