@@ -15,3 +15,17 @@
     if (moved > 4) e.stopPropagation();
   }, true);
 })();
+
+/* The reader's view of the map (zoom and pan), read from the drawn graph after each change of it
+ * (dashboard/pages/map.py stores it and draws another measure or layer in the same view: plotly's
+ * uirevision does not keep a geo zoom made with the buttons or the wheel). */
+window.dash_clientside = Object.assign({}, window.dash_clientside);
+window.dash_clientside.gpmap = {
+  view: function (_relayout) {
+    var gd = document.querySelector('#map-graph .js-plotly-plot');
+    var geo = gd && gd._fullLayout && gd._fullLayout.geo;
+    if (!geo || !gd.layout.geo) return window.dash_clientside.no_update;
+    return {rev: gd.layout.geo.uirevision, scale: geo.projection.scale, rot: geo.projection.rotation.lon,
+            lon: geo.center.lon, lat: geo.center.lat};
+  }
+};

@@ -179,7 +179,7 @@ def make_plan(settings: Settings, out: Path) -> dict:
         pages.append({"path": page.path, "router": _router_body(app, page.path, ""),
                       "callbacks": [{"name": cb.name, "body": cb.body} for cb in page.callbacks]})
     options = WallOptions.from_query({"refresh": "10"}, settings, areas["district"][0]).to_dict()
-    plan = {"state_id": ids.AN_STATE, "url_id": ids.CS_URL, "grid_id": ids.CS_GRID, "side_id": ids.CS_SIDE_BODY, "pages": pages,
+    plan = {"state_id": ids.AN_STATE, "url_id": ids.AN_HERE, "grid_id": ids.CS_GRID, "side_id": ids.CS_SIDE_BODY, "pages": pages,
             "rows": _rows_body(app), "wall_router": _router_body(app, "/wall", ""),
             "wall_refresh": refresh_request(app, options, VIEWPORT, None, 1), "wall_drawn_id": ids.WALL_DRAWN,
             "windows": WINDOWS, "areas": areas, "categories": categories, "cases": cases,

@@ -17,7 +17,7 @@ __all__ = [
     "WALL_GRAPH_TYPE", "PANEL_STATUS", "PANEL_SCOPE", "PANEL_VITALS", "PANEL_SLA", "PANEL_WARNINGS", "PANEL_RESOURCES", "PANEL_WORST",
     "PANEL_MAP_TITLE", "PANEL_MAP", "PANEL_BACKLOG_DAYS", "PANEL_BACKLOG_HOURS", "TEXT_PANELS", "GRAPH_PANELS",
     "text_panel", "graph_panel", "ALL_TEXT", "ALL_GRAPHS", "NOTICE",
-    "AN_URL", "AN_STATE", "AN_FILTERS", "AN_F_WINDOW", "AN_F_DATES", "AN_F_SCOPE", "AN_F_CATEGORY", "AN_F_CHANNEL",
+    "AN_URL", "AN_HERE", "AN_STATE", "AN_FILTERS", "AN_F_WINDOW", "AN_F_DATES", "AN_F_SCOPE", "AN_F_CATEGORY", "AN_F_CHANNEL",
     "AN_F_URGENCY", "AN_F_DEPARTMENT", "AN_F_RESET", "AN_LANG", "AN_BREADCRUMB", "AN_WINDOW_TEXT", "AN_AS_OF",
     "OV_VITALS", "OV_CATEGORIES", "OV_AREAS", "OV_WARNINGS", "OV_SNAPSHOT", "AN_USER", "AN_SIGN_OUT",
 ]
@@ -70,6 +70,8 @@ ALL_GRAPHS = {"type": WALL_GRAPH_TYPE, "panel": ALL}
 
 # --- analyst pages: the frame every page shares (dashboard/analyst/shell.py) ----------------------
 AN_URL = "an-url"  # dcc.Location (app level, refresh="callback-nav"): the filter bar writes the URL here
+AN_HERE = "an-here"  # dcc.Location on every analyst page (refresh=False): the page's in-place keys (a sort, the
+# open case, the map's measure and layers) go into the URL here without laying the page out again
 AN_STATE = "an-state"  # dcc.Store: the page's ViewState ({"search": "?win=..."}); every panel's input
 AN_FILTERS = "an-filters"  # the filter bar
 AN_F_WINDOW = "an-f-window"
@@ -101,6 +103,8 @@ MAP_LAYERS = "map-layers"  # the overlay checkboxes (?layers=)
 MAP_NUMBERS = "map-numbers"  # side panel: the selected area's numbers
 MAP_CATEGORIES = "map-categories"  # side panel: its top categories
 MAP_OPEN = "map-open"  # side panel: its oldest open cases
+MAP_VIEW = "map-view"  # dcc.Store: the reader's zoom and pan of the map, to draw another measure in it
+MAP_HOW = "map-how"  # the line under the map: what it shows, how to drill, the layers' notes
 # --- analyst: backlog (/backlog) and departments (/departments) -----------------------------------
 BL_FLOWS = "bl-flows"
 BL_SPLIT = "bl-split"
@@ -119,7 +123,6 @@ CS_EXPORT_XLSX = "cs-export-xlsx"
 CS_SIDE = "cs-side"  # the lifecycle side panel of the clicked case
 CS_SIDE_BODY = "cs-side-body"
 CS_SIDE_CLOSE = "cs-side-close"
-CS_URL = "cs-url"  # a dcc.Location (refresh=False): the open case and the sort go into the URL without a re-render
 # --- analyst: warnings (/warnings) and resources (/resources) ----------------------------------------
 WR_COUNTS = "wr-counts"  # the chips: warnings per kind and per level
 WR_LIST = "wr-list"  # the one list of warnings

@@ -16,6 +16,7 @@ import dash
 from dash import Input, Output, State, no_update
 
 from dashboard import ids, runtime
+from dashboard.analyst.shell import here
 from dashboard.analyst.state import ViewState
 from dashboard.auth import access
 from dashboard.i18n import language, level_name, pick
@@ -55,8 +56,8 @@ def apply_filters(state: ViewState, window: str | None, first: str | None, last:
     return ViewState.from_search(new.search())  # canonical: what a reload would parse
 
 
-def _filters_to_url(window, first, last, scope, categories, channels, urgency, departments, data, path):
-    state = ViewState.from_dict(data)
+def _filters_to_url(window, first, last, scope, categories, channels, urgency, departments, data, search, path):
+    state = here(search, data)  # with a sort or measure chosen since the page was laid out
     rt = runtime.current()
     with rt.snapshot() as (con, info):
         district = rt.home(rt.deployment(con, info))
@@ -66,6 +67,17 @@ def _filters_to_url(window, first, last, scope, categories, channels, urgency, d
     if new == state:
         return no_update
     return (path or "/") + new.search()
+
+
+def _language_link(search, path):
+    """The language switch's link after a key changed in place (a sort, another measure).
+
+    The view as the address has it now, in the other language: the link made with the page has the
+    keys the page was laid out with.
+    """
+    state = here(search, None)
+    lang = language(state.lang, runtime.current().settings.language)
+    return (path or "/") + replace(state, lang="en" if lang == "zh" else "zh").search()
 
 
 def scope_options(con, text: str, current: str | None, current_label: str | None, lang: str,
@@ -120,9 +132,16 @@ def register(app: dash.Dash) -> None:
         Input(ids.AN_F_URGENCY, "value"),
         Input(ids.AN_F_DEPARTMENT, "value"),
         State(ids.AN_STATE, "data"),
+        State(ids.AN_HERE, "search"),
         State("_pages_location", "pathname"),
         prevent_initial_call=True,
     )(_filters_to_url)
+    app.callback(
+        Output(ids.AN_LANG, "href"),
+        Input(ids.AN_HERE, "search"),
+        State(ids.AN_HERE, "pathname"),
+        prevent_initial_call=True,
+    )(_language_link)
     app.callback(
         Output(ids.AN_F_SCOPE, "options"),
         Input(ids.AN_F_SCOPE, "search_value"),

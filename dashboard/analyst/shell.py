@@ -29,7 +29,7 @@ from data.snapshot import NoSnapshotError
 from metrics import areas
 from metrics.scope import UnknownAreaError
 
-__all__ = ["PAGES", "WALLS", "LOADING_DELAY_MS", "page", "panel", "href", "breadcrumb_items"]
+__all__ = ["PAGES", "WALLS", "IN_PLACE_KEYS", "LOADING_DELAY_MS", "page", "panel", "href", "here", "breadcrumb_items"]
 
 # (page key, path) in navigation order; the page's title is the i18n key "nav.<key>".
 PAGES = (("overview", "/"), ("map", "/map"), ("backlog", "/backlog"), ("warnings", "/warnings"),
@@ -38,9 +38,10 @@ PAGES = (("overview", "/"), ("map", "/map"), ("backlog", "/backlog"), ("warnings
 WALLS = (("home.wall", "/wall"), ("home.wall_map", "/wall?layout=map"),
          ("home.wall_warnings", "/wall?layout=warnings"))
 LOADING_DELAY_MS = 300
-# Keys a page writes into the address in place (the cases page's sort and open case), without laying
-# the page out again: they are left out of the page's ``data-query`` below.
-IN_PLACE_KEYS = ("sort", "case")
+# Keys a page writes into the address in place (ids.AN_HERE: the cases page's sort and open case, the
+# map's measure and layers), without laying the page out again (a measure change keeps the map's zoom):
+# they are left out of the page's ``data-query`` below.
+IN_PLACE_KEYS = ("sort", "case", "measure", "layers")
 WINDOWS = ("today", "7d", "30d", "90d", "this_week", "last_week", "custom")
 
 
@@ -69,6 +70,15 @@ def panel(panel_id: str, title: str, *, wide: int = 1, tall: bool = False, extra
     ])
 
 
+def here(search: str | None, data: dict | None) -> ViewState:
+    """The view as the address shows it now.
+
+    That is the laid-out state (``data``, ids.AN_STATE) plus the keys written in place since
+    (``search``, ids.AN_HERE's), which the state does not know.
+    """
+    return ViewState.from_search(search) if search is not None else ViewState.from_dict(data)
+
+
 def breadcrumb_items(con, deployment, area_id: str, lang: str) -> list[tuple[str, str, str]]:
     """``(area_id, level, name)`` from the district down to ``area_id``."""
     df = areas.ancestors(con, area_id)
@@ -87,7 +97,12 @@ def _nav(key: str, state: ViewState, lang: str) -> html.Nav:
     return html.Nav(className="an-nav", children=[
         html.Div("GridPulse", className="an-brand"),
         html.Div(links, className="an-nav-links"),
-        html.Div([html.Span(t("nav.walls", lang), className="an-nav-label"), *walls], className="an-nav-walls"),
+        # a menu (open on hover or keyboard focus): three links inline wrapped the bar at 1366 px
+        html.Div(className="an-nav-walls", children=[
+            html.Span(t("nav.walls", lang), className="an-nav-label", tabIndex="0", role="button",
+                      **{"aria-haspopup": "true"}),
+            html.Div(walls, className="an-nav-menu"),
+        ]),
         switch,
         _account(lang),
     ])
@@ -252,5 +267,6 @@ def page(key: str, query: dict, panels: Sequence[Any], tools: Any = None) -> htm
         _filter_bar(state, cat, area_id, scope_label, lang, _PATHS[key]),
         html.Div(tools, className="an-tools") if tools is not None else None,
         html.Main(list(panels), className="an-grid"),
+        dcc.Location(id=ids.AN_HERE, refresh=False),
     ], **{"data-query": json.dumps(laid_out_for, ensure_ascii=False, separators=(",", ":")),
           "data-in-place": ",".join(IN_PLACE_KEYS)})

@@ -30,7 +30,7 @@ import pandas as pd
 from dashboard.theme import FONT_FAMILY
 
 __all__ = ["MEASURES", "GEO", "view_ranges", "GRAPH_CONFIG", "HEAT_LIGHT", "NO_VALUE", "measure_values", "color_range",
-           "coloraxis", "measure_axis", "heat_traces", "outline_trace", "selected_trace", "map_figure"]
+           "coloraxis", "measure_axis", "heat_traces", "outline_trace", "selected_trace", "map_figure", "in_view"]
 
 # The measure switch: key -> column of metrics.grids.grid_aggregates.
 MEASURES = {"cases": "cases", "open": "open", "overdue": "overdue", "on_time_pct": "on_time_pct",
@@ -285,3 +285,21 @@ def map_figure(heat: list[dict], overlays: list[dict], outlines: list[dict],
             "uirevision": revision,
         },
     }
+
+
+def in_view(figure: dict, seen: dict | None) -> dict:
+    """``figure`` zoomed and panned as the reader left the map, if that was the same frame and level.
+
+    ``seen`` is what the page read off the drawn graph (its ``uirevision``, projection scale and
+    rotation, centre); plotly's own ``uirevision`` does not keep a geo zoom made with the buttons or
+    the wheel, so the page carries it over to the next figure of the same frame itself.
+    """
+    geo = figure["layout"]["geo"]
+    if not seen or seen.get("rev") != geo.get("uirevision") or not seen.get("scale"):
+        return figure
+    try:
+        projection = {**geo.get("projection", {}), "scale": float(seen["scale"]), "rotation": {"lon": float(seen["rot"])}}
+        center = {"lon": float(seen["lon"]), "lat": float(seen["lat"])}
+    except (KeyError, TypeError, ValueError):
+        return figure
+    return {**figure, "layout": {**figure["layout"], "geo": {**geo, "projection": projection, "center": center}}}

@@ -144,7 +144,7 @@ def layout(**query) -> html.Div:
         dcc.Loading(html.Div(id=ids.CS_SIDE_BODY, className="cs-side-body"), delay_show=shell.LOADING_DELAY_MS,
                     type="dot", color="#1f5fa8"),
     ])
-    return shell.page("cases", query, [table, side, dcc.Location(id=ids.CS_URL, refresh=False)])
+    return shell.page("cases", query, [table, side])
 
 
 # --- the table ---------------------------------------------------------------------------------------
@@ -174,7 +174,7 @@ def _page(view: View, request: dict, search: str | None) -> tuple:
     if n > EXPORT_ROW_LIMIT:
         count.append(html.Span(" · " + t("cs.export_cut", view.lang, n=number(EXPORT_ROW_LIMIT)), className="cs-cut"))
     message = empty(view.lang, t("cs.what", view.lang)) if n == 0 else None
-    base = ViewState.from_search(search) if search is not None else view.state
+    base = shell.here(search, view.state.to_dict())
     new_search = base.with_extra(sort=sort_text(sorting) or None).search()
     return ({"rowData": rows, "rowCount": n}, count, message,
             export_href(CSV_PATH, view.state, sorting, filtering), export_href(XLSX_PATH, view.state, sorting, filtering),
@@ -184,8 +184,8 @@ def _page(view: View, request: dict, search: str | None) -> tuple:
 @dash.callback(
     Output(ids.CS_GRID, "getRowsResponse"), Output(ids.CS_COUNT, "children"), Output(ids.CS_MESSAGE, "children"),
     Output(ids.CS_EXPORT_CSV, "href"), Output(ids.CS_EXPORT_XLSX, "href"),
-    Output(ids.CS_URL, "search", allow_duplicate=True),
-    Input(ids.CS_GRID, "getRowsRequest"), State(ids.AN_STATE, "data"), State(ids.CS_URL, "search"),
+    Output(ids.AN_HERE, "search", allow_duplicate=True),
+    Input(ids.CS_GRID, "getRowsRequest"), State(ids.AN_STATE, "data"), State(ids.AN_HERE, "search"),
     prevent_initial_call=True,
 )
 def _fill_rows(request, data, search):
@@ -258,13 +258,13 @@ def _side_from_url(data):
 
 @dash.callback(
     Output(ids.CS_SIDE_BODY, "children", allow_duplicate=True), Output(ids.CS_SIDE, "className"),
-    Output(ids.CS_URL, "search", allow_duplicate=True),
+    Output(ids.AN_HERE, "search", allow_duplicate=True),
     Input(ids.CS_GRID, "cellClicked"), Input(ids.CS_SIDE_CLOSE, "n_clicks"),
-    State(ids.AN_STATE, "data"), State(ids.CS_URL, "search"),
+    State(ids.AN_STATE, "data"), State(ids.AN_HERE, "search"),
     prevent_initial_call=True,
 )
 def _side_on_click(cell, _closed, data, search):
-    base = ViewState.from_search(search) if search is not None else ViewState.from_dict(data)
+    base = shell.here(search, data)
     if ctx.triggered_id == ids.CS_SIDE_CLOSE:
         return None, "cs-side", base.with_extra(case=None).search()
     case = str((cell or {}).get("rowId") or "")

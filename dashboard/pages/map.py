@@ -18,7 +18,7 @@ import dash
 import pandas as pd
 import shapely
 import shapely.geometry
-from dash import Input, Output, State, dcc, html, no_update
+from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 
 from dashboard import ids
 from dashboard.analyst import shell
@@ -80,6 +80,7 @@ def layout(**query) -> html.Div:
         shell.panel(ids.MAP_PANEL, t("map.title", lang), wide=3, tall=True,
                     extra=[measure, html.Span(t("map.layers", lang), className="an-map-sep"), overlays]),
         side,
+        dcc.Store(id=ids.MAP_VIEW),
     ])
 
 
@@ -225,7 +226,7 @@ def _map(v: View) -> list:
         notes.append(html.Span(t("an.empty", v.lang), className="an-map-empty", **{"data-msg": "empty"}))
     graph = dcc.Graph(id=ids.MAP_GRAPH, figure=figure, config=fig.GRAPH_CONFIG, className="an-map-graph",
                       clear_on_unhover=True)
-    return [graph, html.P([how, *notes], className="an-note an-map-note", id="map-how",
+    return [graph, html.P([how, *notes], className="an-note an-map-note", id=ids.MAP_HOW,
                           **{"data-level": p.level, "data-frame": p.frame_id, "data-finest": str(p.finest).lower()})]
 
 
@@ -299,16 +300,17 @@ def _open(v: View) -> list:
         category = v.name(r.category_name, r.category_name_en) if isinstance(r.category_name, str) else r.category_id
         department = pick(r.department_name, r.department_name_en, v.lang) if isinstance(r.department_name, str) \
             else (r.department_id or "—")
+        # two lines per case (id and age; what, who and when below) so nothing is cut in a 300 px column
         rows.append(html.Tr(className="an-late" if r.overdue else None, children=[
-            html.Td(dcc.Link(r.case_id, href=link), title=r.case_id, **{"data-key": r.case_id}),
-            html.Td(category, title=category),
-            html.Td(f"{r.received_at:%m-%d %H:%M}", className="an-num"),
-            html.Td(_age(r.age_s, v.lang), className="an-num", **{"data-value": f"{r.age_s:.0f}"}),
-            html.Td(department, title=department),
+            html.Td([dcc.Link(r.case_id, href=link), html.Div(f"{category} · {department}", className="an-sub")],
+                    **{"data-key": r.case_id}),
+            html.Td([html.Div(_age(r.age_s, v.lang)), html.Div(f"{r.received_at:%m-%d %H:%M}", className="an-sub")],
+                    className="an-num", title=t("map.col.received", v.lang) + f" {r.received_at:%Y-%m-%d %H:%M}",
+                    **{"data-value": f"{r.age_s:.0f}"}),
         ]))
-    head = html.Tr([html.Th(t(f"map.col.{k}", v.lang), className="an-num" if k in ("received", "age") else None)
-                    for k in ("case", "category", "received", "age", "department")])
-    return [html.Table([html.Thead(head), html.Tbody(rows)], className="an-table an-compact", id="map-open-table"),
+    head = html.Tr([html.Th(t("map.col.case_what", v.lang)), html.Th(t("map.col.age", v.lang), className="an-num")])
+    return [html.Table([html.Thead(head), html.Tbody(rows)], className="an-table an-compact an-two-line",
+                       id="map-open-table"),
             html.P(t("map.open_note", v.lang, n=OPEN_CASES), className="an-note")]
 
 
@@ -316,6 +318,26 @@ def _open(v: View) -> list:
 @dash.callback(Output(ids.MAP_PANEL, "children"), Input(ids.AN_STATE, "data"))
 def _fill_map(state):
     return render(state, _map, "map.map")
+
+
+@dash.callback(Output(ids.MAP_GRAPH, "figure"), Output(ids.MAP_HOW, "children"),
+               Output(ids.MAP_PANEL, "children", allow_duplicate=True),
+               Input(ids.MAP_MEASURE, "value"), Input(ids.MAP_LAYERS, "value"), State(ids.AN_STATE, "data"),
+               State(ids.MAP_VIEW, "data"), prevent_initial_call=True)
+def _switch_map(measure, layers, state, seen):
+    """Another measure or layer: a new figure for the graph on the page, in the reader's zoom and pan.
+
+    The address changes in place (:func:`_switches_to_url`); the page is not laid out again.
+    """
+    view = ViewState.from_dict(state).with_extra(**_switches(measure, layers))
+    out = render(view.to_dict(), _map, "map.map")
+    if not (isinstance(out, list) and len(out) == 2 and isinstance(out[0], dcc.Graph)):
+        return no_update, no_update, out  # a message instead of the map
+    return fig.in_view(out[0].figure, seen), out[1].children, no_update
+
+
+dash.clientside_callback(ClientsideFunction(namespace="gpmap", function_name="view"),
+                         Output(ids.MAP_VIEW, "data"), Input(ids.MAP_GRAPH, "relayoutData"))
 
 
 @dash.callback(Output(ids.MAP_NUMBERS, "children"), Input(ids.AN_STATE, "data"))
@@ -337,20 +359,21 @@ def _go(path: str | None, old: ViewState, new: ViewState):
     return no_update if new == old else (path or "/map") + new.search()
 
 
-@dash.callback(Output(ids.AN_URL, "href", allow_duplicate=True), Input(ids.MAP_MEASURE, "value"),
-               State(ids.AN_STATE, "data"), State("_pages_location", "pathname"), prevent_initial_call=True)
-def _measure_to_url(value, data, path):
-    state = ViewState.from_dict(data)
-    value = value if value in fig.MEASURES else DEFAULT_MEASURE
-    return _go(path, state, state.with_extra(measure=None if value == DEFAULT_MEASURE else value))
+def _switches(measure: str | None, layers: list | None) -> dict[str, str | None]:
+    """The URL keys of the measure switch and the layer checkboxes (``None``: the default, left out)."""
+    measure = measure if measure in fig.MEASURES else DEFAULT_MEASURE
+    keys = registry.parse_keys(",".join(layers or ()))
+    return {"measure": None if measure == DEFAULT_MEASURE else measure, "layers": ",".join(keys) or None}
 
 
-@dash.callback(Output(ids.AN_URL, "href", allow_duplicate=True), Input(ids.MAP_LAYERS, "value"),
-               State(ids.AN_STATE, "data"), State("_pages_location", "pathname"), prevent_initial_call=True)
-def _layers_to_url(values, data, path):
-    state = ViewState.from_dict(data)
-    keys = registry.parse_keys(",".join(values or ()))
-    return _go(path, state, state.with_extra(layers=",".join(keys) or None))
+@dash.callback(Output(ids.AN_HERE, "search", allow_duplicate=True), Input(ids.MAP_MEASURE, "value"),
+               Input(ids.MAP_LAYERS, "value"), State(ids.AN_STATE, "data"), State(ids.AN_HERE, "search"),
+               prevent_initial_call=True)
+def _switches_to_url(measure, layers, data, search):
+    """The measure and layers into the address in place (a history entry; the page is not laid out again)."""
+    state = shell.here(search, data)
+    new = state.with_extra(**_switches(measure, layers))
+    return no_update if new == state else new.search()
 
 
 def drill_target(con, area_id: str, area_level: str, slots: tuple[str, ...], target: str) -> str | None:
@@ -373,8 +396,9 @@ def drill_target(con, area_id: str, area_level: str, slots: tuple[str, ...], tar
 
 
 @dash.callback(Output(ids.AN_URL, "href", allow_duplicate=True), Input(ids.MAP_GRAPH, "clickData"),
-               State(ids.AN_STATE, "data"), State("_pages_location", "pathname"), prevent_initial_call=True)
-def _click_to_url(click, data, path):
+               State(ids.AN_STATE, "data"), State(ids.AN_HERE, "search"), State("_pages_location", "pathname"),
+               prevent_initial_call=True)
+def _click_to_url(click, data, search, path):
     """Drill down: the clicked area, or the area under a clicked point, becomes the view's area.
 
     The page keys are kept; at the finest level a sibling becomes the view's area.
@@ -382,7 +406,7 @@ def _click_to_url(click, data, path):
     target, point = click_target(click), click_point(click)
     if target is None and point is None:
         return no_update
-    state = ViewState.from_dict(data)
+    state = shell.here(search, data)  # the measure and layers as switched since the page was laid out
     try:
         with open_view(state) as v:
             target = target if target is not None else area_at(v, *point)

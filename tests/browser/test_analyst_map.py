@@ -81,6 +81,16 @@ for (const el of document.querySelectorAll('.an-map-side .an-table')) {
   const panel = el.closest('.an-panel').getBoundingClientRect(), box = el.getBoundingClientRect();
   if (box.right > panel.right + 1) bad.push(`${el.id} ends at ${box.right}, its panel at ${panel.right}`);
 }
+// the open cases take two lines each rather than cutting their text
+for (const td of document.querySelectorAll('#map-open-table td')) {
+  if (td.scrollWidth > td.clientWidth + 1) bad.push(`cut: ${td.innerText}`);
+}
+// the navigation stays one line (the wall links are a menu)
+const nav = document.querySelector('.an-nav');
+if (nav.scrollWidth > nav.clientWidth + 1) bad.push(`navigation: ${nav.scrollWidth} in ${nav.clientWidth}`);
+for (const el of nav.querySelectorAll('a, span, button')) {
+  if (el.getClientRects().length > 1 || el.getBoundingClientRect().height > 40) bad.push(`wrapped: ${el.innerText}`);
+}
 return bad;
 """
 
@@ -228,17 +238,23 @@ def test_drill_down_from_the_district_to_a_micro_grid_and_back_up(dash_duo, smal
     assert dash_duo.get_logs() == []
 
 
+def _zoomed_in(driver, wheel_turns: int):
+    """Zoom the street's map in with the mouse wheel; its background (to drag) is returned."""
+    map_state(driver, "330108001")
+    wait_until(lambda: driver.execute_script(DRAWN), what="the map to draw")
+    background = driver.find_element(By.CSS_SELECTOR, "#map-graph .geo .bg rect")
+    for _ in range(wheel_turns):
+        ActionChains(driver).scroll_from_origin(ScrollOrigin.from_element(background), 0, -300).perform()
+        time.sleep(0.4)
+    return background
+
+
 def test_panning_a_zoomed_map_does_not_drill_down(dash_duo, small_demo):
     """A drag is a pan: after a scroll-zoom, plotly took the click that ends a drag for a click on an
     area (assets/analyst-map.js stops it; without it this test drilled into a community)."""
     driver = dash_duo.driver
     start(dash_duo, small_demo, "/map?scope=330108001")
-    map_state(driver, "330108001")
-    wait_until(lambda: driver.execute_script(DRAWN), what="the map to draw")
-    background = driver.find_element(By.CSS_SELECTOR, "#map-graph .geo .bg rect")
-    for _ in range(3):
-        ActionChains(driver).scroll_from_origin(ScrollOrigin.from_element(background), 0, -300).perform()
-        time.sleep(0.4)
+    background = _zoomed_in(driver, 3)
     plot = "return document.querySelector('#map-graph .js-plotly-plot')._fullLayout.geo.projection.scale"
     assert driver.execute_script(plot) > 2  # zoomed in
     ActionChains(driver).move_to_element(background).click_and_hold().move_by_offset(120, 60).pause(0.2) \
@@ -248,6 +264,51 @@ def test_panning_a_zoomed_map_does_not_drill_down(dash_duo, small_demo):
     buttons = driver.execute_script("return [...document.querySelectorAll('#map-graph .modebar-btn')]"
                                     ".map(b => b.getAttribute('data-title'))")
     assert buttons and not any("Share" in b for b in buttons)  # no upload to Plotly Cloud
+    assert dash_duo.get_logs() == []
+
+
+def test_another_measure_or_layer_keeps_the_zoom_and_a_filter_keeps_them(dash_duo, small_demo):
+    """The measure and the layers change the address in place: the same graph is drawn again in the
+    reader's zoom and pan (before, the page was laid out again at the whole frame), and a filter
+    change afterwards keeps them (the filter bar starts from the address, not the laid-out state)."""
+    driver = dash_duo.driver
+    start(dash_duo, small_demo, "/map?scope=330108001")
+    background = _zoomed_in(driver, 2)
+    ActionChains(driver).move_to_element(background).click_and_hold().move_by_offset(80, 40).pause(0.2) \
+        .release().perform()
+    time.sleep(1)
+    view = ("const g = document.querySelector('#map-graph .js-plotly-plot')._fullLayout.geo;"
+            "return [g.projection.scale, g.center.lon, g.center.lat]")
+    zoomed = driver.execute_script(view)
+    assert zoomed[0] > 1.5
+    driver.execute_script("document.querySelector('#map-graph .js-plotly-plot').dataset.drawnFirst = 'yes'")
+    driver.find_element(By.XPATH, "//*[@id='map-measure']//label[normalize-space()='超期在办']").click()
+    wait_until(lambda: query(driver).get("measure") == "overdue", timeout=20, what="the measure in the URL")
+    wait_until(lambda: driver.execute_script(MAP_STATE)["title"] == "超期在办", timeout=30, what="the overdue map")
+    assert driver.execute_script(view) == pytest.approx(zoomed)
+    driver.find_element(By.XPATH, "//*[@id='map-layers']//label[contains(., '事件点位')]").click()
+    wait_until(lambda: driver.execute_script(MAP_STATE)["n"] > 2, timeout=30, what="the case points")
+    assert driver.execute_script(view) == pytest.approx(zoomed)
+    # the same graph: the page was not laid out again
+    assert driver.execute_script("return document.querySelector('#map-graph .js-plotly-plot').dataset.drawnFirst")
+    assert query(driver) == {"scope": "330108001", "measure": "overdue", "layers": "cases"}
+    wait_until(lambda: parse_qs(urlparse(driver.find_element(By.ID, "an-lang").get_attribute("href")).query) == {
+        "scope": ["330108001"], "measure": ["overdue"], "layers": ["cases"], "lang": ["en"]},
+        what="the language switch with the switches' keys")
+    # a filter laid out anew keeps the switches; the back button returns to the previous measure
+    driver.find_element(By.ID, "an-f-urgency").click()
+    option = wait_until(lambda: [o for o in driver.find_elements(By.XPATH, "//*[@role='option']")
+                                 if o.is_displayed() and o.text.strip() == "紧急"], what="the urgent option")[0]
+    option.click()
+    wait_until(lambda: query(driver).get("urg") == "urgent", timeout=20, what="the filter in the URL")
+    assert query(driver) == {"scope": "330108001", "measure": "overdue", "layers": "cases", "urg": "urgent"}
+    s = wait_until(lambda: (st := driver.execute_script(MAP_STATE)) and st["n"] > 2 and st["title"] == "超期在办" and st,
+                   timeout=30, what="the urgent map with its measure and layers")
+    assert s["types"][2] == "scattergeo"
+    driver.back()
+    driver.back()
+    wait_until(lambda: query(driver) == {"scope": "330108001", "measure": "overdue"}, timeout=20, what="back twice")
+    wait_until(lambda: driver.execute_script(MAP_STATE)["n"] == 2, timeout=30, what="the map without points")
     assert dash_duo.get_logs() == []
 
 

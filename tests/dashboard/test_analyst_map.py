@@ -188,20 +188,26 @@ def test_switches_and_clicks_write_the_url(app):
     page = _page()
 
     state = ViewState.from_search("?win=30d&scope=330108001&layers=cases").to_dict()
-    assert page._measure_to_url("open", state, "/map") == "/map?win=30d&scope=330108001&layers=cases&measure=open"
-    back = page._measure_to_url("cases", ViewState.from_search("?measure=open").to_dict(), "/map")
-    assert back == "/map"  # the default measure is left out of the URL
-    assert page._layers_to_url(["staff", "cases", "bogus"], state, "/map").endswith("layers=cases,staff")
+    # the switches write the address in place (the search only), starting from the address as it is now
+    assert page._switches_to_url("open", ["cases"], state, None) == "?win=30d&scope=330108001&layers=cases&measure=open"
+    assert page._switches_to_url("open", ["cases"], state, "?win=30d&scope=330108001&layers=cases&measure=open") \
+        is dash.no_update
+    back = page._switches_to_url("cases", [], ViewState.from_search("?measure=open").to_dict(), "?measure=open")
+    assert back == ""  # the default measure and no layers: nothing in the URL
+    assert page._switches_to_url("cases", ["staff", "cases", "bogus"], state, None).endswith("layers=cases,staff")
+    # a click drills down with the switches as the address has them now, not as the page was laid out
     with app.server.app_context():
-        href = page._click_to_url({"points": [{"location": "330108001003"}]}, state, "/map")
-    assert parse_qs(urlparse(href).query) == {"win": ["30d"], "scope": ["330108001003"], "layers": ["cases"]}
+        href = page._click_to_url({"points": [{"location": "330108001003"}]}, state, "?win=30d&scope=330108001&"
+                                  "layers=cases&measure=overdue", "/map")
+    assert parse_qs(urlparse(href).query) == {"win": ["30d"], "scope": ["330108001003"], "layers": ["cases"],
+                                              "measure": ["overdue"]}
     # a click on a point or bubble of a layer drills into the area beneath it; outside every area, nothing
     with app.server.app_context(), open_view(ViewState.from_search("?scope=330108001")) as v:
         lon, lat = v.con.execute("SELECT centroid_lon, centroid_lat FROM areas WHERE area_id = '330108001003'"
                                  ).fetchone()
-        href = page._click_to_url({"points": [{"lon": lon, "lat": lat, "customdata": 7}]}, state, "/map")
+        href = page._click_to_url({"points": [{"lon": lon, "lat": lat, "customdata": 7}]}, state, None, "/map")
         assert parse_qs(urlparse(href).query)["scope"] == ["330108001003"]
-        assert page._click_to_url({"points": [{"lon": 0.0, "lat": 0.0}]}, state, "/map") is dash.no_update
+        assert page._click_to_url({"points": [{"lon": 0.0, "lat": 0.0}]}, state, None, "/map") is dash.no_update
 
 
 def test_layout_reflects_the_url(app):
@@ -230,3 +236,16 @@ def test_a_filter_that_matches_nothing_says_so_on_the_map(app):
     assert "没有符合当前筛选条件的数据" in note
     children, _ = _map_children(app, "?scope=330108001")
     assert "没有符合" not in json.dumps(children[1].to_plotly_json(), ensure_ascii=False, default=str)
+
+
+def test_another_measure_is_drawn_in_the_readers_view_of_the_same_frame_only():
+    figure = fig.map_figure([], [], [], (120.0, 30.0, 120.2, 30.2), {"colorscale": "Reds"}, revision="330108|street")
+    seen = {"rev": "330108|street", "scale": 3.5, "rot": 120.11, "lon": 120.12, "lat": 30.05}
+    geo = fig.in_view(figure, seen)["layout"]["geo"]
+    assert geo["projection"] == {"type": "mercator", "scale": 3.5, "rotation": {"lon": 120.11}}
+    assert geo["center"] == {"lon": 120.12, "lat": 30.05}
+    assert geo["lonaxis"] == figure["layout"]["geo"]["lonaxis"]  # the frame itself is unchanged
+    # another frame or level (a drill-down), nothing seen yet, or garbage: the frame's own view
+    for other in ({**seen, "rev": "330108001|community"}, None, {"rev": "330108|street", "scale": "x", "rot": 1,
+                                                                "lon": 1, "lat": 1}):
+        assert fig.in_view(figure, other) == figure

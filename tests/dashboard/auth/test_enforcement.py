@@ -105,10 +105,10 @@ def _grid(app, search: str) -> dict:
         "output": _key(app, f"{ids.CS_GRID}.getRowsResponse"),
         "outputs": [{"id": ids.CS_GRID, "property": "getRowsResponse"}, {"id": ids.CS_COUNT, "property": "children"},
                     {"id": ids.CS_MESSAGE, "property": "children"}, {"id": ids.CS_EXPORT_CSV, "property": "href"},
-                    {"id": ids.CS_EXPORT_XLSX, "property": "href"}, {"id": ids.CS_URL, "property": "search"}],
+                    {"id": ids.CS_EXPORT_XLSX, "property": "href"}, {"id": ids.AN_HERE, "property": "search"}],
         "inputs": [{"id": ids.CS_GRID, "property": "getRowsRequest", "value": {"startRow": 0, "endRow": 100}}],
         "state": [{"id": ids.AN_STATE, "property": "data", "value": {"search": search}},
-                  {"id": ids.CS_URL, "property": "search", "value": search}],
+                  {"id": ids.AN_HERE, "property": "search", "value": search}],
         "changedPropIds": [f"{ids.CS_GRID}.getRowsRequest"],
     }
 
