@@ -78,6 +78,7 @@ _CODE = re.compile(r"[a-z][a-z0-9_-]{0,39}")  # what a table, reason, trigger or
 # --- processes --------------------------------------------------------------------------------------
 
 
+OWNER = "owner"  # in the folder: the pid of the `serve` run that emptied it last (the one that may remove it)
 SHM = Path("/dev/shm")  # RAM-backed on Linux: the metric files never share var/'s disk
 
 
@@ -114,6 +115,7 @@ def use_multiprocess_dir(settings: Settings, *, wipe: bool) -> Path:
     path.mkdir(mode=0o700, parents=True, exist_ok=True)  # other users of the machine have no business here
     if wipe:
         _wipe(path)
+        (path / OWNER).write_text(f"{os.getpid()}\n", encoding="ascii")  # this run's now (see remove_...)
     os.environ[ENV_VAR] = str(path)
     return path
 
@@ -123,10 +125,22 @@ def remove_multiprocess_dir(path: Path) -> None:
 
     Only a folder under ``/dev/shm`` and only prometheus_client's ``*.db`` files: a ``var/prometheus/``
     fallback stays (it costs no RAM), as does anything else someone put there.
+
+    A run that a newer one took over leaves the folder alone: when a server is started again before the
+    old one has finished stopping (an overlapping restart), the new run empties the folder and names
+    itself its owner, and the old run's exit must not delete the new run's files (its /metrics then
+    failed with "metric files cannot be read" until the next restart).
     """
     if path.parent != SHM:
         return
+    try:
+        owner = (path / OWNER).read_text(encoding="ascii").strip()
+    except OSError:
+        owner = None
+    if owner is not None and owner != str(os.getpid()):
+        return
     _wipe(path)
+    (path / OWNER).unlink(missing_ok=True)
     try:
         path.rmdir()
     except OSError:  # not empty, or gone already

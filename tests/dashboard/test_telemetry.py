@@ -8,6 +8,7 @@ class the way prometheus_client's own tests do); ``tests/test_telemetry_server.p
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -307,6 +308,26 @@ def test_the_multiprocess_folder_is_set_before_the_import_and_wiped_of_its_own_f
     (folder / "notes.txt").unlink()
     telemetry.remove_multiprocess_dir(folder)
     assert not folder.exists()  # nothing left in RAM
+
+
+def test_an_old_run_stopping_after_a_new_one_started_leaves_the_new_runs_files(tmp_path, monkeypatch):
+    """An overlapping restart: the old server's exit deleted the new one's files (its /metrics then said
+    "metric files cannot be read" until the next restart)."""
+    settings = settings_for(tmp_path / "var")
+    monkeypatch.setattr(telemetry, "SHM", tmp_path / "shm")
+    (tmp_path / "shm").mkdir()
+    folder = telemetry.multiprocess_dir(settings)
+    folder.mkdir()
+    monkeypatch.setenv(telemetry.ENV_VAR, str(folder))
+    telemetry.use_multiprocess_dir(settings, wipe=True)  # the old run
+    (folder / "counter_1.db").write_bytes(b"old run")
+    (folder / telemetry.OWNER).write_text("999999999\n")  # a new run (another process) took the folder over
+    (folder / "histogram_2.db").write_bytes(b"new run")
+    telemetry.remove_multiprocess_dir(folder)  # the old run's exit
+    assert (folder / "histogram_2.db").exists()
+    (folder / telemetry.OWNER).write_text(f"{os.getpid()}\n")  # the new run's own exit removes everything
+    telemetry.remove_multiprocess_dir(folder)
+    assert not folder.exists()
 
 
 @pytest.mark.parametrize(("env", "named"), [
