@@ -4,12 +4,13 @@ For every street, community, grid or micro-grid inside the scope's area (zero ro
 so a quiet micro-grid is a pale cell, not a hole): cases received in the window, cases per
 10 000 residents, open and overdue cases now, the on-time closure rate of the closure deadlines
 that fell in the window, the most frequent category, and the change against the baseline (the
-same window in each of the previous 4 weeks, as for the vital signs).
+vital signs' baseline windows: the same window in each of the previous 4 weeks, or for a window over a
+week the 4 periods of its length before it; :func:`metrics.vitals.baseline_windows`).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import duckdb
@@ -18,14 +19,13 @@ import pandas as pd
 
 from metrics import cache, queries
 from metrics.scope import LEVEL_COLUMNS, Scope, Window, check_display_level
-from metrics.vitals import BASELINE_WEEKS, baseline_windows
+from metrics.vitals import BASELINE_WEEKS, baseline_covered, baseline_windows, query_passes
 from settings import Settings
 
 __all__ = ["GRID_COLUMNS", "grid_aggregates"]
 
 GRID_COLUMNS = ("area_id", "name", "name_en", "parent_id", "residents", "cases", "per_10k", "open", "overdue",
                 "on_time_pct", "top_category", "top_category_name", "top_category_name_en", "baseline", "change_pct")
-_WEEK = timedelta(weeks=1)
 
 
 def grid_aggregates(con: duckdb.DuckDBPyConnection, scope: Scope, level: str, window: Window, now: datetime,
@@ -45,8 +45,8 @@ def grid_aggregates(con: duckdb.DuckDBPyConnection, scope: Scope, level: str, wi
         Columns :data:`GRID_COLUMNS`, one row per area in id order: ``cases`` received in the
         window, ``per_10k`` (NaN for an area without residents), ``open`` and ``overdue`` at
         ``now``, ``on_time_pct`` (closure deadlines in the window met; NaN when none fell),
-        ``top_category`` (``None`` without cases), ``baseline`` (mean cases in the same window
-        of the 4 previous weeks) and ``change_pct`` (NaN when the baseline is 0).
+        ``top_category`` (``None`` without cases), ``baseline`` (mean cases in the baseline
+        windows the data covers; NaN when it covers none) and ``change_pct`` (NaN when the baseline is 0).
     """
     check_display_level(con, scope, level)
     ctx = queries.prepare(con, now, settings)
@@ -57,7 +57,7 @@ def grid_aggregates(con: duckdb.DuckDBPyConnection, scope: Scope, level: str, wi
 
     areas = ctx.reference("areas_under", {"level": level}, scope=scope)
     current = _cases(ctx, scope, column, [(start, end)])
-    past_windows = baseline_windows(start, end, BASELINE_WEEKS)
+    past_windows = baseline_covered(baseline_windows(start, end, BASELINE_WEEKS), ctx.facts.first_day)
     past = cache.memo(ctx, ("grid_baseline", scope, column, tuple(past_windows), ctx.tables.sla_key),
                         lambda: _cases(ctx, scope, column, past_windows))
     (ulo, uhi), (nlo, nhi) = ctx.close_receipt_ranges(start, end)
@@ -145,19 +145,24 @@ def _sum_pos(size: int, pos: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 def _cases(ctx: queries.QueryContext, scope: Scope, column: str, windows: list[tuple[datetime, datetime]]
            ) -> pd.DataFrame:
-    """Cases per area and window (``k`` = position in ``windows``), with window 0's top category."""
-    short = all((we - ws) <= _WEEK for ws, we in windows)
-    spaced = all(a[0] - b[0] == _WEEK for a, b in zip(windows, windows[1:], strict=False))
-    if short and spaced and len(windows) <= 5:
-        groups = [(0, windows)]
-    else:
-        groups = [(k, [w]) for k, w in enumerate(windows)]
+    """Cases per area and window (``k`` = position in ``windows``), with window 0's top category.
+
+    Windows one step apart share a pass (:func:`metrics.vitals.query_passes`).
+    """
+    groups, k0 = [], 0
+    for group in query_passes(windows):
+        groups.append((k0, group))
+        k0 += len(group)
     frames = []
     for k0, group in groups:
-        params: dict[str, Any] = {"step_us": int(_WEEK.total_seconds() * 1e6) if len(group) > 1 else 10**18,
+        step = (group[0][0] - group[1][0]).total_seconds() if len(group) > 1 else None
+        params: dict[str, Any] = {"step_us": int(step * 1e6) if step is not None else 10**18,
                                   "n": len(group) - 1}
         for k, (ws, we) in enumerate(group):
             params.update({f"ws{k}": ws, f"we{k}": we})
         df = ctx.run("grid_cases", params, scope=scope, columns={"area": column}, slots=len(group))
         frames.append(df.assign(k=df["k"] + k0))
+    if not frames:  # no baseline window the data covers
+        return pd.DataFrame({"area_id": pd.Series([], dtype=object), "k": pd.Series([], dtype="int64"),
+                             "cases": pd.Series([], dtype="int64"), "top_category": pd.Series([], dtype=object)})
     return pd.concat(frames, ignore_index=True)

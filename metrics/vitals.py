@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -36,7 +36,8 @@ from metrics.sla import SlaRule, SlaRules
 from settings import Settings
 
 __all__ = ["Limit", "Metric", "MetricSpec", "SPECS", "VitalSigns", "vital_signs", "vitals_trend", "limits", "score",
-           "status_for", "past_end", "BASELINE_WEEKS", "LONG_WINDOW", "NOT_RECORDED", "SCORE_CAP", "TREND_KEYS"]
+           "status_for", "past_end", "query_passes", "baseline_covered", "BASELINE_WEEKS", "LONG_WINDOW",
+           "NOT_RECORDED", "SCORE_CAP", "TREND_KEYS"]
 
 BASELINE_WEEKS = 4
 # A score above this adds nothing to the index: one excellent measure must not hide a failing one.
@@ -151,9 +152,9 @@ class MetricSpec:
 
 SPECS: tuple[MetricSpec, ...] = (
     MetricSpec("received", "受理量", "Cases received", "cases", "lower", None,
-               "窗口内接收的事件数；基线为此前 4 周同一时段的平均值。不评分。",
-               "Cases received in the window; baseline: mean of the same window in each of the 4 previous weeks. "
-               "Not scored.", scored=False),
+               "窗口内接收的事件数；基线为此前 4 周同一时段的平均值（30 天及更长的窗口：此前 4 个同长时段）。不评分。",
+               "Cases received in the window; baseline: mean of the same window in each of the 4 previous weeks "
+               "(windows over a week: the 4 previous periods of its length). Not scored.", scored=False),
     MetricSpec("accept_1min_pct", "{zh}受理率", "Accepted within {en}", "%", "higher", 95.0,
                "受理时限在窗口内到期的事件中，按时受理（{zh}内）的比例。",
                "Of cases whose acceptance deadline ({en} after receipt) fell in the window, the share "
@@ -337,7 +338,6 @@ def _mean(values: list[float | None]) -> float | None:
     return sum(known) / len(known) if known else None
 
 
-_WEEK_S = 7 * 86_400
 # Baseline windows end at the last multiple of this before the as-of time, so the baseline of a
 # scope and window is the same for every request in that quarter hour and is computed once.
 BASELINE_QUANTUM = timedelta(minutes=15)
@@ -373,48 +373,58 @@ def _measures(ctx: queries.QueryContext, scope: Scope, windows: list[tuple[datet
               ) -> list[dict[str, Any]]:
     """The raw counts and medians of each window, plus open/overdue cases at each window's end.
 
-    Windows a week apart (newest first) and at most a week long never overlap, so one query reads
-    up to five of them; longer windows are read one at a time.
+    Windows are read in passes (:func:`query_passes`): up to five of one length a fixed step apart share
+    one ``vitals_windows`` and one ``open_counts`` query (a short window's weeks, a trend's equal
+    windows one after another); the others are read one at a time. ``windows`` come newest first.
     """
-    spaced = all((a[0] - b[0]) == timedelta(weeks=1) for a, b in zip(windows, windows[1:], strict=False))
-    short = all((we - ws).total_seconds() <= _WEEK_S for ws, we in windows)
-    if short and spaced:  # five at most per pass (the slots of vitals_windows.sql)
-        return [m for i in range(0, len(windows), 5) for m in _measure_group(ctx, scope, windows[i:i + 5])]
-    return [m for w in windows for m in _measure_group(ctx, scope, [w])]
+    return [m for group in query_passes(windows) for m in _measure_group(ctx, scope, group)]
+
+
+def query_passes(windows: list[tuple[datetime, datetime]]) -> list[list[tuple[datetime, datetime]]]:
+    """``windows`` (newest first) cut into the groups one query pass reads, in the same order.
+
+    A group is up to five windows (the slots of ``vitals_windows.sql`` and ``open_counts.sql``) of
+    one length, each the same step earlier than the one before, the step at least the length: no
+    two overlap, so each case counts in one slot (``win_k``). A week's baselines (a week apart) and
+    a trend's windows (one length apart) qualify; the baselines of a 30-day window (a week apart,
+    30 days long) overlap and are read one by one.
+    """
+    groups: list[list[tuple[datetime, datetime]]] = []
+    for w in windows:
+        group = groups[-1] if groups else None
+        if group is not None and len(group) < 5 and _follows(group, w):
+            group.append(w)
+        else:
+            groups.append([w])
+    return groups
+
+
+def _follows(group: list[tuple[datetime, datetime]], w: tuple[datetime, datetime]) -> bool:
+    """Whether ``w`` is the next slot of ``group``: as long, and one step earlier (see :func:`query_passes`)."""
+    length = group[0][1] - group[0][0]
+    step = group[-1][0] - w[0]
+    if w[1] - w[0] != length or step <= timedelta(0) or step < length:
+        return False
+    return len(group) == 1 or step == group[0][0] - group[1][0]
 
 
 def _measure_group(ctx: queries.QueryContext, scope: Scope, windows: list[tuple[datetime, datetime]]
                    ) -> list[dict[str, Any]]:
-    """:func:`_measures` of one window, or of up to five short windows a week apart (newest first)."""
+    """:func:`_measures` of one pass: a window, or up to five of one length a step apart (newest first)."""
     if not windows:
         return []
-    spaced = all((a[0] - b[0]) == timedelta(weeks=1) for a, b in zip(windows, windows[1:], strict=False))
-    short = all((we - ws).total_seconds() <= _WEEK_S for ws, we in windows)
-    if short and spaced:
-        groups = [windows]
-    else:
-        groups = [[w] for w in windows]
-    stats = []
-    for group in groups:
-        # slots run back in time from the group's first (latest) window
-        p = window_params(ctx, group, _WEEK_S if len(group) > 1 else 1e12)  # one window: any step beyond it
-        stats += ctx.run("vitals_windows", p, scope=scope, slots=len(group)).to_dict("records")
+    # slots run back in time from the group's first (latest) window; one window: any step beyond it
+    step = windows[0][0] - windows[1][0] if len(windows) > 1 else None
+    p = window_params(ctx, windows, step.total_seconds() if step is not None else 1e12)
+    stats = ctx.run("vitals_windows", p, scope=scope, slots=len(windows)).to_dict("records")
     t0, tn = windows[0][1], windows[-1][1]
     if len(windows) == 1 and t0 == ctx.now:  # open now: shared with the other metrics of the refresh
         o = ctx.open_now(scope)
         opens = [(int(o["open"].sum()), int(o["overdue"].sum()))]
-        return [{**st, "open": op[0], "overdue": op[1]} for st, op in zip(stats, opens, strict=True)]
-    weekly = all(windows[i][1] - windows[i + 1][1] == timedelta(weeks=1) for i in range(len(windows) - 1))
-    if weekly and len(windows) <= 5:  # instants a week apart: one pass (open_counts.sql)
-        opened = ctx.run("open_counts", {"t0": t0, "tn": tn, "min_due_us": _us(ctx.min_due)},
-                         scope=scope).iloc[0]
+    else:  # the windows' ends, a step apart: one pass (open_counts.sql)
+        opened = ctx.run("open_counts", {"t0": t0, "tn": tn, "step_us": _us(step or timedelta(weeks=1)),
+                                         "min_due_us": _us(ctx.min_due)}, scope=scope).iloc[0]
         opens = [(opened[f"open{k}"], opened[f"overdue{k}"]) for k in range(len(windows))]
-    else:
-        opens = []
-        for _, we in windows:
-            o = ctx.run("open_counts", {"t0": we, "tn": we, "min_due_us": _us(ctx.min_due)},
-                        scope=scope).iloc[0]
-            opens.append((o["open0"], o["overdue0"]))
     return [{**st, "open": op[0], "overdue": op[1]} for st, op in zip(stats, opens, strict=True)]
 
 
@@ -444,21 +454,26 @@ def _values(m: dict[str, Any], residents: float | None) -> dict[str, float | Non
 
 
 def baseline_windows(start: datetime, end: datetime, weeks: int = 4) -> list[tuple[datetime, datetime]]:
-    """The baseline windows of ``[start, end)``: the same window 1..weeks weeks earlier.
+    """The baseline windows of ``[start, end)``.
 
-    Up to a week long (``today``, ``7d``, this week ...), their start and end are rounded down to
-    :data:`BASELINE_QUANTUM` (unless that would leave less than a quantum), so every request in a
-    quarter hour shares one cached baseline (a rolling ``7d`` window's start moves with "now": unrounded,
-    no two requests shared one); counts measured over the other length are scaled by the ratio of
-    lengths (see :func:`vital_signs`). Longer windows (``30d``, ``90d``, long
-    custom ones) end at the local midnight before ``end`` instead and keep their length (see
-    :func:`past_end`): their baseline is computed once a day, not every quarter hour (at 10 million
-    cases the four 90-day windows cost about 2 s).
+    Up to a week long (``today``, ``7d``, this week ...): the same window 1..weeks weeks earlier (the
+    same weekday and hours), start and end rounded down to :data:`BASELINE_QUANTUM` (unless that would
+    leave less than a quantum), so every request in a quarter hour shares one cached baseline (a
+    rolling ``7d`` window's start moves with "now": unrounded, no two requests shared one); counts
+    measured over the other length are scaled by the ratio of lengths (see :func:`vital_signs`).
+
+    Longer (``30d``, ``90d``, long custom windows): the ``weeks`` windows of the same length before it,
+    one after another, ending at the local midnight before ``end`` (:func:`past_end`) - the first
+    points of its trend (:func:`vitals_trend`), read once a day and shared with it. The same window a
+    week earlier was most of the window itself (23 of 30 days, 83 of 90), so its change hardly moved,
+    and four overlapping windows cost four passes over the events where the trend's windows share
+    passes (``docs/decisions.md``, "Baselines of long windows").
     """
     if end - start > LONG_WINDOW:
         q_end = past_end(start, end)
         length = end - start
-        return [(q_end - length - timedelta(weeks=k), q_end - timedelta(weeks=k)) for k in range(1, weeks + 1)]
+        step = timedelta(days=max(1, math.ceil(length.total_seconds() / 86_400)))  # as Window.step
+        return [(q_end - length - k * step, q_end - k * step) for k in range(1, weeks + 1)]
     q_start, q_end = _quarter(start), past_end(start, end)
     if (q_end - q_start).total_seconds() < BASELINE_QUANTUM.total_seconds():
         q_start, q_end = start, end
@@ -468,6 +483,16 @@ def baseline_windows(start: datetime, end: datetime, weeks: int = 4) -> list[tup
 def _quarter(t: datetime) -> datetime:
     """``t`` rounded down to :data:`BASELINE_QUANTUM` (midnight and Monday starts stay where they are)."""
     return pd.Timestamp(t).floor(f"{int(BASELINE_QUANTUM.total_seconds())}s").to_pydatetime()
+
+
+def baseline_covered(windows: list[tuple[datetime, datetime]], first_day: date | None
+                     ) -> list[tuple[datetime, datetime]]:
+    """The baseline ``windows`` the data covers: those starting on or after its first day.
+
+    A week (or period) before the data begins is no baseline, not a week of zeros: a deployment that
+    started loading cases a fortnight ago has two baseline weeks, and its changes say so.
+    """
+    return [w for w in windows if first_day is not None and w[0].date() >= first_day]
 
 
 def past_end(start: datetime, end: datetime) -> datetime:
@@ -494,9 +519,10 @@ def vital_signs(con: duckdb.DuckDBPyConnection, scope: Scope, window: Window, no
     """Compute every vital sign of ``scope`` over ``window`` as of ``now``.
 
     The current window costs four small queries (window measures with repeat reports, open and
-    overdue cases at ``now``, resources, the area's residents). The baseline (the same window in
-    each of the 4 previous weeks, ending at the quarter hour) is computed in one pass per query
-    and remembered per warehouse, so it is paid once per quarter hour, scope and window.
+    overdue cases at ``now``, resources, the area's residents). The baseline (:func:`baseline_windows`:
+    the same window in each of the 4 previous weeks, ending at the quarter hour; for windows over a
+    week, the 4 periods of its length before local midnight) is computed in one pass per query and
+    remembered per warehouse, so it is paid once per quarter hour (or day), scope and window.
 
     Args:
         con: a cursor on a snapshot.
@@ -517,18 +543,13 @@ def vital_signs(con: duckdb.DuckDBPyConnection, scope: Scope, window: Window, no
     info = ctx.reference("area_info", {"area_id": scope.area_id})
     residents = _num(info.iloc[0]["residents"]) if len(info) else None
     current = _values(_current(ctx, scope, start, end), residents)
-    past_windows = baseline_windows(start, end, weeks)
-    first_day = ctx.facts.first_day
-    covered = [w for w in past_windows if first_day is not None and w[0].date() >= first_day]
-    by_window = dict(zip(covered, _past_measures(ctx, scope, covered), strict=True))
-    past = [by_window.get(w) for w in past_windows]
+    past_windows = baseline_covered(baseline_windows(start, end, weeks), ctx.facts.first_day)
+    past = _past_measures(ctx, scope, past_windows)
     length = (end - start).total_seconds()
     values: dict[str, tuple[float | None, float | None]] = {}
     for key, value in current.items():
         weekly = []
         for (ws, we), m in zip(past_windows, past, strict=True):
-            if first_day is None or ws.date() < first_day:
-                continue  # a week before the data begins is no baseline (not a week of zeros)
             v = _values(m, residents)[key]
             span = (we - ws).total_seconds()
             if key in _COUNT_KEYS and v is not None and span > 0:
@@ -585,7 +606,7 @@ def _past_measures(ctx: queries.QueryContext, scope: Scope, windows: list[tuple[
 
     Shared by the baselines and the trends: a ``7d`` trend's earlier weeks are the baseline's
     weeks, a ``today`` trend's day a week ago is the first baseline day. The windows not yet
-    remembered are read together (newest first, so weekly-spaced short windows share one pass).
+    remembered are read together (newest first, so windows a step apart share a pass: :func:`query_passes`).
     """
     def key(w: tuple[datetime, datetime]) -> tuple:
         return ("vitals_past", scope, w, ctx.tables.sla_key)

@@ -1,6 +1,6 @@
 -- grid_cases: cases received per area (/*col:area*/: the events column of the level; NULL for
--- the district as one group) in window k = 0..$n ([$ws0, $we0) and the same window k weeks
--- earlier, as in vitals_windows), with each area's most frequent category in window 0 (ties: the
+-- the district as one group) in window k = 0..$n ([$ws0, $we0) and the same window k steps of
+-- $step_us earlier, as in vitals_windows), with each area's most frequent category in window 0 (ties: the
 -- smaller category id). Counted per (area, window, category) first, so the top category is read
 -- off a few thousand groups instead of joining every case to its area's top.
 WITH per_cat AS (

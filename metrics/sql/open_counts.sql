@@ -1,11 +1,12 @@
 -- open_counts: cases open, and open past their closure deadline, at the instants t_k = $t0 - k
--- weeks, k = 0..4 (the as-of time and the same moment of the previous weeks): columns open<k>,
--- overdue<k>.
+-- steps of $step_us microseconds, k = 0..4 (the ends of the vital signs' windows of one pass: the
+-- as-of time and the same moment of the previous weeks, or the ends of a trend's equal windows):
+-- columns open<k>, overdue<k>; $tn is the earliest instant used.
 -- Open at t: received before t and not closed (or cancelled) before t, i.e. closed_at IS NULL OR
 -- closed_at >= t (so a closure at exactly 24:00 stays in that day's backlog, and
 -- open(end of day) = open(start of day) + received - closed holds exactly). Overdue: close_due < t.
 -- One pass: a case is open at t_k for k in [k_lo, k_hi] and overdue for k in [k_lo, min(k_hi, k_due)]:
---   received_at < t0 - k w  <=>  k <= ceil((t0 - received_at) / w) - 1 = k_hi
+--   received_at < t0 - k w  <=>  k <= ceil((t0 - received_at) / w) - 1 = k_hi      (w: the step)
 --   closed_at  >= t0 - k w  <=>  k >= ceil((t0 - closed_at) / w)        = k_lo
 --   close_due  <  t0 - k w  <=>  k <= ceil((t0 - close_due) / w) - 1    = k_due
 -- Only a case open longer than $min_due_us (the shortest receipt-to-deadline span of the rules) or
@@ -14,12 +15,12 @@
 -- since t_4) each have a filter DuckDB pushes into the scan, which an OR would not allow.
 WITH c AS (
     SELECT
-        least(4, (epoch_us($t0) - epoch_us(e.received_at) - 1) // 604800000000) AS k_hi,
+        least(4, (epoch_us($t0) - epoch_us(e.received_at) - 1) // $step_us) AS k_hi,
         CASE WHEN e.closed_at IS NULL OR e.closed_at >= $t0 THEN 0
-             ELSE (epoch_us($t0) - epoch_us(e.closed_at) + 604799999999) // 604800000000 END AS k_lo,
+             ELSE (epoch_us($t0) - epoch_us(e.closed_at) + $step_us - 1) // $step_us END AS k_lo,
         CASE WHEN (e.closed_at IS NULL /*if:due_at*/OR e.due_at IS NOT NULL/*fi:due_at*/ OR epoch_us(e.closed_at) - epoch_us(e.received_at) > $min_due_us)
              AND e.close_due < epoch_us($t0)
-             THEN (epoch_us($t0) - e.close_due - 1) // 604800000000
+             THEN (epoch_us($t0) - e.close_due - 1) // $step_us
              ELSE -1 END AS k_due
     FROM (
         SELECT received_at, closed_at, /*if:due_at*/due_at, /*fi:due_at*/close_due FROM open_due AS e

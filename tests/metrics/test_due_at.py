@@ -121,7 +121,7 @@ def test_metric_queries_use_the_own_deadline(tmp_path):
     assert int(win["urgent_met"] + win["other_met"]) == want_met
 
     # overdue at instants a week apart (the vital signs' baselines)
-    counts = ctx.run("open_counts", {"t0": now, "tn": now - timedelta(weeks=4), "min_due_us": int(
+    counts = ctx.run("open_counts", {"t0": now, "tn": now - timedelta(weeks=4), "step_us": 7 * 86_400_000_000, "min_due_us": int(
         ctx.min_due.total_seconds() * 1e6)}, scope=scope).iloc[0]
     for k in range(2):
         t = pd.Timestamp(now) - pd.Timedelta(weeks=k)

@@ -124,7 +124,8 @@ def reference(demo, scope: Scope, window: Window) -> dict[str, tuple[float | Non
     dl, close_due = _deadlines(demo, ev)
     ws, we = window.start, min(window.end, demo.now)
     residents = float(demo.areas.set_index("area_id").loc[scope.area_id, "residents"])
-    past = baseline_windows(ws, we)
+    first_day = demo.events["received_at"].min().date()
+    past = [w for w in baseline_windows(ws, we) if w[0].date() >= first_day]  # none from before the data
     cur = _window_values(demo, ev, dl, close_due, ws, we)
     weekly = [_window_values(demo, ev, dl, close_due, a, b) for a, b in past]
     length = (we - ws).total_seconds()

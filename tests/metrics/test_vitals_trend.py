@@ -80,12 +80,16 @@ def test_today_looks_back_from_midnight_to_the_quarter_hour(demo, district):
         assert e == now.replace(minute=30, second=0, microsecond=0) - timedelta(days=day)
 
 
-def test_baseline_windows_of_a_long_window_end_at_midnight_and_keep_its_length(demo):
+def test_baseline_windows_of_a_long_window_are_the_windows_before_it_from_midnight(demo):
+    """A long window's baseline: the four windows of its length before it (back from local midnight),
+    which are its trend's first four points (the same window a week earlier was mostly itself)."""
     window = Window.named("90d", demo.now, demo.settings.timezone)
     wins = baseline_windows(window.start, window.end)
     midnight = demo.now.replace(hour=0, minute=0, second=0, microsecond=0)
-    assert [e for _, e in wins] == [midnight - timedelta(weeks=k) for k in range(1, 5)]
+    assert [e for _, e in wins] == [midnight - timedelta(days=90 * k) for k in range(1, 5)]
     assert all(e - s == window.end - window.start for s, e in wins)
+    anchor = Window(midnight - (window.end - window.start), midnight, "90d")
+    assert wins == [(w.start, w.end) for w in anchor.previous(4)]
     short = Window.named("7d", demo.now + timedelta(minutes=7), demo.settings.timezone)
     assert short.end - short.start <= LONG_WINDOW
     assert [e for _, e in baseline_windows(short.start, short.end)] == [
@@ -150,3 +154,38 @@ def test_the_past_of_a_long_window_is_read_once_a_day(demo, district, asked):
     pd.testing.assert_frame_equal(first.iloc[:-1].reset_index(drop=True), second.iloc[:-1].reset_index(drop=True))
     vitals_trend(con, district, Window.named("today", later, demo.settings.timezone), later, demo.settings)
     assert len(asked) > n_first + 1  # a short window's past is its own
+
+
+@pytest.mark.parametrize("key", ["today", "7d"])  # the demo's data covers one past 30-day window only
+def test_windows_read_in_one_pass_equal_each_window_read_alone(demo, district, key):
+    """A trend's equal windows, one after another, share a query pass (up to five each); every value of
+    every such window equals the same window's read on its own (one slot, its own deadlines)."""
+    from metrics import queries
+
+    con = demo.cursor()
+    window = Window.named(key, demo.now, demo.settings.timezone)
+    trend = vitals_trend(con, district, window, demo.now, demo.settings)
+    past = [(r.start, r.end) for r in trend.iloc[:-1].itertuples() if not math.isnan(r.received)]
+    passes = vitals.query_passes(sorted(past, reverse=True))
+    assert len(past) >= 2 and max(len(p) for p in passes) >= 2  # some were read together
+    ctx = queries.prepare(con, demo.now, demo.settings)
+    area = con.execute("SELECT residents FROM areas WHERE area_id = ?", [district.area_id]).fetchone()[0]
+    for (ws, we), row in zip(past, (r for r in trend.iloc[:-1].itertuples() if not math.isnan(r.received)),
+                             strict=True):
+        alone = vitals._values(vitals._measure_group(ctx, district, [(ws, we)])[0], float(area) if area else None)
+        for k in TREND_KEYS:
+            got, want = getattr(row, k), alone[k]
+            assert (want is None and math.isnan(got)) or got == pytest.approx(want), (key, ws, k, got, want)
+
+
+def test_passes_group_equal_windows_a_step_apart_and_never_overlapping_ones():
+    day = timedelta(days=1)
+    t = pd.Timestamp("2026-11-25T00:00:00+08:00").to_pydatetime()
+    trend = [(t - (k + 1) * 30 * day, t - k * 30 * day) for k in range(8)]  # a 30-day trend, newest first
+    assert [len(p) for p in vitals.query_passes(trend)] == [5, 3]
+    base = [(t - 30 * day - k * 7 * day, t - k * 7 * day) for k in range(1, 5)]  # 30 days, a week apart: overlap
+    assert [len(p) for p in vitals.query_passes(base)] == [1, 1, 1, 1]
+    weeks = [(t - 7 * day - k * 7 * day, t - k * 7 * day) for k in range(1, 5)]  # a week's baselines
+    assert [len(p) for p in vitals.query_passes(weeks)] == [4]
+    uneven = [trend[0], trend[1], trend[3]]  # a gap: the step changes
+    assert [len(p) for p in vitals.query_passes(uneven)] == [2, 1]
