@@ -10,7 +10,7 @@ week the 4 periods of its length before it; :func:`metrics.vitals.baseline_windo
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -19,7 +19,7 @@ import pandas as pd
 
 from metrics import cache, queries
 from metrics.scope import LEVEL_COLUMNS, Scope, Window, check_display_level
-from metrics.vitals import BASELINE_WEEKS, baseline_covered, baseline_windows, query_passes
+from metrics.vitals import BASELINE_WEEKS, baseline_covered, baseline_windows, pass_step, query_passes
 from settings import Settings
 
 __all__ = ["GRID_COLUMNS", "grid_aggregates"]
@@ -155,8 +155,8 @@ def _cases(ctx: queries.QueryContext, scope: Scope, column: str, windows: list[t
         k0 += len(group)
     frames = []
     for k0, group in groups:
-        step = (group[0][0] - group[1][0]).total_seconds() if len(group) > 1 else None
-        params: dict[str, Any] = {"step_us": int(step * 1e6) if step is not None else 10**18,
+        step = pass_step(group)
+        params: dict[str, Any] = {"step_us": step // timedelta(microseconds=1) if step is not None else 10**18,
                                   "n": len(group) - 1}
         for k, (ws, we) in enumerate(group):
             params.update({f"ws{k}": ws, f"we{k}": we})

@@ -10,7 +10,8 @@ listed in ``docs/metrics.md``.
 Targets: fixed service-level targets where the promise gives one (the share of cases accepted,
 dispatched and closed in time, satisfaction, cameras online, staff on duty); for stock measures
 with no natural target (open backlog, overdue cases, repeat reports) the target is the
-baseline: "no worse than the same moment of the previous four weeks". Counts of reports
+baseline: "no worse than the same moment of the previous four weeks" (for windows over a week, the
+previous four periods of the window's length). Counts of reports
 (received, per 10 000 residents) are shown with their change against the baseline but not scored:
 more reports is not in itself better or worse.
 
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -36,7 +37,7 @@ from metrics.sla import SlaRule, SlaRules
 from settings import Settings
 
 __all__ = ["Limit", "Metric", "MetricSpec", "SPECS", "VitalSigns", "vital_signs", "vitals_trend", "limits", "score",
-           "status_for", "past_end", "query_passes", "baseline_covered", "BASELINE_WEEKS", "LONG_WINDOW",
+           "status_for", "past_end", "query_passes", "pass_step", "baseline_covered", "BASELINE_WEEKS", "LONG_WINDOW",
            "NOT_RECORDED", "SCORE_CAP", "TREND_KEYS"]
 
 BASELINE_WEEKS = 4
@@ -152,7 +153,7 @@ class MetricSpec:
 
 SPECS: tuple[MetricSpec, ...] = (
     MetricSpec("received", "受理量", "Cases received", "cases", "lower", None,
-               "窗口内接收的事件数；基线为此前 4 周同一时段的平均值（30 天及更长的窗口：此前 4 个同长时段）。不评分。",
+               "窗口内接收的事件数；基线为此前 4 周同一时段的平均值（超过 7 天的窗口：此前 4 个同长时段）。不评分。",
                "Cases received in the window; baseline: mean of the same window in each of the 4 previous weeks "
                "(windows over a week: the 4 previous periods of its length). Not scored.", scored=False),
     MetricSpec("accept_1min_pct", "{zh}受理率", "Accepted within {en}", "%", "higher", 95.0,
@@ -172,13 +173,15 @@ SPECS: tuple[MetricSpec, ...] = (
                "Of other cases whose closure deadline (end of the {nth} working day after receipt) fell in the "
                "window, the share closed by it."),
     MetricSpec("open_backlog", "在办积压", "Open backlog", "cases", "lower", None,
-               "截至此刻尚未办结或撤销的事件数；目标为此前 4 周同一时刻的平均值。",
+               "截至此刻尚未办结或撤销的事件数；目标为此前 4 周同一时刻的平均值（超过 7 天的窗口：此前 4 个同长时段末）。",
                "Cases open at the as-of time (received, not yet closed or cancelled); target: the mean at the same "
-               "moment of the 4 previous weeks.", target_is_baseline=True),
+               "moment of the 4 previous weeks (windows over a week: at the ends of the 4 previous periods).",
+               target_is_baseline=True),
     MetricSpec("overdue_open", "超期在办", "Overdue open cases", "cases", "lower", None,
-               "截至此刻尚未办结且已超过办结时限的事件数；目标为此前 4 周同一时刻的平均值。",
+               "截至此刻尚未办结且已超过办结时限的事件数；目标为此前 4 周同一时刻的平均值（超过 7 天的窗口：此前 4 个同长时段末）。",
                "Open cases past their closure deadline at the as-of time; target: the mean at the same moment of the "
-               "4 previous weeks.", target_is_baseline=True),
+               "4 previous weeks (windows over a week: at the ends of the 4 previous periods).",
+               target_is_baseline=True),
     MetricSpec("median_accept_s", "受理用时中位数", "Median time to accept", "s", "lower", None,
                "窗口内受理的事件，从接收到受理用时的中位数（秒）。目标为时限（{zh}）的一半，给长尾留出余地。",
                "Median seconds from receipt to acceptance, over cases accepted in the window. Target: half the "
@@ -194,9 +197,11 @@ SPECS: tuple[MetricSpec, ...] = (
                "窗口内办结且有评价的事件中，评价 4 或 5 分（满分 5）的比例。",
                "Of cases closed in the window and rated, the share rated 4 or 5 (of 5)."),
     MetricSpec("repeat_rate_pct", "重复报件率", "Repeat reports", "%", "lower", None,
-               "窗口内接收的事件中，同一微网格同一类别在此前 7 天内已有报件的比例；目标为此前 4 周的水平。",
+               "窗口内接收的事件中，同一微网格同一类别在此前 7 天内已有报件的比例；目标为基线水平（此前 4 周同一时段；"
+               "超过 7 天的窗口：此前 4 个同长时段）。",
                "Of cases received in the window, the share with an earlier report of the same category in the same "
-               "micro-grid within the 7 days before; target: the level of the 4 previous weeks.",
+               "micro-grid within the 7 days before; target: its baseline (the same window in the 4 previous weeks; "
+               "windows over a week: the 4 previous periods).",
                target_is_baseline=True),
     MetricSpec("per_10k", "万人报件数", "Cases per 10,000 residents", "per 10k", "lower", None,
                "窗口内接收的事件数 ÷ 常住人口 × 10 000。不评分。",
@@ -228,7 +233,8 @@ class Metric:
         score: value against target, direction-adjusted (1.0 = on target, capped at
             :data:`SCORE_CAP`); ``None`` when not scored or not measurable.
         status: ``"green"``, ``"amber"``, ``"red"`` or ``"none"``.
-        baseline: the same measure over the previous 4 weeks (see ``docs/metrics.md``).
+        baseline: the mean of the same measure over the baseline windows (the same window in the
+            previous 4 weeks, or the 4 previous periods of a window over a week; ``docs/metrics.md``).
         change: relative change against the baseline (0.25 = 25% above); ``None`` without one.
         definition_zh: the definition in Chinese.
         definition_en: the definition in English.
@@ -355,7 +361,7 @@ def window_params(ctx: queries.QueryContext, windows: list[tuple[datetime, datet
     closure deadline can. Unused slots get empty ranges. ``step_us``: microseconds from one window to the next (any value
     beyond the window when there is one); ``n``: the last slot used.
     """
-    out: dict[str, Any] = {"step_us": int(step_s * 1_000_000), "n": len(windows) - 1}
+    out: dict[str, Any] = {"step_us": round(step_s * 1_000_000), "n": len(windows) - 1}
     empty = windows[0][0]
     for k in range(5):
         if k < len(windows):
@@ -400,12 +406,30 @@ def query_passes(windows: list[tuple[datetime, datetime]]) -> list[list[tuple[da
 
 
 def _follows(group: list[tuple[datetime, datetime]], w: tuple[datetime, datetime]) -> bool:
-    """Whether ``w`` is the next slot of ``group``: as long, and one step earlier (see :func:`query_passes`)."""
-    length = group[0][1] - group[0][0]
-    step = group[-1][0] - w[0]
-    if w[1] - w[0] != length or step <= timedelta(0) or step < length:
+    """Whether ``w`` is the next slot of ``group``: as long, and one step earlier (see :func:`query_passes`).
+
+    Lengths and steps are elapsed time (:func:`_elapsed`), as the queries count them: a day when the
+    clocks change is 23 or 25 hours long and reads in a pass of its own.
+    """
+    length = _elapsed(*group[0])
+    step = _elapsed(w[0], group[-1][0])
+    if _elapsed(*w) != length or step <= timedelta(0) or step < length:
         return False
-    return len(group) == 1 or step == group[0][0] - group[1][0]
+    return len(group) == 1 or step == pass_step(group)
+
+
+def pass_step(group: list[tuple[datetime, datetime]]) -> timedelta | None:
+    """The elapsed time from one window of a pass to the next (``None`` for a pass of one window)."""
+    return _elapsed(group[1][0], group[0][0]) if len(group) > 1 else None
+
+
+def _elapsed(a: datetime, b: datetime) -> timedelta:
+    """Elapsed time from ``a`` to ``b``.
+
+    Python subtracts two times of one zone on the wall clock (a day across a clock change is 24 h
+    there), while the queries' arithmetic is on the epoch.
+    """
+    return b.astimezone(UTC) - a.astimezone(UTC)
 
 
 def _measure_group(ctx: queries.QueryContext, scope: Scope, windows: list[tuple[datetime, datetime]]
@@ -414,7 +438,7 @@ def _measure_group(ctx: queries.QueryContext, scope: Scope, windows: list[tuple[
     if not windows:
         return []
     # slots run back in time from the group's first (latest) window; one window: any step beyond it
-    step = windows[0][0] - windows[1][0] if len(windows) > 1 else None
+    step = pass_step(windows)
     p = window_params(ctx, windows, step.total_seconds() if step is not None else 1e12)
     stats = ctx.run("vitals_windows", p, scope=scope, slots=len(windows)).to_dict("records")
     t0, tn = windows[0][1], windows[-1][1]
@@ -429,8 +453,8 @@ def _measure_group(ctx: queries.QueryContext, scope: Scope, windows: list[tuple[
 
 
 def _us(delta: timedelta) -> int:
-    """A duration in whole microseconds."""
-    return int(delta.total_seconds() * 1_000_000)
+    """A duration in whole microseconds (exact: no detour through float seconds)."""
+    return delta // timedelta(microseconds=1)
 
 
 def _values(m: dict[str, Any], residents: float | None) -> dict[str, float | None]:
@@ -481,8 +505,13 @@ def baseline_windows(start: datetime, end: datetime, weeks: int = 4) -> list[tup
 
 
 def _quarter(t: datetime) -> datetime:
-    """``t`` rounded down to :data:`BASELINE_QUANTUM` (midnight and Monday starts stay where they are)."""
-    return pd.Timestamp(t).floor(f"{int(BASELINE_QUANTUM.total_seconds())}s").to_pydatetime()
+    """``t`` rounded down to :data:`BASELINE_QUANTUM` (midnight and Monday starts stay where they are).
+
+    Rounded on the epoch and put back in ``t``'s zone: rounding local time fails in the hour a clock
+    change repeats (pandas cannot tell which 01:30 is meant). Zones are whole quarter hours off UTC.
+    """
+    return pd.Timestamp(t).tz_convert("UTC").floor(f"{int(BASELINE_QUANTUM.total_seconds())}s").tz_convert(
+        t.tzinfo).to_pydatetime()
 
 
 def baseline_covered(windows: list[tuple[datetime, datetime]], first_day: date | None

@@ -21,7 +21,7 @@ CREATE OR REPLACE TEMP MACRO local_dayno_us(us, off_us) AS
          ELSE CAST(floor((us + off_us) / 86400000000.0) AS BIGINT) END;
 
 -- win_k(t, ws0, we0, step_us, n): the window k in 0..n holding the instant t, where window k is
--- [ws0 - k step, we0 - k step) (step in microseconds: a week for baselines); NULL when none does.
+-- [ws0 - k step, we0 - k step) (step in microseconds, elapsed time); NULL when none does.
 -- Valid when the windows do not overlap (we0 - ws0 <= step). Integer arithmetic on microseconds,
 -- so a case on a window's edge lands exactly where the comparison operators would put it.
 -- win_k_us takes t as epoch microseconds (the unit of the deadlines).

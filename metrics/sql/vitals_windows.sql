@@ -1,5 +1,5 @@
 -- vitals_windows: the event-based vital signs of window k = 0 ([$ws0, $we0)) and of the same
--- window k = 1..$n steps ($step_us seconds: a week) earlier, one row per k (the baseline is their
+-- window k = 1..$n steps ($step_us microseconds: a week for short baselines, the length for a trend) earlier, one row per k (the baseline is their
 -- mean). Rows are read through range filters DuckDB pushes into the scan (events are stored in
 -- receipt order, so whole row groups are skipped), and win_k() puts each in its window by
 -- arithmetic. Windows longer than a step would overlap: metrics.vitals then runs this once per

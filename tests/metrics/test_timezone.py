@@ -81,3 +81,45 @@ def test_hourly_backlog_on_a_daylight_saving_day_counts_each_elapsed_hour_once(t
         assert local[1:3] == ["01:00 PDT", "01:00 PST"]
     else:
         assert local[1:3] == ["01:00 PST", "03:00 PDT"]
+
+
+@pytest.mark.parametrize(("now", "weeks", "key"), [
+    (datetime(2026, 11, 5, 12, 0, tzinfo=ZONE), 3, "today"),   # the trend's days include the 25-hour Nov 1
+    (datetime(2026, 11, 20, 12, 0, tzinfo=ZONE), 6, "7d"),     # baseline weeks across the change
+    (datetime(2027, 1, 15, 12, 0, tzinfo=ZONE), 20, "30d"),    # a 30-day period holding the change
+    (datetime(2026, 11, 1, 1, 30, tzinfo=ZONE), 3, "today"),   # in the repeated hour itself
+])
+def test_windows_read_together_across_a_clock_change_equal_each_read_alone_and_pandas(tmp_path, now, weeks, key):
+    """Windows share a query pass only when equal in elapsed time (the queries step on the epoch, Python
+    subtracts one zone's times on the wall clock): a trend or baseline holding the change reads exactly
+    what each window read alone reads, and the baseline equals a pandas count."""
+    from metrics import queries, vitals
+    from metrics.grids import grid_aggregates
+    from metrics.scope import Window
+
+    events = synthetic_events(now, weeks=weeks, rate_per_hour=0.3, seed=3)
+    settings = dataclasses.replace(build_warehouse(tmp_path / "var", events), timezone=LA, calendar="US-CA")
+    received = pd.to_datetime(events["received_at"], utc=True)
+    con = open_cursor(settings)
+    scope = district(con)
+    window = Window.named(key, now, LA)
+    trend = vitals.vitals_trend(con, scope, window, now, settings)
+    ctx = queries.prepare(con, now, settings)
+    rows = [r for r in trend.iloc[:-1].itertuples() if not pd.isna(r.received)]
+    assert len(rows) >= 2
+    for r in rows:
+        alone = vitals._values(vitals._measure_group(ctx, scope, [(r.start, r.end)])[0], None)
+        for k in ("received", "open_backlog", "overdue_open", "accept_1min_pct", "close_on_time_other_pct"):
+            got, want = getattr(r, k), alone[k]
+            assert (want is None and pd.isna(got)) or got == pytest.approx(want), (r.start, k, got, want)
+        assert r.received == ((received >= pd.Timestamp(r.start)) & (received < pd.Timestamp(r.end))).sum()
+    vs = vitals.vital_signs(con, scope, window, now, settings).by_key()
+    ws, we = window.start, min(window.end, now)
+    first = received.min().tz_convert(LA).date()
+    wins = vitals.baseline_covered(vitals.baseline_windows(ws, we), first)
+    length = (we - ws).total_seconds()
+    want = sum(((received >= pd.Timestamp(a)) & (received < pd.Timestamp(b))).sum() * length / (b - a).total_seconds()
+               for a, b in wins) / len(wins)
+    assert vs["received"].baseline == pytest.approx(want)
+    grids = grid_aggregates(con, scope, "street", window, now, settings)
+    assert grids["baseline"].sum() == pytest.approx(want)
