@@ -255,8 +255,8 @@ def _columns(lang: str) -> list[dict]:
         {"field": "text", "headerName": t("wr.col.warning", lang), "flex": 1, "minWidth": 380, "tooltipField": "text"},
         {"field": "area", "headerName": t("wr.col.area", lang), "width": 230},
         {"field": "since", "headerName": t("wr.col.since", lang), "width": 120, "type": "rightAligned"},
-        {"field": "link", "headerName": t("wr.col.link", lang), "width": 130, "cellRenderer": "markdown",
-         "linkTarget": "_self"},
+        # dash-ag-grid's markdown links open in the same tab by default ("linkTarget" in a colDef: AG Grid warns)
+        {"field": "link", "headerName": t("wr.col.link", lang), "width": 130, "cellRenderer": "markdown"},
     ]
 
 

@@ -84,6 +84,22 @@ def set_viewport(driver, width: int, height: int) -> None:
         driver.set_window_size(width, height)
 
 
+def record_console_warnings(driver) -> None:
+    """From the next page load on, keep what the page writes with ``console.warn`` (read: :func:`console_warnings`).
+
+    dash.testing asks Chromium for SEVERE entries only (it overrides the logging preference), so a
+    library's warnings (AG Grid's "invalid colDef property", React's) never reach ``get_logs()``.
+    """
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": (
+        "window.__gpWarnings = []; const gpWarn = console.warn.bind(console);"
+        "console.warn = (...a) => { window.__gpWarnings.push(a.map(String).join(' ')); gpWarn(...a); };")})
+
+
+def console_warnings(driver) -> list[str]:
+    """What the current page wrote with ``console.warn`` since it loaded (see :func:`record_console_warnings`)."""
+    return driver.execute_script("return window.__gpWarnings || null") or []
+
+
 def wait_until(check: Callable[[], object], timeout: float = 20.0, interval: float = 0.2, what: str = "condition"):
     """Poll ``check`` until it returns something truthy; its value, or AssertionError after ``timeout``."""
     deadline = time.monotonic() + timeout

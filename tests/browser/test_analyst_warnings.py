@@ -19,7 +19,7 @@ from data.snapshot import SnapshotReader
 from metrics.scope import Scope
 from metrics.warnings import efficiency_warnings, sla_ticker, surges
 from tests.browser.analyst import PANEL_VALUES
-from tests.browser.conftest import screenshot_dir, set_viewport, wait_until
+from tests.browser.conftest import console_warnings, record_console_warnings, screenshot_dir, set_viewport, wait_until
 from tests.conftest import FIXTURE_NOW, browser_sign_in
 from tests.e2e.conftest import la2020  # noqa: F401  (the fixture)
 
@@ -47,6 +47,7 @@ def open_page(dash_duo, settings, query: str, clock=lambda: FIXTURE_NOW, size=(1
     dash_duo.start_server(app, navigate=False)
     base = dash_duo.server.url.rstrip("/")
     browser_sign_in(dash_duo.driver, base, app)
+    record_console_warnings(dash_duo.driver)
     dash_duo.driver.get(f"{base}/warnings{query}")
     wait_ready(dash_duo.driver)
     return base
@@ -99,6 +100,7 @@ def test_warnings_counts_choices_in_the_url_and_links_on_the_demo(dash_duo, smal
     base = open_page(dash_duo, small_demo, "?lang=en")
     driver = dash_duo.driver
     assert dash_duo.get_logs() == []
+    assert console_warnings(driver) == []  # e.g. AG Grid's "invalid colDef property" for a made-up key
     got = {k: int(v) for k, v in values(driver, "wr-counts").items()}
     want = expected(small_demo, "330108", as_of(driver))
     assert as_of(driver) == FIXTURE_NOW

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from tests.browser.analyst import goto, start
-from tests.browser.conftest import wait_until
+from tests.browser.conftest import console_warnings, record_console_warnings, wait_until
 from tests.browser.test_wall import READY as WALL_READY
 from tests.conftest import FIXTURE_NOW
 
@@ -56,17 +56,19 @@ def test_pages_run_under_the_policy_with_an_empty_console_and_compressed_bundles
     driver = dash_duo.driver
     base = start(dash_duo, small_demo, size=size, clock=lambda: FIXTURE_NOW)
     driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_VIOLATIONS})
+    record_console_warnings(driver)  # warnings too: dash.testing's get_logs() sees errors only
     driver.get_log("performance")  # start the network log from here
     biggest: list[tuple[str, int]] = []
 
     driver.get(f"{base}/wall")
     wait_until(lambda: driver.execute_script(WALL_READY), timeout=60, what="the wall to draw")
     assert _violations(driver) == [], "/wall"
+    assert console_warnings(driver) == [], "/wall"
     assert "script-src 'self' 'sha256-" in _policy_of(driver, f"{base}/wall")
     entries = driver.execute_script(RESOURCES)
     biggest += _request_bodies(driver)
 
-    for path in ("/", "/map", "/cases", "/warnings", "/briefings"):
+    for path in ("/", "/map", "/backlog", "/departments", "/resources", "/cases", "/warnings", "/briefings"):
         if path in ("/cases", "/briefings"):  # a grid or a list, not panels
             driver.get(f"{base}{path}")
         else:
@@ -79,6 +81,7 @@ def test_pages_run_under_the_policy_with_an_empty_console_and_compressed_bundles
             wait_until(lambda: driver.execute_script("return document.querySelectorAll('#cs-grid .ag-row [col-id=\"case_id\"]').length > 0"),
                        what="the cases grid's rows")
         assert _violations(driver) == [], path
+        assert console_warnings(driver) == [], path
         entries += driver.execute_script(RESOURCES)
         biggest += _request_bodies(driver)
 
