@@ -10,8 +10,8 @@ listed in ``docs/metrics.md``.
 Targets: fixed service-level targets where the promise gives one (the share of cases accepted,
 dispatched and closed in time, satisfaction, cameras online, staff on duty); for stock measures
 with no natural target (open backlog, overdue cases, repeat reports) the target is the
-baseline: "no worse than the same moment of the previous four weeks" (for windows over a week, the
-previous four periods of the window's length). Counts of reports
+baseline: "no worse than the same moment of the previous four weeks" (for the repeat rate over a window
+longer than a week, the previous four periods of the window's length). Counts of reports
 (received, per 10 000 residents) are shown with their change against the baseline but not scored:
 more reports is not in itself better or worse.
 
@@ -173,15 +173,13 @@ SPECS: tuple[MetricSpec, ...] = (
                "Of other cases whose closure deadline (end of the {nth} working day after receipt) fell in the "
                "window, the share closed by it."),
     MetricSpec("open_backlog", "在办积压", "Open backlog", "cases", "lower", None,
-               "截至此刻尚未办结或撤销的事件数；目标为此前 4 周同一时刻的平均值（超过 7 天的窗口：此前 4 个同长时段末）。",
+               "截至此刻尚未办结或撤销的事件数；目标为此前 4 周同一时刻的平均值（与所选时间窗口无关）。",
                "Cases open at the as-of time (received, not yet closed or cancelled); target: the mean at the same "
-               "moment of the 4 previous weeks (windows over a week: at the ends of the 4 previous periods).",
-               target_is_baseline=True),
+               "moment of the 4 previous weeks (whatever the window).", target_is_baseline=True),
     MetricSpec("overdue_open", "超期在办", "Overdue open cases", "cases", "lower", None,
-               "截至此刻尚未办结且已超过办结时限的事件数；目标为此前 4 周同一时刻的平均值（超过 7 天的窗口：此前 4 个同长时段末）。",
+               "截至此刻尚未办结且已超过办结时限的事件数；目标为此前 4 周同一时刻的平均值（与所选时间窗口无关）。",
                "Open cases past their closure deadline at the as-of time; target: the mean at the same moment of the "
-               "4 previous weeks (windows over a week: at the ends of the 4 previous periods).",
-               target_is_baseline=True),
+               "4 previous weeks (whatever the window).", target_is_baseline=True),
     MetricSpec("median_accept_s", "受理用时中位数", "Median time to accept", "s", "lower", None,
                "窗口内受理的事件，从接收到受理用时的中位数（秒）。目标为时限（{zh}）的一半，给长尾留出余地。",
                "Median seconds from receipt to acceptance, over cases accepted in the window. Target: half the "
@@ -441,15 +439,40 @@ def _measure_group(ctx: queries.QueryContext, scope: Scope, windows: list[tuple[
     step = pass_step(windows)
     p = window_params(ctx, windows, step.total_seconds() if step is not None else 1e12)
     stats = ctx.run("vitals_windows", p, scope=scope, slots=len(windows)).to_dict("records")
-    t0, tn = windows[0][1], windows[-1][1]
-    if len(windows) == 1 and t0 == ctx.now:  # open now: shared with the other metrics of the refresh
+    if len(windows) == 1 and windows[0][1] == ctx.now:  # open now: shared with the other metrics of the refresh
         o = ctx.open_now(scope)
         opens = [(int(o["open"].sum()), int(o["overdue"].sum()))]
     else:  # the windows' ends, a step apart: one pass (open_counts.sql)
-        opened = ctx.run("open_counts", {"t0": t0, "tn": tn, "step_us": _us(step or timedelta(weeks=1)),
-                                         "min_due_us": _us(ctx.min_due)}, scope=scope).iloc[0]
-        opens = [(opened[f"open{k}"], opened[f"overdue{k}"]) for k in range(len(windows))]
+        opens = _open_at_ends(ctx, scope, windows)
     return [{**st, "open": op[0], "overdue": op[1]} for st, op in zip(stats, opens, strict=True)]
+
+
+def _open_at_ends(ctx: queries.QueryContext, scope: Scope, windows: list[tuple[datetime, datetime]]
+                  ) -> list[tuple[int, int]]:
+    """Open and overdue cases at the end of each window of one pass (``open_counts.sql``)."""
+    step = pass_step(windows) or timedelta(weeks=1)
+    o = ctx.run("open_counts", {"t0": windows[0][1], "tn": windows[-1][1], "step_us": _us(step),
+                                "min_due_us": _us(ctx.min_due)}, scope=scope).iloc[0]
+    return [(int(o[f"open{k}"]), int(o[f"overdue{k}"])) for k in range(len(windows))]
+
+
+def _stock_baseline(ctx: queries.QueryContext, scope: Scope, end: datetime, weeks: int
+                    ) -> dict[str, float | None]:
+    """Baselines of the open backlog and the overdue cases, the same for every window ending at ``end``.
+
+    They are counted at ``end`` (now), not over the window, so their baseline is the same moment of
+    the ``weeks`` previous weeks whatever the window: the moments a week's baselines end at (the
+    quarter hour, :func:`baseline_windows`), those the data covers. A 30-day window's own periods end
+    at midnight 30, 60 ... days ago, and "overdue now against overdue at midnight a month ago" turned
+    a tile red when nothing had changed but the window. Remembered per warehouse, like the windows.
+    """
+    windows = baseline_covered(baseline_windows(end - LONG_WINDOW, end, weeks), ctx.facts.first_day)
+
+    def compute() -> list[tuple[int, int]]:
+        return [op for group in query_passes(windows) for op in _open_at_ends(ctx, scope, group)]
+
+    opens = cache.memo(ctx, ("vitals_stock", scope, tuple(windows), ctx.tables.sla_key), compute)
+    return {"open_backlog": _mean([float(o) for o, _ in opens]), "overdue_open": _mean([float(d) for _, d in opens])}
 
 
 def _us(delta: timedelta) -> int:
@@ -585,6 +608,9 @@ def vital_signs(con: duckdb.DuckDBPyConnection, scope: Scope, window: Window, no
                 v *= length / span  # the baseline window may end up to a quantum earlier
             weekly.append(v)
         values[key] = (value, _mean(weekly))
+    if end - start > LONG_WINDOW:  # a week's windows end at the same moments: their ends are the stocks' own
+        for key, baseline in _stock_baseline(ctx, scope, end, weeks).items():
+            values[key] = (values[key][0], baseline)
     res = ctx.run("vitals_resources", {"departments": list(scope.departments)}, scope=scope).iloc[0]
     values["cameras_online_pct"] = (_pct(res["cameras_online"], res["cameras"]), None)
     values["staff_on_duty_pct"] = (_pct(res["staff_on_duty"], res["staff"]), None)

@@ -142,6 +142,11 @@ def reference(demo, scope: Scope, window: Window) -> dict[str, tuple[float | Non
     for key, value in cur.items():
         known = [w[key] for w in weekly if w[key] is not None]
         out[key] = (value, sum(known) / len(known) if known else None)
+    if we - ws > timedelta(days=7):  # stocks (counted at now): the same moment of the previous weeks, any window
+        stock = [_window_values(demo, ev, dl, close_due, a, b) for a, b in baseline_windows(we - timedelta(days=7), we)
+                 if a.date() >= first_day]
+        for key in ("open_backlog", "overdue_open"):
+            out[key] = (out[key][0], sum(w[key] for w in stock) / len(stock) if stock else None)
     mgs = demo.areas[(demo.areas["level"] == "microgrid") & _in_area(demo.areas.assign(
         microgrid_id=demo.areas["area_id"]), demo.areas, scope.area_id)]["area_id"]
     assets = demo.assets[demo.assets["microgrid_id"].isin(mgs)]
@@ -324,3 +329,16 @@ def test_deadline_views_equal_metrics_sla(demo, overrides):
     never_closed = demo.events.loc[demo.events["closed_at"].isna(), "case_id"]
     assert len(never_closed) > 0 and sorted(open_.index) == sorted(never_closed)
     assert (open_["close_due"] == got.loc[open_.index, "close_due"]).all()
+
+
+def test_the_stocks_targets_do_not_depend_on_the_window(demo):
+    """Open and overdue cases are counted now, whatever the window: their baseline (and so target and status)
+    is the same moment of the previous weeks for today, 7, 30 and 90 days (a 30-day window's periods end at
+    midnight a month ago and more, which turned the overdue tile red on a change of window alone)."""
+    scope = Scope("330108", level="district")
+    got = {key: vital_signs(demo.cursor(), scope, Window.named(key, demo.now, TZ), demo.now, demo.settings).by_key()
+           for key in ("today", "7d", "30d", "90d")}
+    for metric in ("open_backlog", "overdue_open"):
+        values = {key: (got[key][metric].value, got[key][metric].baseline, got[key][metric].status) for key in got}
+        assert len(set(values.values())) == 1, (metric, values)
+        assert got["30d"][metric].baseline is not None
