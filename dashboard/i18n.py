@@ -49,6 +49,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "map.hover_residents": ("常住人口", "Residents"),
     # vital signs
     "vital.index": ("运行指数", "Index"),
+    "vital.index_def": ("各项评分指标得分的平均值 ×100。得分为实际值与目标之比（越低越好的指标取其倒数），单项封顶 1.2；"
+                        "100 表示各项恰好达到目标。",
+                        "The mean of the scored signs' scores × 100. A score is value against target (inverted where lower "
+                        "is better), capped at 1.2 each; 100 means every target exactly met."),
     "vital.target": ("目标 {value}", "Goal {value}"),
     # short tile labels (the wall has 9 tiles in a row; the full label is the tile's tooltip)
     "vital.short.received": ("今日受理", "Cases today"),
@@ -67,7 +71,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "vital.none_due.window": ("时段内无到期件", "None due in the window"),
     "vital.none_rated.window": ("时段内无评价", "No ratings in the window"),
     "vital.none_done.window": ("时段内无办结", "None done in the window"),
-    "status.green": ("达标", "OK"),
+    "status.green": ("正常", "OK"),  # green is "within the tolerance of the target" (status_amber_below), not "met"
     "status.amber": ("预警", "Watch"),
     "status.red": ("告警", "Alert"),
     "status.none": ("", ""),
@@ -569,7 +573,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "ov.categories": ("主要类别", "Top categories"),
     "ov.areas": ("报件最多的区域", "Areas with most cases"),
     "ov.warnings": ("预警概况", "Warnings"),
-    "ov.spark_note": ("小折线：此前 {n} 个同长度时段至本时段的走势。点击指标查看详情。",
+    "ov.spark_note": ("状态：达到目标的 {amber} 及以上为正常，{red} 至 {amber} 为预警，低于 {red} 为告警。"
+                      "小折线：此前 {n} 个同长度时段至本时段的走势。点击指标查看详情。",
+                      "Status: OK at {amber} of the target or better, Watch from {red}, Alert below {red}. "
                       "Sparklines: the {n} equal windows before this one, then this one. Click a sign for its details."),
     "ov.col.category": ("类别", "Category"),
     "ov.col.cases": ("报件", "Cases"),

@@ -40,7 +40,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "index": ("综合指数", "Composite index"),
     "index_note": ("各项得分（实际值与目标之比，1.0 为达标）的均值。", "The mean of the scores (value against target; "
                    "1.0 is on target)."),
-    "status.green": ("达标", "On target"),
+    "status.green": ("正常", "On track"),  # within the tolerance of the target, not necessarily on it
     "status.amber": ("预警", "Watch"),
     "status.red": ("未达标", "Off target"),
     "status.none": ("不评分", "Not scored"),

@@ -88,7 +88,7 @@ def target_text(target: float | None, unit: str, lang: str, direction: str | Non
                 compact: bool = False) -> str:
     """"目标 ≥95%" / "Goal ≤559": the target with the side that is good; empty without a target.
 
-    ``compact`` drops the word (the wall's tiles: "● 达标 ≥95%" reads as status and target).
+    ``compact`` drops the word (the wall's tiles: "● 正常 ≥95%" reads as status and target).
 
     >>> target_text(95.0, "%", "en", "higher"), target_text(559.4, "cases", "zh", "lower", compact=True)
     ('Goal ≥95%', '≤559件')

@@ -39,7 +39,7 @@ _EMPTY_WHY = {
 
 
 def status_badge(status: str, lang: str) -> html.Span:
-    """Shape + word for a status ("● 达标"): the colour comes from CSS, the meaning does not need it."""
+    """Shape + word for a status ("● 正常"): the colour comes from CSS, the meaning does not need it."""
     status = status if status in STATUS_SHAPES else "none"
     word = t(f"status.{status}", lang)
     return html.Span(f"{STATUS_SHAPES[status]} {word}".strip(), className=f"gp-badge gp-s-{status}")
@@ -106,10 +106,10 @@ def vital_tile(metric, lang: str, short: str | None = None, today: bool = True) 
         why = _EMPTY_WHY[metric.key] + ("" if today else ".window")
         foot = [html.Span(t(why, lang), className="gp-vital-target")]
     return html.Div(
-        className=f"gp-vital gp-s-{metric.status}",
+        className=f"gp-vital gp-s-{metric.status}", title=full,  # the definition anywhere on the tile
         **{"data-key": metric.key, "data-status": metric.status},
         children=[
-            html.Div(short, className="gp-vital-label", title=full),
+            html.Div(short, className="gp-vital-label"),
             html.Div(className="gp-vital-value", children=[
                 html.Span(num, className="gp-vital-num"),
                 html.Span(unit, className="gp-vital-unit"),
@@ -124,7 +124,7 @@ def index_tile(index: float | None, status: str, lang: str) -> html.Div:
     """The composite index (mean score; 1.0 = every promise kept) shown as 0–100+."""
     num = DASH if is_missing(index) else f"{100 * float(index):.0f}"
     return html.Div(
-        className=f"gp-vital gp-vital-index gp-s-{status}",
+        className=f"gp-vital gp-vital-index gp-s-{status}", title=t("vital.index_def", lang),
         **{"data-key": "index", "data-status": status},
         children=[
             html.Div(t("vital.index", lang), className="gp-vital-label"),

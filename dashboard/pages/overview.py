@@ -107,8 +107,15 @@ def _vitals(view: View) -> list:
             view.name(metric.label_zh, metric.label_en)
         tile = vital_tile(metric, view.lang, short, today=view.window.key == "today")
         tiles.append(_tile_link(metric.key, tile, view, spark))
-    note = html.P(t("ov.spark_note", view.lang, n=len(trend) - 1), className="an-note")
+    past = int(trend["received"].iloc[:-1].notna().sum())  # periods before the data began are not drawn
+    note = html.P(t("ov.spark_note", view.lang, n=past, amber=_pct_text(view.settings.status_amber_below),
+                    red=_pct_text(view.settings.status_red_below)), className="an-note")
     return [html.Div(tiles, className="an-vitals"), note]
+
+
+def _pct_text(share: float) -> str:
+    """A share of the target as a percentage without needless decimals (0.95 -> "95%")."""
+    return f"{share * 100:g}%"
 
 
 def _change(pct: float) -> str:

@@ -62,7 +62,7 @@ def test_unscored_tile_has_no_badge_and_no_target_in_english():
     tile = vital_tile(RECEIVED, "en")
     assert _find(tile, "gp-badge") is None
     label = _find(tile, "gp-vital-label")
-    assert label.children == "Cases today" and label.title == "Cases received"  # short on the wall, full on hover
+    assert label.children == "Cases today" and tile.title == "Cases received"  # short label, full on hover (anywhere)
     assert _find(tile, "gp-vital-num").children == "115"
     assert _find(tile, "gp-vital-change").children == "↑33% vs baseline"
 
@@ -113,3 +113,9 @@ def test_index_tile_and_strip_order():
     strip = vitals_strip([RECEIVED, ACCEPT], 0.97, "green", "zh")
     assert [getattr(t, "data-key") for t in strip] == ["index", "received", "accept_1min_pct"]
     assert WALL_VITALS[0] == "received" and len(WALL_VITALS) == 8
+
+
+def test_the_index_tile_says_what_the_index_is():
+    tile = index_tile(0.97, "green", "en")
+    assert "mean" in tile.title and "capped at 1.2" in tile.title
+    assert "平均值" in index_tile(None, "none", "zh").title

@@ -103,8 +103,8 @@ def test_the_vital_tiles_name_the_promise_in_force(small_demo):
             labels = {k: t.children[0] for k, t in tiles.items()}
             assert labels["accept_1min_pct"].children == accept
             assert labels["dispatch_5min_pct"].children == dispatch
-            assert ("12小时" if lang == "zh" else "12 h") in labels["close_on_time_urgent_pct"].title
-            assert ("第 5 个工作日" if lang == "zh" else "5th working day") in labels["close_on_time_other_pct"].title
+            assert ("12小时" if lang == "zh" else "12 h") in tiles["close_on_time_urgent_pct"].title
+            assert ("第 5 个工作日" if lang == "zh" else "5th working day") in tiles["close_on_time_other_pct"].title
             assert "1分钟" not in str(tick.texts[2]) and "1 min" not in str(tick.texts[2])
     finally:
         rt.close()
