@@ -7,6 +7,7 @@ with ``metrics.warnings`` called here on the same snapshot, scope and "as of" ti
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import datetime
 from urllib.parse import parse_qs, urlparse
@@ -113,6 +114,10 @@ def test_warnings_counts_choices_in_the_url_and_links_on_the_demo(dash_duo, smal
     rows = driver.execute_script(ROWS)
     assert int(note.get_attribute("data-shown")) == min(200, total)
     assert rows[0][1] == "■ Breached" and rows[0][2] == "SLA risk"
+    # places are named as on every other page, never shown as ids (G068-4)
+    places = driver.execute_script("return [...document.querySelectorAll('#wr-grid .ag-center-cols-container "
+                                   "[col-id=area]')].map(c => c.textContent.trim())")
+    assert places and all(p and not re.fullmatch(r"[A-Z]?\d[\d-]*|G\d+-\d+", p) for p in places), places[:5]
     if total > 200:
         assert f"first 200 of {total:,}" in note.text
     shoot(driver, "analyst-warnings-1920x1080.png")
