@@ -126,7 +126,9 @@ def window_figure(df: pd.DataFrame | None, lang: str, gran: str, scale: float = 
     """The analyst backlog chart (light): inflow and outflow bars per bucket, open and overdue at its end (lines).
 
     The wall's chart (:func:`days_figure`) in the light theme, over any window and granularity,
-    with the overdue backlog as a dashed line on the open backlog's axis.
+    with the overdue backlog as a dashed line on the open backlog's axis. The lines are drawn where
+    their values hold: at the window's start (the backlog then, as the "open at the start" figure
+    says) and at each bucket's end; the bars stand at their bucket's start.
     """
     frame = window_frame(df)
     fig = _figure(frame, lang, scale, {"type": "date", "tickformat": _X_FORMAT.get(gran, "%m-%d"), "nticks": 10},
@@ -135,6 +137,11 @@ def window_figure(df: pd.DataFrame | None, lang: str, gran: str, scale: float = 
     fig["data"].append({"type": "scatter", "mode": "lines", "name": name, "x": frame["x"], "y": frame["overdue"],
                         "yaxis": "y2", "line": {"color": LIGHT["series"]["overdue"], "width": 2, "dash": "dot"},
                         "hovertemplate": "%{y}<extra>" + name + "</extra>"})
+    if df is not None and not df.empty:  # a level is read at an instant: the window's start, then each bucket's end
+        at = [frame["x"][0]] + [pd.Timestamp(v).strftime("%Y-%m-%d %H:%M") for v in df["end"]]
+        for trace, first, series in ((fig["data"][SERIES_ORDER.index("open")], df["open_start"], frame["open"]),
+                                     (fig["data"][-1], df["overdue_start"], frame["overdue"])):
+            trace["x"], trace["y"] = at, [int(first.iloc[0]), *series]
     fig["layout"]["uirevision"] = "analyst-backlog"
     fig["layout"]["hovermode"] = "x unified"
     fig["layout"]["margin"] = {"l": 8, "r": 8, "t": 28, "b": 8}

@@ -42,8 +42,12 @@ def test_window_figure_is_light_and_carries_the_series():
     df = _series()
     fig = window_figure(df, "en", "day")
     assert [d["name"] for d in fig["data"]] == ["Inflow", "Outflow", "Open backlog", "Overdue"]
-    assert fig["data"][0]["y"] == [5, 7, 0, 3] and fig["data"][2]["y"] == [11, 16, 15, 12]
-    assert fig["data"][3]["y"] == [1, 2, 2, 0] and fig["data"][3]["yaxis"] == "y2"
+    assert fig["data"][0]["y"] == [5, 7, 0, 3] and fig["data"][2]["y"] == [10, 11, 16, 15, 12]
+    assert fig["data"][3]["y"] == [1, 1, 2, 2, 0] and fig["data"][3]["yaxis"] == "y2"
+    # levels where they hold: the window's start (the backlog then), then each bucket's end
+    assert fig["data"][2]["x"] == ["2026-11-20 00:00", "2026-11-21 00:00", "2026-11-22 00:00", "2026-11-23 00:00",
+                                   "2026-11-24 00:00"] == fig["data"][3]["x"]
+    assert fig["data"][0]["x"][0] == "2026-11-20 00:00" and len(fig["data"][0]["x"]) == 4
     assert fig["data"][2]["line"]["color"] == LIGHT["series"]["open"] and fig["layout"]["font"]["color"] == LIGHT["text"]
     assert fig["layout"]["uirevision"] == "analyst-backlog"
     assert window_frame(df)["x"][0] == "2026-11-20 00:00"
