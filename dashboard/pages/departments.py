@@ -18,7 +18,7 @@ from dashboard import ids, runtime
 from dashboard.analyst import shell
 from dashboard.analyst.state import ViewState
 from dashboard.analyst.view import View, empty, message, render
-from dashboard.components.format import number
+from dashboard.components.format import number, value_parts
 from dashboard.figures.analyst_backlog import spark_bars
 from dashboard.i18n import language, t
 from metrics.departments import COLUMNS, JOINT_KEY, department_table, sort_rows
@@ -51,7 +51,10 @@ def layout(**query) -> html.Div:
     ])
 
 
-def _cell(key: str, value, col: str, settings) -> html.Td:
+_DURATIONS = {"median_accept_s": "s", "median_dispatch_s": "s", "median_close_h": "h"}
+
+
+def _cell(key: str, value, col: str, settings, lang: str) -> html.Td:
     """A number cell: formatted, coloured by status for the rates, its raw value in ``data-value``."""
     missing = value is None or (isinstance(value, float) and math.isnan(value))
     attrs = {"data-key": f"{col}:{key}", "data-value": "" if missing else repr(float(value))}
@@ -63,10 +66,8 @@ def _cell(key: str, value, col: str, settings) -> html.Td:
         status = status_for(score(float(value), target, "higher"), settings)
         cls += f" dep-s-{status}"
         text = f"{value:.1f}%"
-    elif col in ("median_accept_s", "median_dispatch_s"):
-        text = f"{value:.0f} s" if value < 120 else f"{value / 60:.1f} min"
-    elif col == "median_close_h":
-        text = f"{value:.1f} h"
+    elif col in _DURATIONS:  # one unit per column, the overview's (秒 / s, 小时 / h), so a column reads down
+        text = " ".join(value_parts(value, _DURATIONS[col], lang))
     else:
         text = number(value)
     return html.Td(text, className=cls, **attrs)
@@ -98,7 +99,7 @@ def _row(view: View, r: dict, rank: str, cls: str = "") -> html.Tr:
     src = spark_bars([float(v) for v in r["trend"]], _TREND_COLOUR)
     spark = html.Img(src=src, className="dep-spark", alt="") if src else None
     return html.Tr([html.Td(rank, className="dep-rank"), label,
-                    *[_cell(key, r[c], c, view.settings) for c in COLUMNS], html.Td(spark)],
+                    *[_cell(key, r[c], c, view.settings, view.lang) for c in COLUMNS], html.Td(spark)],
                    className=cls, **{"data-row": key})
 
 

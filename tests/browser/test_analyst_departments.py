@@ -77,6 +77,13 @@ def test_numbers_equal_metrics_and_the_page_fits(dash_duo, small_demo):
     ready(driver)
     check_table(driver, small_demo, Scope("330108"), "30d", FIXTURE_NOW)
     assert len(driver.execute_script(ORDER)) == 14
+    # one unit down a column, in the page's language (a column mixed "107 s" and "2.0 min")
+    units = driver.execute_script(
+        "const u = {}; for (const c of document.querySelectorAll('#dep-table td[data-key^=median_]')) {"
+        " const k = c.dataset.key.split(':')[0]; const w = c.textContent.trim().split(' ').pop();"
+        " if (c.textContent.trim() !== '—') (u[k] = u[k] || new Set()).add(w); }"
+        " return Object.fromEntries(Object.entries(u).map(([k, v]) => [k, [...v]]));")
+    assert units == {"median_accept_s": ["秒"], "median_dispatch_s": ["秒"], "median_close_h": ["小时"]}, units
     assert driver.execute_script(OVERFLOW) == []
     shoot(driver, "analyst-departments-1920x1080.png")
     set_viewport(driver, 1366, 768)
