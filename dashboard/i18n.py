@@ -8,7 +8,7 @@ else a page shows is a key here, so a translation is one edit and a missing one 
 
 from __future__ import annotations
 
-__all__ = ["LANGUAGES", "TEXT", "t", "language", "pick", "level_name"]
+__all__ = ["LANGUAGES", "TEXT", "t", "language", "pick", "level_name", "dropdown_labels"]
 
 LANGUAGES = ("zh", "en")
 
@@ -49,6 +49,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "map.hover_residents": ("常住人口", "Residents"),
     # vital signs
     "vital.index": ("运行指数", "Index"),
+    # dcc.Dropdown's own words (its `labels`; Dash's defaults are English only)
+    "dd.select_all": ("全选", "Select all"),
+    "dd.deselect_all": ("全不选", "Deselect all"),
+    "dd.selected_count": ("已选 {num_selected} 项", "{num_selected} selected"),
+    "dd.search": ("搜索", "Search"),
+    "dd.clear_search": ("清除搜索", "Clear search"),
+    "dd.clear_selection": ("清除选择", "Clear selection"),
+    "dd.no_options_found": ("无匹配选项", "No options found"),
     "vital.index_def": ("各项评分指标得分的平均值 ×100。得分为实际值与目标之比（越低越好的指标取其倒数），单项封顶 1.2；"
                         "100 表示各项恰好达到目标。",
                         "The mean of the scored signs' scores × 100. A score is value against target (inverted where lower "
@@ -691,3 +699,13 @@ def level_name(level: object, lang: str) -> str:
     if zh or en:
         return pick(zh, en, lang)
     return t(f"level.{slot}", lang)
+
+
+def dropdown_labels(lang: str) -> dict[str, str]:
+    """The words a ``dcc.Dropdown`` shows itself (select all, search ...) in ``lang``, for its ``labels``.
+
+    ``{num_selected}`` stays for the dropdown to fill in (``str.format`` would take it).
+    """
+    keys = ("select_all", "deselect_all", "selected_count", "search", "clear_search", "clear_selection",
+            "no_options_found")
+    return {k: TEXT[f"dd.{k}"][1 if lang == "en" else 0] for k in keys}

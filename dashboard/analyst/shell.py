@@ -22,7 +22,7 @@ from dashboard.analyst.state import ViewState
 from dashboard.auth import access
 from dashboard.auth.gate import sign_out_token
 from dashboard.components.header import historical_text
-from dashboard.i18n import language, pick, t
+from dashboard.i18n import dropdown_labels, language, pick, t
 from dashboard.notices import no_data, no_district, unknown_area
 from dashboard.runtime import NoDistrictError
 from data.snapshot import NoSnapshotError
@@ -151,9 +151,12 @@ def _filter_bar(state: ViewState, cat: Catalogue, area_id: str, scope_label: str
     "Clear filters" keeps the page (``path``) and the language, and drops everything else.
     """
     custom = state.window == "custom"
+    labels = dropdown_labels(lang)
+    # several picks, one change: the menu stays open and the URL (and the history) changes once, on close
+    multi = {"labels": labels, "closeOnSelect": False, "debounce": True}
     return html.Div(id=ids.AN_FILTERS, className="an-filters", children=[
         html.Label([t("filter.window", lang), dcc.Dropdown(
-            id=ids.AN_F_WINDOW, value=state.window, clearable=False, searchable=False,
+            id=ids.AN_F_WINDOW, labels=labels, value=state.window, clearable=False, searchable=False,
             options=_options([(w, t(f"window.{w}", lang)) for w in WINDOWS]), className="an-dd an-dd-window")]),
         html.Label(className="an-dates" + ("" if custom else " an-hidden"), children=[
             t("filter.dates", lang),
@@ -163,21 +166,21 @@ def _filter_bar(state: ViewState, cat: Catalogue, area_id: str, scope_label: str
                                 initial_visible_month=state.last or cat.last_day),
         ]),
         html.Label([t("filter.scope", lang), dcc.Dropdown(
-            id=ids.AN_F_SCOPE, value=area_id, clearable=False,
+            id=ids.AN_F_SCOPE, labels=labels, value=area_id, clearable=False,
             options=[{"label": scope_label, "value": area_id}],
             placeholder=t("filter.scope_search", lang), className="an-dd an-dd-scope")]),
         html.Label([t("filter.category", lang), dcc.Dropdown(
-            id=ids.AN_F_CATEGORY, value=list(state.categories), multi=True, options=_with_unknown(cat.categories(lang), state.categories),
+            id=ids.AN_F_CATEGORY, **multi, value=list(state.categories), multi=True, options=_with_unknown(cat.categories(lang), state.categories),
             placeholder=t("filter.all", lang), className="an-dd an-dd-wide")]),
         html.Label([t("filter.channel", lang), dcc.Dropdown(
-            id=ids.AN_F_CHANNEL, value=list(state.channels), multi=True, options=_with_unknown(cat.channels(lang), state.channels),
+            id=ids.AN_F_CHANNEL, **multi, value=list(state.channels), multi=True, options=_with_unknown(cat.channels(lang), state.channels),
             placeholder=t("filter.all", lang), className="an-dd")]),
         html.Label([t("filter.urgency", lang), dcc.Dropdown(
-            id=ids.AN_F_URGENCY, value=state.urgency, options=_options(
+            id=ids.AN_F_URGENCY, labels=labels, value=state.urgency, options=_options(
                 [("urgent", t("urgency.urgent", lang)), ("normal", t("urgency.normal", lang))]),
             placeholder=t("filter.all", lang), className="an-dd an-dd-narrow")]),
         html.Label([t("filter.department", lang), dcc.Dropdown(
-            id=ids.AN_F_DEPARTMENT, value=list(state.departments), multi=True, options=_with_unknown(cat.departments(lang), state.departments),
+            id=ids.AN_F_DEPARTMENT, **multi, value=list(state.departments), multi=True, options=_with_unknown(cat.departments(lang), state.departments),
             placeholder=t("filter.all", lang), className="an-dd an-dd-wide")]),
         dcc.Link(t("filter.reset", lang), href=href(path, ViewState(lang=state.lang)),
                  id=ids.AN_F_RESET, className="an-reset"),

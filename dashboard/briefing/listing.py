@@ -29,7 +29,7 @@ from dashboard.auth import access
 from dashboard.briefing import jobs
 from dashboard.briefing.archive import Report, list_reports, record_run
 from dashboard.briefing.week import IsoWeek
-from dashboard.i18n import pick, t
+from dashboard.i18n import dropdown_labels, pick, t
 from metrics import areas
 from settings import Settings
 
@@ -344,6 +344,7 @@ def form_panel(view: View, now: datetime) -> list:
     return [html.Div(className="br-form", children=[
         html.Label([t("br.form.week", lang), dcc.Dropdown(
             id=ids.BR_WEEK, options=week_options(now, view.tz, lang), clearable=False, searchable=False,
+            labels=dropdown_labels(lang),
             value=str(IsoWeek.last_complete(now, view.tz)), className="an-dd br-dd-week")]),
         html.Div([html.Span(t("br.form.scope", lang), className="br-label"), html.Strong(namer(view)(area_of(view))),
                   html.Span(t("br.form.scope_hint", lang), className="br-dim")], className="br-form-scope"),

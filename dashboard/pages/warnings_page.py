@@ -25,7 +25,7 @@ from dashboard.analyst.state import ViewState
 from dashboard.analyst.view import View, empty, render
 from dashboard.components.format import countdown, number
 from dashboard.components.warnings import warning_text
-from dashboard.i18n import t
+from dashboard.i18n import dropdown_labels, t
 from metrics.warnings import efficiency_warnings, sla_risk_list, surges
 
 dash.register_page(__name__, path="/warnings", title="GridPulse · Warnings")
@@ -284,7 +284,7 @@ def _tools(state: ViewState, lang: str) -> html.Div:
     kind, level, sort = choices(state)
 
     def dd(id_: str, label: str, value, options, clearable: bool) -> html.Label:
-        return html.Label([label, dcc.Dropdown(id=id_, value=value, options=options, clearable=clearable,
+        return html.Label([label, dcc.Dropdown(id=id_, value=value, options=options, clearable=clearable, labels=dropdown_labels(lang),
                                                searchable=False, placeholder=t("wr.all", lang), className="an-dd")],
                           className="wr-tool")
 

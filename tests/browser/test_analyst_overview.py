@@ -13,6 +13,8 @@ import time
 
 import duckdb
 import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 from dashboard.analyst.state import ViewState
 from data.snapshot import read_current
@@ -100,6 +102,31 @@ def test_a_filter_change_is_a_url_that_survives_a_reload_and_back_steps_through_
     wait_until(lambda: driver.current_url.endswith("/?win=30d"), what="back to the previous filters")
     ready(dash_duo)
     wait_until(lambda: _tile(dash_duo, "received") == month, what="the numbers of the previous filters")
+    assert dash_duo.get_logs() == []
+
+
+def test_several_picks_in_one_list_are_one_change_and_the_list_speaks_chinese(dash_duo, small_demo):
+    """A multi-choice filter stays open while the analyst picks, and changes the address (and the history)
+    once, when it closes; its own controls (select all, search) are in the page's language."""
+    driver = dash_duo.driver
+    start(dash_duo, small_demo, "/?win=7d")
+    ready(dash_duo)
+    driver.find_element(By.ID, "an-f-channel").click()
+    shown = "return [...document.querySelectorAll('.dash-dropdown-option')].filter(o => o.offsetParent)"
+    options = wait_until(lambda: driver.execute_script(shown)[:2] if len(driver.execute_script(shown)) >= 2 else None,
+                         what="the channel options")
+    words = driver.execute_script("return [...document.querySelectorAll('.dash-dropdown-action-button, "
+                                  ".dash-dropdown-search, .dash-dropdown-search input')]"
+                                  ".map(e => e.textContent.trim() || e.placeholder || '')")
+    assert "全选" in words and "搜索" in words and not {"Select All", "Search"} & set(words), words
+    options[0].click()
+    time.sleep(1.0)
+    assert driver.current_url.endswith("/?win=7d")  # nothing sent while the list is open
+    driver.execute_script(shown)[1].click()  # the list is still open: a second pick
+    driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+    wait_until(lambda: re.search(r"ch=[^&]+%2C|ch=[^&]+,", driver.current_url), what="both channels in the URL")
+    driver.back()
+    wait_until(lambda: driver.current_url.endswith("/?win=7d"), what="one step back to no channel")
     assert dash_duo.get_logs() == []
 
 
