@@ -11,9 +11,12 @@ import math
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pandas as pd
+
 from dashboard.i18n import t
 
-__all__ = ["DASH", "number", "value_parts", "change_text", "target_text", "countdown", "clock_time", "is_missing"]
+__all__ = ["DASH", "number", "value_parts", "change_text", "target_text", "countdown", "clock_time", "is_missing",
+           "moment_text"]
 
 DASH = "—"  # shown where there is nothing to measure; never a misleading 0
 
@@ -137,3 +140,20 @@ def clock_time(moment: datetime | None, tz: str, with_date: bool = False) -> str
         return DASH
     local = moment.astimezone(ZoneInfo(tz))
     return local.strftime("%m-%d %H:%M:%S" if with_date else "%H:%M:%S")
+
+
+def moment_text(moment: pd.Timestamp, tz: str, end_of_day: bool = False) -> str:
+    """A moment as ``YYYY-MM-DD HH:MM:SS`` in zone ``tz``.
+
+    With ``end_of_day`` (a deadline), local midnight reads as the end of the day before, as the promise
+    says it ("by the end of the 3rd working day"), not as the next day's first second.
+
+    >>> moment_text(pd.Timestamp("2026-12-01T16:00:00Z"), "Asia/Shanghai", end_of_day=True)
+    '2026-12-01 24:00'
+    >>> moment_text(pd.Timestamp("2026-12-01T16:00:00Z"), "Asia/Shanghai")
+    '2026-12-02 00:00:00'
+    """
+    local = moment.tz_convert(tz)
+    if end_of_day and local == local.normalize():
+        return f"{local - pd.Timedelta(days=1):%Y-%m-%d} 24:00"
+    return local.strftime("%Y-%m-%d %H:%M:%S")

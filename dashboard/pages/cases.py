@@ -30,7 +30,7 @@ from dashboard.analyst import shell
 from dashboard.analyst.exports import CSV_PATH, EXPORT_ROW_LIMIT, XLSX_PATH, case_query, columns_for, export_href
 from dashboard.analyst.state import ViewState
 from dashboard.analyst.view import PanelMessage, View, empty, render
-from dashboard.components.format import DASH, countdown, number
+from dashboard.components.format import DASH, countdown, moment_text, number
 from dashboard.i18n import language, t
 from dashboard.runtime import NoDistrictError
 from data.snapshot import NoSnapshotError
@@ -196,10 +196,10 @@ def _fill_rows(request, data, search):
 
 
 # --- the lifecycle -------------------------------------------------------------------------------------
-def _when(value, view: View) -> str:
+def _when(value, view: View, end_of_day: bool = False) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
         return DASH
-    return pd.Timestamp(value).tz_convert(view.tz).strftime("%Y-%m-%d %H:%M:%S")
+    return moment_text(pd.Timestamp(value), view.tz, end_of_day)
 
 
 def _left(row, lang: str) -> str:
@@ -223,7 +223,7 @@ def _lifecycle(view: View, case_id: str) -> list:
              ("place", view.name(c.get("microgrid_name"), c.get("microgrid_name_en"))),
              ("summary", c.get("summary") or DASH)]
     stage_rows = [html.Tr([
-        html.Td(t(f"cs.stage.{r.stage}", lang)), html.Td(_when(r.due_at, view), className="an-num"),
+        html.Td(t(f"cs.stage.{r.stage}", lang)), html.Td(_when(r.due_at, view, end_of_day=True), className="an-num"),
         html.Td(html.Span(t(f"cs.outcome.{r.outcome}", lang),
                           className=f"cs-outcome cs-o-{r.outcome}" + (" cs-o-late" if r.overdue else "")),
                 **{"data-stage": r.stage, "data-outcome": r.outcome}),

@@ -69,3 +69,16 @@ def test_countdown_day_word_and_clock_time():
 def test_number():
     assert fmt.number(12345.678, 1) == "12,345.7"
     assert fmt.number(None) == fmt.DASH
+
+
+def test_a_deadline_at_midnight_reads_as_the_end_of_the_day_before():
+    import pandas as pd
+
+    from dashboard.components.format import moment_text
+
+    midnight = pd.Timestamp("2026-12-01T16:00:00Z")  # 2026-12-02 00:00 in Shanghai
+    assert moment_text(midnight, "Asia/Shanghai", end_of_day=True) == "2026-12-01 24:00"
+    assert moment_text(midnight, "Asia/Shanghai") == "2026-12-02 00:00:00"
+    assert moment_text(midnight + pd.Timedelta(seconds=1), "Asia/Shanghai", end_of_day=True) == "2026-12-02 00:00:01"
+    # the end of a day in Los Angeles, where the day before had 25 hours
+    assert moment_text(pd.Timestamp("2026-11-02T08:00:00Z"), "America/Los_Angeles", end_of_day=True) == "2026-11-01 24:00"
