@@ -47,8 +47,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "map.hover_overdue": ("超期", "Overdue"),
     "map.hover_per_10k": ("万人报件", "Per 10k"),
     "map.hover_residents": ("常住人口", "Residents"),
-    # vital signs
-    "vital.index": ("运行指数", "Index"),
     # dcc.Dropdown's own words (its `labels`; Dash's defaults are English only)
     "dd.select_all": ("全选", "Select all"),
     "dd.deselect_all": ("全不选", "Deselect all"),
@@ -57,6 +55,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "dd.clear_search": ("清除搜索", "Clear search"),
     "dd.clear_selection": ("清除选择", "Clear selection"),
     "dd.no_options_found": ("无匹配选项", "No options found"),
+    # vital signs
+    "vital.index": ("运行指数", "Index"),
     "vital.index_def": ("各项评分指标得分的平均值 ×100。得分为实际值与目标之比（越低越好的指标取其倒数），单项封顶 1.2；"
                         "100 表示各项恰好达到目标。",
                         "The mean of the scored signs' scores × 100. A score is value against target (inverted where lower "
@@ -704,8 +704,8 @@ def level_name(level: object, lang: str) -> str:
 def dropdown_labels(lang: str) -> dict[str, str]:
     """The words a ``dcc.Dropdown`` shows itself (select all, search ...) in ``lang``, for its ``labels``.
 
-    ``{num_selected}`` stays for the dropdown to fill in (``str.format`` would take it).
+    ``{num_selected}`` stays for the dropdown to fill in (:func:`t` formats only when given values).
     """
     keys = ("select_all", "deselect_all", "selected_count", "search", "clear_search", "clear_selection",
             "no_options_found")
-    return {k: TEXT[f"dd.{k}"][1 if lang == "en" else 0] for k in keys}
+    return {k: t(f"dd.{k}", lang) for k in keys}

@@ -171,7 +171,7 @@ def _measures(ctx: queries.QueryContext, scope: Scope, start: datetime, end: dat
     sql, scope_params = sqlfiles.render("vitals_windows", scope, slots=1, district_id=ctx.facts.district_id,
                                         flags=ctx.facts.flags)
     sql = _grouped(sql)
-    params = {"now": ctx.now, **window_params(ctx, [(start, end)], 1e12), **scope_params}
+    params = {"now": ctx.now, **window_params(ctx, [(start, end)]), **scope_params}
     g = ctx.con.execute(sql, sqlfiles.used_params(sql, params)).fetchnumpy()
     deps = [None if d is np.ma.masked else d for d in g["dep"]]
     joint = np.ma.filled(np.ma.asarray(g["jnt"]), False).astype(bool)

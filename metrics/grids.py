@@ -10,7 +10,7 @@ week the 4 periods of its length before it; :func:`metrics.vitals.baseline_windo
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import duckdb
@@ -19,7 +19,7 @@ import pandas as pd
 
 from metrics import cache, queries
 from metrics.scope import LEVEL_COLUMNS, Scope, Window, check_display_level
-from metrics.vitals import BASELINE_WEEKS, baseline_covered, baseline_windows, pass_step, query_passes
+from metrics.vitals import BASELINE_WEEKS, baseline_covered, baseline_windows, pass_step_us, query_passes
 from settings import Settings
 
 __all__ = ["GRID_COLUMNS", "grid_aggregates"]
@@ -149,19 +149,14 @@ def _cases(ctx: queries.QueryContext, scope: Scope, column: str, windows: list[t
 
     Windows one step apart share a pass (:func:`metrics.vitals.query_passes`).
     """
-    groups, k0 = [], 0
+    frames, k0 = [], 0
     for group in query_passes(windows):
-        groups.append((k0, group))
-        k0 += len(group)
-    frames = []
-    for k0, group in groups:
-        step = pass_step(group)
-        params: dict[str, Any] = {"step_us": step // timedelta(microseconds=1) if step is not None else 10**18,
-                                  "n": len(group) - 1}
+        params: dict[str, Any] = {"step_us": pass_step_us(group), "n": len(group) - 1}
         for k, (ws, we) in enumerate(group):
             params.update({f"ws{k}": ws, f"we{k}": we})
         df = ctx.run("grid_cases", params, scope=scope, columns={"area": column}, slots=len(group))
         frames.append(df.assign(k=df["k"] + k0))
+        k0 += len(group)
     if not frames:  # no baseline window the data covers
         return pd.DataFrame({"area_id": pd.Series([], dtype=object), "k": pd.Series([], dtype="int64"),
                              "cases": pd.Series([], dtype="int64"), "top_category": pd.Series([], dtype=object)})

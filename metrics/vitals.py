@@ -37,7 +37,7 @@ from metrics.sla import SlaRule, SlaRules
 from settings import Settings
 
 __all__ = ["Limit", "Metric", "MetricSpec", "SPECS", "VitalSigns", "vital_signs", "vitals_trend", "limits", "score",
-           "status_for", "past_end", "query_passes", "pass_step", "baseline_covered", "BASELINE_WEEKS", "LONG_WINDOW",
+           "status_for", "past_end", "query_passes", "pass_step", "pass_step_us", "baseline_covered", "BASELINE_WEEKS", "LONG_WINDOW",
            "NOT_RECORDED", "SCORE_CAP", "TREND_KEYS"]
 
 BASELINE_WEEKS = 4
@@ -350,16 +350,15 @@ LONG_WINDOW = timedelta(days=7)
 _COUNT_KEYS = ("received", "per_10k")
 
 
-def window_params(ctx: queries.QueryContext, windows: list[tuple[datetime, datetime]], step_s: float
-                  ) -> dict[str, Any]:
-    """Parameters of ``vitals_windows.sql`` for up to five windows.
+def window_params(ctx: queries.QueryContext, windows: list[tuple[datetime, datetime]]) -> dict[str, Any]:
+    """Parameters of ``vitals_windows.sql`` for the windows of one pass (:func:`query_passes`), newest first.
 
     ``ws<k>``/``we<k>``: window k; ``rlo<k>``: the earliest receipt whose acceptance or dispatch
     deadline can fall in it; ``ulo/uhi``, ``nlo/nhi``: the urgent and other receipts whose
-    closure deadline can. Unused slots get empty ranges. ``step_us``: microseconds from one window to the next (any value
-    beyond the window when there is one); ``n``: the last slot used.
+    closure deadline can. Unused slots get empty ranges. ``step_us``: :func:`pass_step_us`;
+    ``n``: the last slot used.
     """
-    out: dict[str, Any] = {"step_us": round(step_s * 1_000_000), "n": len(windows) - 1}
+    out: dict[str, Any] = {"step_us": pass_step_us(windows), "n": len(windows) - 1}
     empty = windows[0][0]
     for k in range(5):
         if k < len(windows):
@@ -421,6 +420,12 @@ def pass_step(group: list[tuple[datetime, datetime]]) -> timedelta | None:
     return _elapsed(group[1][0], group[0][0]) if len(group) > 1 else None
 
 
+def pass_step_us(group: list[tuple[datetime, datetime]]) -> int:
+    """:func:`pass_step` in whole microseconds, the queries' ``$step_us``; one window: a step beyond any window."""
+    step = pass_step(group)
+    return _us(step) if step is not None else 10**18
+
+
 def _elapsed(a: datetime, b: datetime) -> timedelta:
     """Elapsed time from ``a`` to ``b``.
 
@@ -435,10 +440,8 @@ def _measure_group(ctx: queries.QueryContext, scope: Scope, windows: list[tuple[
     """:func:`_measures` of one pass: a window, or up to five of one length a step apart (newest first)."""
     if not windows:
         return []
-    # slots run back in time from the group's first (latest) window; one window: any step beyond it
-    step = pass_step(windows)
-    p = window_params(ctx, windows, step.total_seconds() if step is not None else 1e12)
-    stats = ctx.run("vitals_windows", p, scope=scope, slots=len(windows)).to_dict("records")
+    # slots run back in time from the group's first (latest) window
+    stats = ctx.run("vitals_windows", window_params(ctx, windows), scope=scope, slots=len(windows)).to_dict("records")
     if len(windows) == 1 and windows[0][1] == ctx.now:  # open now: shared with the other metrics of the refresh
         o = ctx.open_now(scope)
         opens = [(int(o["open"].sum()), int(o["overdue"].sum()))]
@@ -450,8 +453,7 @@ def _measure_group(ctx: queries.QueryContext, scope: Scope, windows: list[tuple[
 def _open_at_ends(ctx: queries.QueryContext, scope: Scope, windows: list[tuple[datetime, datetime]]
                   ) -> list[tuple[int, int]]:
     """Open and overdue cases at the end of each window of one pass (``open_counts.sql``)."""
-    step = pass_step(windows) or timedelta(weeks=1)
-    o = ctx.run("open_counts", {"t0": windows[0][1], "tn": windows[-1][1], "step_us": _us(step),
+    o = ctx.run("open_counts", {"t0": windows[0][1], "tn": windows[-1][1], "step_us": pass_step_us(windows),
                                 "min_due_us": _us(ctx.min_due)}, scope=scope).iloc[0]
     return [(int(o[f"open{k}"]), int(o[f"overdue{k}"])) for k in range(len(windows))]
 
@@ -510,8 +512,8 @@ def baseline_windows(start: datetime, end: datetime, weeks: int = 4) -> list[tup
     measured over the other length are scaled by the ratio of lengths (see :func:`vital_signs`).
 
     Longer (``30d``, ``90d``, long custom windows): the ``weeks`` windows of the same length before it,
-    one after another, ending at the local midnight before ``end`` (:func:`past_end`) - the first
-    points of its trend (:func:`vitals_trend`), read once a day and shared with it. The same window a
+    one after another, ending at the local midnight before ``end`` (:func:`past_end`) - the four
+    newest earlier points of its trend (:func:`vitals_trend`), read once a day and shared with it. The same window a
     week earlier was most of the window itself (23 of 30 days, 83 of 90), so its change hardly moved,
     and four overlapping windows cost four passes over the events where the trend's windows share
     passes (``docs/decisions.md``, "Baselines of long windows").
