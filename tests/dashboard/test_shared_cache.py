@@ -11,6 +11,7 @@ import struct
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -114,9 +115,13 @@ def test_only_values_signed_with_the_servers_secret_are_unpickled(tmp_path):
     assert signer.loads(signer.dumps({"a": 1})) == {"a": 1} and signer.loads(None) is None
 
 
-def _count_in_process(folder: str, counter: str, start: float, url: str = "") -> object:
+def _count_in_process(folder: str, counter: str, together: int, url: str = "") -> object:
     settings = _settings(Path(folder), **({"cache_url": url} if url else {}))
-    while time.time() < start:
+    ready = Path(counter).with_suffix(".ready")
+    with open(ready, "a") as f:  # a barrier: start only when every process is up (each has its own start-up time)
+        f.write("x")
+    deadline = time.monotonic() + 60
+    while len(ready.read_text()) < together and time.monotonic() < deadline:
         time.sleep(0.001)
 
     def compute():
@@ -127,13 +132,21 @@ def _count_in_process(folder: str, counter: str, start: float, url: str = "") ->
     return shared_cache.results(settings).get(("slow", "snapshot-1"), compute)
 
 
+def _in_processes(n: int, args: tuple) -> list:
+    """`_count_in_process(*args)` in n fresh interpreters at once; a worker that dies fails the test, never hangs it.
+
+    Spawned, not forked: a fork of this process (DuckDB's and the test server's threads running) once crashed in
+    its child's garbage collector, and `multiprocessing.Pool` waits forever for a worker that died.
+    """
+    with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(_count_in_process, *args) for _ in range(n)]
+        return [f.result(timeout=120) for f in futures]
+
+
 def test_workers_asking_at_once_compute_once(tmp_path):
     """Four processes miss the same key together: one computes, the others wait for its result."""
     counter = tmp_path / "count"
-    start = time.time() + 1.0
-    ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(4) as pool:
-        found = pool.starmap(_count_in_process, [(str(tmp_path / "var"), str(counter), start)] * 4)
+    found = _in_processes(4, (str(tmp_path / "var"), str(counter), 4))
     assert found == ["numbers"] * 4
     assert counter.read_text() == "x"
 
@@ -187,10 +200,7 @@ def test_redis_shares_results_between_processes(tmp_path, redis_url):
     settings = _settings(tmp_path / "var", cache_url=redis_url)
     results = shared_cache.results(settings)
     assert type(results.store).__name__ == "RedisCache"
-    start = time.time() + 1.0
-    ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(3) as pool:
-        found = pool.starmap(_count_in_process, [(str(tmp_path / "var"), str(counter), start, redis_url)] * 3)
+    found = _in_processes(3, (str(tmp_path / "var"), str(counter), 3, redis_url))
     assert found == ["numbers"] * 3 and counter.read_text() == "x"
     assert results.get(("slow", "snapshot-1"), lambda: "not again") == "numbers"  # and this process finds it
     assert not (tmp_path / "var" / "cache" / "results").exists()  # nothing went to files
