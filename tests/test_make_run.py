@@ -36,8 +36,8 @@ def _clone(tmp_path: Path) -> Path:
     (clone / ".venv").symlink_to(Path(sys.executable).resolve().parents[1] if not (ROOT / ".venv").exists()
                                  else (ROOT / ".venv").resolve())
     stamp = clone / ".venv" / ".installed"
-    if stamp.exists():
-        os.utime(stamp)  # newer than the clone's requirements.txt: make skips the install
+    if stamp.exists() and stamp.stat().st_mtime >= (ROOT / "requirements.txt").stat().st_mtime:
+        os.utime(stamp)  # the shared install is current: newer than the clone's requirements.txt, make skips it
     return clone
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+import queue
 import shutil
 import socket
 import struct
 import subprocess
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -116,12 +116,14 @@ def test_only_values_signed_with_the_servers_secret_are_unpickled(tmp_path):
 
 
 def _count_in_process(folder: str, counter: str, together: int, url: str = "") -> object:
-    settings = _settings(Path(folder), **({"cache_url": url} if url else {}))
+    results = shared_cache.results(_settings(Path(folder), **({"cache_url": url} if url else {})))
     ready = Path(counter).with_suffix(".ready")
-    with open(ready, "a") as f:  # a barrier: start only when every process is up (each has its own start-up time)
+    with open(ready, "a") as f:  # a barrier: ask only when every process is up (each has its own start-up time)
         f.write("x")
     deadline = time.monotonic() + 60
-    while len(ready.read_text()) < together and time.monotonic() < deadline:
+    while len(ready.read_text()) < together:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"only {len(ready.read_text())} of {together} processes started within 60 s")
         time.sleep(0.001)
 
     def compute():
@@ -129,18 +131,41 @@ def _count_in_process(folder: str, counter: str, together: int, url: str = "") -
             f.write("x")
         time.sleep(0.5)  # a slow query: the others arrive while it runs
         return "numbers"
-    return shared_cache.results(settings).get(("slow", "snapshot-1"), compute)
+    return results.get(("slow", "snapshot-1"), compute)
+
+
+def _answer(answers, args: tuple) -> None:
+    answers.put(_count_in_process(*args))
 
 
 def _in_processes(n: int, args: tuple) -> list:
-    """`_count_in_process(*args)` in n fresh interpreters at once; a worker that dies fails the test, never hangs it.
+    """`_count_in_process(*args)` in n fresh interpreters at once; a worker that dies or hangs fails the test.
 
     Spawned, not forked: a fork of this process (DuckDB's and the test server's threads running) once crashed in
-    its child's garbage collector, and `multiprocessing.Pool` waits forever for a worker that died.
+    its child's garbage collector, and `multiprocessing.Pool` waits forever for a worker that died. Here a worker
+    that exits without an answer fails the test at once, one that hangs after 2 minutes, and none is left running.
     """
-    with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(_count_in_process, *args) for _ in range(n)]
-        return [f.result(timeout=120) for f in futures]
+    ctx = multiprocessing.get_context("spawn")
+    answers = ctx.Queue()
+    workers = [ctx.Process(target=_answer, args=(answers, args)) for _ in range(n)]
+    for w in workers:
+        w.start()
+    deadline = time.monotonic() + 120
+    found: list = []
+    try:
+        while len(found) < n:
+            try:
+                found.append(answers.get(timeout=0.5))
+            except queue.Empty:
+                died = [w.exitcode for w in workers if w.exitcode not in (None, 0)]
+                assert not died, f"a worker died without an answer (exit codes {died})"
+                assert time.monotonic() < deadline, f"{n - len(found)} of {n} workers gave no answer in 120 s"
+    finally:
+        for w in workers:
+            if w.is_alive() and len(found) < n:
+                w.kill()
+            w.join(10)
+    return found
 
 
 def test_workers_asking_at_once_compute_once(tmp_path):
