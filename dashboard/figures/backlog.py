@@ -57,7 +57,10 @@ def hours_frame(df: pd.DataFrame | None) -> dict[str, list]:
 
 
 def _figure(frame: dict[str, list], lang: str, scale: float, x_axis: dict, theme: dict | None = None) -> dict:
-    """The chart of ``frame``; ``theme`` :data:`LIGHT` for the analyst pages (default: the wall's dark)."""
+    """The chart of ``frame``; ``theme`` :data:`LIGHT` for the analyst pages (default: the wall's dark).
+
+    The open backlog is drawn at ``frame["at"]`` when the frame has it (:func:`window_frame`), else at ``x``.
+    """
     th = theme or _DARK
     colours, text, dim, grid = th["series"], th["text"], th["dim"], th["grid"]
     tick = font_px(0.8, scale)
@@ -67,7 +70,7 @@ def _figure(frame: dict[str, list], lang: str, scale: float, x_axis: dict, theme
          "marker": {"color": colours["inflow"]}, "hovertemplate": "%{y}<extra>" + names["inflow"] + "</extra>"},
         {"type": "bar", "name": names["outflow"], "x": frame["x"], "y": frame["outflow"],
          "marker": {"color": colours["outflow"]}, "hovertemplate": "%{y}<extra>" + names["outflow"] + "</extra>"},
-        {"type": "scatter", "mode": "lines", "name": names["open"], "x": frame["x"], "y": frame["open"],
+        {"type": "scatter", "mode": "lines", "name": names["open"], "x": frame.get("at", frame["x"]), "y": frame["open"],
          "yaxis": "y2", "line": {"color": colours["open"], "width": max(2.0, 3 * scale)},
          "hovertemplate": "%{y}<extra>" + names["open"] + "</extra>"},
     ]
@@ -108,40 +111,38 @@ def hours_figure(df: pd.DataFrame | None, lang: str, scale: float = 1.0) -> dict
 
 
 def window_frame(df: pd.DataFrame | None) -> dict[str, list]:
-    """X (bucket starts, ISO local time) and the series of ``metrics.backlog.backlog_series`` (no split).
+    """The series of ``metrics.backlog.backlog_series`` (no split), each at the instants where it holds.
 
-    Returns ``{"x": [...], "inflow": [...], "outflow": [...], "open": [...], "overdue": [...]}``:
-    open and overdue at each bucket's end.
+    Returns ``{"x": [...], "inflow": [...], "outflow": [...], "at": [...], "open": [...], "overdue": [...]}``:
+    the flows at each bucket's start (``x``, ISO local time); the levels, read at an instant, at ``at``:
+    the window's start (the backlog then, as the "open at the start" figure says), then each bucket's end.
     """
     if df is None or df.empty:
-        return {"x": [], "inflow": [], "outflow": [], "open": [], "overdue": []}
-    return {"x": [pd.Timestamp(v).strftime("%Y-%m-%d %H:%M") for v in df["start"]], "inflow": _ints(df["inflow"]),
-            "outflow": _ints(df["outflow"]), "open": _ints(df["open_end"]), "overdue": _ints(df["overdue_end"])}
+        return {"x": [], "inflow": [], "outflow": [], "at": [], "open": [], "overdue": []}
+    x = [pd.Timestamp(v).strftime("%Y-%m-%d %H:%M") for v in df["start"]]
+    return {"x": x, "inflow": _ints(df["inflow"]), "outflow": _ints(df["outflow"]),
+            "at": x[:1] + [pd.Timestamp(v).strftime("%Y-%m-%d %H:%M") for v in df["end"]],
+            "open": _ints(df["open_start"].iloc[:1]) + _ints(df["open_end"]),
+            "overdue": _ints(df["overdue_start"].iloc[:1]) + _ints(df["overdue_end"])}
 
 
 _X_FORMAT = {"hour": "%m-%d %H:%M", "day": "%m-%d", "week": "%m-%d"}
 
 
 def window_figure(df: pd.DataFrame | None, lang: str, gran: str, scale: float = 0.8) -> dict:
-    """The analyst backlog chart (light): inflow and outflow bars per bucket, open and overdue at its end (lines).
+    """The analyst backlog chart (light): inflow and outflow bars per bucket, open and overdue backlog (lines).
 
     The wall's chart (:func:`days_figure`) in the light theme, over any window and granularity,
-    with the overdue backlog as a dashed line on the open backlog's axis. The lines are drawn where
-    their values hold: at the window's start (the backlog then, as the "open at the start" figure
-    says) and at each bucket's end; the bars stand at their bucket's start.
+    with the overdue backlog as a dashed line on the open backlog's axis; the lines are drawn where
+    their values hold (:func:`window_frame`), the bars at their bucket's start.
     """
     frame = window_frame(df)
     fig = _figure(frame, lang, scale, {"type": "date", "tickformat": _X_FORMAT.get(gran, "%m-%d"), "nticks": 10},
                   LIGHT)
     name = t("bl.overdue", lang)
-    fig["data"].append({"type": "scatter", "mode": "lines", "name": name, "x": frame["x"], "y": frame["overdue"],
+    fig["data"].append({"type": "scatter", "mode": "lines", "name": name, "x": frame["at"], "y": frame["overdue"],
                         "yaxis": "y2", "line": {"color": LIGHT["series"]["overdue"], "width": 2, "dash": "dot"},
                         "hovertemplate": "%{y}<extra>" + name + "</extra>"})
-    if df is not None and not df.empty:  # a level is read at an instant: the window's start, then each bucket's end
-        at = [frame["x"][0]] + [pd.Timestamp(v).strftime("%Y-%m-%d %H:%M") for v in df["end"]]
-        for trace, first, series in ((fig["data"][SERIES_ORDER.index("open")], df["open_start"], frame["open"]),
-                                     (fig["data"][-1], df["overdue_start"], frame["overdue"])):
-            trace["x"], trace["y"] = at, [int(first.iloc[0]), *series]
     fig["layout"]["uirevision"] = "analyst-backlog"
     fig["layout"]["hovermode"] = "x unified"
     fig["layout"]["margin"] = {"l": 8, "r": 8, "t": 28, "b": 8}

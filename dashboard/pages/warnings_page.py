@@ -87,8 +87,8 @@ def _sla_rows(df: pd.DataFrame, view: View) -> list[Row]:
         text = t("wr.sla.text", lang, case=r.case_id, category=view.name(r.category_name, r.category_name_en),
                  stage=stage, left=left)
         href = shell.href("/cases", ViewState(lang=view.state.lang).with_extra(case=str(r.case_id)), page_keys=True)
-        zh, en = getattr(r, "area_name", None), getattr(r, "area_name_en", None)  # absent: an id not in areas
-        place = view.name(None if pd.isna(zh) else zh, None if pd.isna(en) else en) or str(r.area)
+        zh, en, area = (None if pd.isna(v) else v for v in (r.area_name, r.area_name_en, r.area_id))
+        place = view.name(zh, en) or str(area or "")  # the list names places; an id only where it has no name
         out.append(Row("sla", str(r.level), int(r.rank), text, place,
                        pd.Timestamp(r.received_at).to_pydatetime(),
                        href, "wr.link.case", str(r.case_id)))
@@ -132,27 +132,13 @@ class Found(NamedTuple):
     sla_counts: dict[str, int]
 
 
-def _area_names(con, area_ids: pd.Series) -> pd.DataFrame:
-    """``area_name`` and ``area_name_en`` of the areas in ``area_ids``, indexed by id (at most :data:`CAP` rows ask)."""
-    ids = sorted({str(a) for a in area_ids if a})
-    names = con.execute("SELECT area_id, name AS area_name, name_en AS area_name_en FROM areas "
-                        "WHERE area_id IN (SELECT unnest(?::VARCHAR[]))", [ids]).df() if ids else None
-    if names is None or names.empty:
-        return pd.DataFrame({"area_name": pd.Series([], dtype=object), "area_name_en": pd.Series([], dtype=object)},
-                            index=pd.Index([], dtype=object, name="area_id"))
-    return names.astype(object).set_index("area_id")
-
-
 def find(view: View) -> Found:
     """The warnings of the view (``metrics.warnings``: sla_risk_list at breached/red/amber, surges, efficiency)."""
     _, level, sort = choices(view.state)
     risk = sla_risk_list(view.con, view.scope, view.now, view.settings, LEVELS, level, sort, CAP)
-    sla = risk.rows.assign(area=risk.rows["microgrid_id"].fillna(risk.rows["grid_id"]).fillna(
-        risk.rows["street_id"]).fillna(""))
-    sla = sla.join(_area_names(view.con, sla["area"]), on="area")  # the list names places, never shows an id
     found = surges(view.con, view.scope, view.now, view.settings, hours=SURGE_HOURS)
     slow = efficiency_warnings(view.con, view.scope, view.now, view.settings)
-    return Found(sla, _surge_rows(found, view) + _efficiency_rows(slow, view), risk.counts)
+    return Found(risk.rows, _surge_rows(found, view) + _efficiency_rows(slow, view), risk.counts)
 
 
 def counts(found: Found, kind: str | None = None, level: str | None = None) -> dict[str, int]:
@@ -199,7 +185,7 @@ def select(found: Found, view: View, kind: str | None, level: str | None, sort: 
     if sort == "newest":
         sla = sla.sort_values(["received_at", "rank"], ascending=[False, True])
     elif sort == "area":
-        sla = sla.sort_values(["area", "rank"])
+        sla = sla.sort_values(["area_id", "rank"])
     rows = _sla_rows(sla.head(cap), view) + other
     if sort == "newest":
         rows.sort(key=lambda r: (-r.since.timestamp(), _urgency(r)))

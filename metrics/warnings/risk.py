@@ -24,9 +24,10 @@ from settings import Settings
 __all__ = ["HISTORY_DAYS", "LEVEL_ORDER", "LIST_ORDERS", "MIN_HISTORY", "P_AMBER", "P_RED", "RED_MARGIN_S",
            "RISK_COLUMNS", "SlaRiskList", "SlaTicker", "breach_probability", "sla_risk", "sla_risk_list", "sla_ticker"]
 
+# area_id: the case's place, its micro-grid, else grid, else street; area_name(_en): that area's names
 RISK_COLUMNS = ("case_id", "stage", "due_at", "seconds_left", "p_breach", "level", "category_id", "category_name",
-                "category_name_en", "grid_id", "microgrid_id", "street_id", "department_id", "department_name",
-                "department_name_en", "received_at", "status")
+                "category_name_en", "grid_id", "microgrid_id", "street_id", "area_id", "area_name", "area_name_en",
+                "department_id", "department_name", "department_name_en", "received_at", "status")
 LEVEL_ORDER = {"breached": 0, "red": 1, "amber": 2, "ok": 3}
 # Quantiles per stage distribution: 0 %, 1 %, ..., 100 % (what data/sql/stage_quantiles.sql returns).
 _PROBS = np.linspace(0.0, 1.0, 101)
@@ -246,9 +247,9 @@ def sla_risk_list(con: duckdb.DuckDBPyConnection, scope: Scope, now: datetime, s
         settings: the deployment's settings.
         levels: the levels counted and listed (e.g. breached, red, amber).
         level: list only this one of ``levels`` (``None``: all of them).
-        order: ``"urgent"`` (the ranking), ``"newest"`` (latest receipt first) or ``"area"`` (by the
-            id of the case's micro-grid, else grid, else street; the details of every case of the
-            level are then read, since the order needs them); ties by rank.
+        order: ``"urgent"`` (the ranking), ``"newest"`` (latest receipt first) or ``"area"`` (by
+            ``area_id``, the case's micro-grid, else grid, else street; the details of every case of
+            the level are then read, since the order needs them); ties by rank.
         limit: rows returned at most.
     """
     if order not in LIST_ORDERS:
@@ -269,8 +270,8 @@ def sla_risk_list(con: duckdb.DuckDBPyConnection, scope: Scope, now: datetime, s
         rank = rank[:limit]
     rows = _with_details(ctx, open_, ranked[rank]).assign(rank=rank)
     if order == "area":
-        area = rows["microgrid_id"].fillna(rows["grid_id"]).fillna(rows["street_id"]).fillna("")
-        rows = rows.iloc[np.lexsort((rows["rank"].to_numpy(), area.to_numpy(dtype=str)))].head(limit)
+        area = rows["area_id"].fillna("").to_numpy(dtype=str)
+        rows = rows.iloc[np.lexsort((rows["rank"].to_numpy(), area))].head(limit)
     return SlaRiskList(counts, rows.reset_index(drop=True))
 
 

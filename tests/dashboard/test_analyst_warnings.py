@@ -53,7 +53,8 @@ def _sla() -> pd.DataFrame:
     df["category_name"], df["category_name_en"] = "噪音", "Noise"
     df["grid_id"], df["street_id"] = None, None
     df["rank"] = range(len(df))
-    df["area"] = df["microgrid_id"]
+    df["area_id"] = df["microgrid_id"]  # metrics' place (sla_risk_list); no names: the list shows the id
+    df["area_name"], df["area_name_en"] = None, None
     return df
 
 

@@ -81,6 +81,12 @@ def test_sla_risk_ranks_every_open_case_and_agrees_with_the_pandas_deadlines(dem
     assert (got["stage"] == expected["stage"]).all()
     assert (got["due_at"] == expected["due_at"]).all()
     assert got["category_name"].notna().all() and got["department_name_en"].notna().all()
+    # each case's place: its micro-grid, else grid, else street, named from the areas table
+    ev_by_case = open_.set_index("case_id").loc[df["case_id"]]
+    place = ev_by_case["microgrid_id"].fillna(ev_by_case["grid_id"]).fillna(ev_by_case["street_id"])
+    assert list(df["area_id"]) == list(place)
+    names = dict(demo.cursor().execute("SELECT area_id, name FROM areas").fetchall())
+    assert list(df["area_name"]) == [names[a] for a in place]
 
 
 def test_sla_risk_limit_and_levels(demo):
